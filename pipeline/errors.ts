@@ -1,0 +1,63 @@
+/**
+ * One error class for the whole library. `code` is stable (scripts match on
+ * it); `message` says what and where; the original error rides as `cause`.
+ * Only `cli.ts` turns codes into exit codes.
+ */
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_MANIFEST'
+  | 'E_INPUT'
+  | 'E_BUDGET'
+  | 'E_API'
+  | 'E_AUTH'
+  | 'E_FFMPEG'
+  | 'E_CACHE'
+  | 'E_ABORTED'
+  | 'E_INTERNAL';
+
+export class DuologueError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DuologueError';
+    this.code = code;
+  }
+}
+
+/** A problem found in a manifest or its inputs, positioned in the source. */
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  code: ErrorCode;
+  file: string;
+  line?: number;
+  col?: number;
+  /** `episode/scene`, `episode`, or undefined for manifest-level problems. */
+  where?: string;
+  message: string;
+}
+
+/** Renders `file:LINE:COL episode/scene: message` (parts omitted when unknown). */
+export function formatDiagnostic(d: Diagnostic): string {
+  let at = d.file;
+  if (d.line !== undefined) at += `:${d.line}:${d.col ?? 1}`;
+  return `${at}${d.where ? ` ${d.where}` : ''}: ${d.message}`;
+}
+
+/** Every error of a load at once: thrown only when at least one error exists. */
+export class ManifestErrors extends DuologueError {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    const code = errors.every((d) => d.code === 'E_INPUT') ? 'E_INPUT' : 'E_MANIFEST';
+    super(code, `${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map(formatDiagnostic).join('\n')}`);
+    this.name = 'ManifestErrors';
+    this.diagnostics = diagnostics;
+  }
+}
+
+export function isAbort(error: unknown): boolean {
+  return (
+    (error instanceof DuologueError && error.code === 'E_ABORTED') ||
+    (error instanceof Error && error.name === 'AbortError')
+  );
+}

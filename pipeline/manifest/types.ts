@@ -1,0 +1,73 @@
+import type { Order } from '../cost/estimate.ts';
+import type { Resolution } from '../cost/price-table.ts';
+import type { Position } from './source.ts';
+
+/** A media input as written, resolved: a local file or an http(s) URL. */
+export interface MediaRef {
+  /** The text in the manifest, for messages. */
+  given: string;
+  kind: 'file' | 'url';
+  /** Absolute path (file) or the URL (url). */
+  location: string;
+  /** Where it was written: file and position. */
+  file: string;
+  pos: Position;
+}
+
+export type Side = 'left' | 'right';
+
+export interface DialogueLine {
+  side: Side;
+  media: MediaRef;
+  /** Silence before the line, in whole milliseconds. */
+  pauseMs: number;
+}
+
+export type SceneAudio =
+  | { form: 'pair'; left?: MediaRef; right?: MediaRef }
+  | { form: 'lines'; lines: DialogueLine[] };
+
+export type SeedSpec =
+  | { kind: 'fixed'; value: number }
+  /** No seed anywhere: derived from the episode and scene ids (stable). */
+  | { kind: 'derived'; value: number }
+  /** "random" / -1: drawn at plan time, then shown so it can be pinned. */
+  | { kind: 'random' };
+
+export interface SceneSpec {
+  episodeId: string;
+  sceneId: string;
+  title: string;
+  file: string;
+  pos: Position;
+  image: MediaRef;
+  resolution: Resolution;
+  /** The order sent to the API (a lines scene is always `meanwhile`). */
+  order: Order;
+  prompt: string;
+  seed: SeedSpec;
+  audio: SceneAudio;
+}
+
+export interface EpisodeSpec {
+  id: string;
+  title?: string;
+  /** Absolute path when the manifest sets `output:`; else the CLI's `<out>/<id>.mp4`. */
+  output?: string;
+  file: string;
+  pos: Position;
+  scenes: SceneSpec[];
+}
+
+export interface ManifestInfo {
+  file: string;
+  title?: string;
+  budget?: number;
+  episodes: string[];
+}
+
+/** Everything the run was given, normalized: episodes in manifest order. */
+export interface Series {
+  manifests: ManifestInfo[];
+  episodes: EpisodeSpec[];
+}

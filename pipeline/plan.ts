@@ -1,0 +1,226 @@
+/**
+ * PURE: scenes + media facts + cache lookups + prices + budget → Plan.
+ * No clock, no env, no I/O: every input is an argument, so tests use plain objects.
+ */
+import { estimate, roundUsd, type Order } from './cost/estimate.ts';
+import type { PriceTable, Resolution } from './cost/price-table.ts';
+import { cacheKey } from './cache/key.ts';
+import type { MediaFacts } from './media/facts.ts';
+import { sceneTracks, trackIdentity, type SceneTracks } from './media/timeline.ts';
+import type { SceneSpec, Series } from './manifest/types.ts';
+
+export type CacheStatus = 'hit' | 'miss' | 'in-flight';
+
+export interface CacheLookup {
+  status: CacheStatus;
+  /** For a miss after an earlier render of the same scene: what changed. */
+  reason?: string;
+}
+
+export interface ProviderInfo {
+  id: string;
+  model: string;
+  prices: PriceTable;
+}
+
+export interface PlanInput {
+  series: Series;
+  media: ReadonlyMap<string, MediaFacts>;
+  provider: ProviderInfo;
+  /** `--budget`: one cap for the whole run, over any manifest's `budget:`. */
+  budgetUsd?: number;
+  /** Seeds drawn for `seed: random` scenes, by `episode/scene`. */
+  drawnSeeds?: ReadonlyMap<string, number>;
+  /** Cache state of a key; absent = nothing cached yet. */
+  lookup?: (key: string, scene: SceneSpec) => CacheLookup;
+}
+
+export type SeedSource = 'manifest' | 'derived' | 'random';
+
+export interface PlannedScene {
+  episodeId: string;
+  sceneId: string;
+  title: string;
+  spec: SceneSpec;
+  order: Order;
+  resolution: Resolution;
+  seed: number;
+  seedSource: SeedSource;
+  tracks: SceneTracks;
+  imageSha256: string;
+  key: string;
+  videoSeconds: number;
+  billedSeconds: number;
+  /** What rendering it would cost from scratch. */
+  estimateUsd: number;
+  /** What this run is expected to spend on it (0 for hits, in-flight and skipped). */
+  costUsd: number;
+  cache: CacheLookup;
+  action: 'render' | 'cached' | 'resume' | 'skip';
+  skipReason?: string;
+}
+
+export interface PlannedEpisode {
+  id: string;
+  title?: string;
+  output?: string;
+  file: string;
+  scenes: PlannedScene[];
+  admitted: boolean;
+  skipReason?: string;
+  /** Money this run would spend on the episode (0 if skipped). */
+  costUsd: number;
+  /** What the misses of this episode would cost, whether admitted or not. */
+  neededUsd: number;
+  /** What the whole episode would cost with an empty cache. */
+  fullCostUsd: number;
+}
+
+export interface BudgetPool {
+  /** `run` for --budget, else the manifest file whose `budget:` it is. */
+  id: string;
+  limitUsd: number;
+  reservedUsd: number;
+}
+
+export interface Plan {
+  provider: { id: string; model: string; priceTable: string; pricesReadAt: string };
+  episodes: PlannedEpisode[];
+  budgets: BudgetPool[];
+  totals: {
+    scenes: number;
+    render: number;
+    cached: number;
+    resume: number;
+    skipped: number;
+    videoSeconds: number;
+    billedSeconds: number;
+    costUsd: number;
+    fullCostUsd: number;
+  };
+}
+
+export function plan(input: PlanInput): Plan {
+  const { series, media, provider } = input;
+  const prices = provider.prices;
+  const lookup = input.lookup ?? (() => ({ status: 'miss' as const }));
+
+  const pools = budgetPools(input);
+  const episodes = series.episodes.map((ep): PlannedEpisode => {
+    const scenes = ep.scenes.map((spec) => planScene(spec));
+    const neededUsd = roundUsd(scenes.reduce((sum, s) => sum + (s.action === 'render' ? s.estimateUsd : 0), 0));
+    const fullCostUsd = roundUsd(scenes.reduce((sum, s) => sum + s.estimateUsd, 0));
+    // Episodes are admitted whole, in manifest order; a later, cheaper one may still fit.
+    const pool = pools.byEpisode.get(ep.id);
+    let admitted = true;
+    let skipReason: string | undefined;
+    if (pool && neededUsd > 0) {
+      const left = roundUsd(pool.limitUsd - pool.reservedUsd);
+      if (neededUsd > left) {
+        admitted = false;
+        skipReason = `over budget: needs $${neededUsd.toFixed(2)}, $${left.toFixed(2)} of $${pool.limitUsd.toFixed(2)} left`;
+      } else {
+        pool.reservedUsd = roundUsd(pool.reservedUsd + neededUsd);
+      }
+    }
+    if (!admitted) {
+      for (const s of scenes) {
+        if (s.action === 'render') {
+          s.action = 'skip';
+          s.skipReason = 'over budget';
+          s.costUsd = 0;
+        }
+      }
+    }
+    return { id: ep.id, title: ep.title, output: ep.output, file: ep.file, scenes, admitted, skipReason, costUsd: admitted ? neededUsd : 0, neededUsd, fullCostUsd };
+  });
+
+  const all = episodes.flatMap((e) => e.scenes);
+  return {
+    provider: { id: provider.id, model: provider.model, priceTable: prices.version, pricesReadAt: prices.readAt },
+    episodes,
+    budgets: pools.list,
+    totals: {
+      scenes: all.length,
+      render: all.filter((s) => s.action === 'render').length,
+      cached: all.filter((s) => s.action === 'cached').length,
+      resume: all.filter((s) => s.action === 'resume').length,
+      skipped: all.filter((s) => s.action === 'skip').length,
+      videoSeconds: round3(all.reduce((sum, s) => sum + s.videoSeconds, 0)),
+      billedSeconds: all.reduce((sum, s) => sum + s.billedSeconds, 0),
+      costUsd: roundUsd(episodes.reduce((sum, e) => sum + e.costUsd, 0)),
+      fullCostUsd: roundUsd(episodes.reduce((sum, e) => sum + e.fullCostUsd, 0)),
+    },
+  };
+
+  function planScene(spec: SceneSpec): PlannedScene {
+    const image = media.get(spec.image.location);
+    if (!image) throw new Error(`internal: no facts for image ${spec.image.location}`);
+    const tracks = sceneTracks(spec, media);
+    const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
+    const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
+    const key = cacheKey({
+      provider: provider.id,
+      model: provider.model,
+      imageSha256: image.sha256,
+      left: trackIdentity(tracks.left),
+      right: trackIdentity(tracks.right),
+      prompt: spec.prompt,
+      order: spec.order,
+      resolution: spec.resolution,
+      seed,
+    });
+    const cache = lookup(key, spec);
+    const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
+    return {
+      episodeId: spec.episodeId,
+      sceneId: spec.sceneId,
+      title: spec.title,
+      spec,
+      order: spec.order,
+      resolution: spec.resolution,
+      seed,
+      seedSource,
+      tracks,
+      imageSha256: image.sha256,
+      key,
+      videoSeconds: est.videoSeconds,
+      billedSeconds: est.billedSeconds,
+      estimateUsd: est.costUsd,
+      costUsd: action === 'render' ? est.costUsd : 0,
+      cache,
+      action,
+    };
+  }
+}
+
+function seedOf(spec: SceneSpec, drawn?: ReadonlyMap<string, number>): { seed: number; seedSource: SeedSource } {
+  if (spec.seed.kind === 'fixed') return { seed: spec.seed.value, seedSource: 'manifest' };
+  if (spec.seed.kind === 'derived') return { seed: spec.seed.value, seedSource: 'derived' };
+  const seed = drawn?.get(`${spec.episodeId}/${spec.sceneId}`);
+  if (seed === undefined) throw new Error(`internal: no drawn seed for ${spec.episodeId}/${spec.sceneId}`);
+  return { seed, seedSource: 'random' };
+}
+
+/** --budget makes one pool for the run; otherwise each manifest's `budget:` caps its own episodes. */
+function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<string, BudgetPool> } {
+  const list: BudgetPool[] = [];
+  const byEpisode = new Map<string, BudgetPool>();
+  if (input.budgetUsd !== undefined) {
+    const pool = { id: 'run', limitUsd: input.budgetUsd, reservedUsd: 0 };
+    list.push(pool);
+    for (const ep of input.series.episodes) byEpisode.set(ep.id, pool);
+    return { list, byEpisode };
+  }
+  for (const m of input.series.manifests) {
+    if (m.budget === undefined) continue;
+    const pool = { id: m.file, limitUsd: m.budget, reservedUsd: 0 };
+    list.push(pool);
+    for (const id of m.episodes) byEpisode.set(id, pool);
+  }
+  return { list, byEpisode };
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
