@@ -79,6 +79,13 @@ function toDiagnostic(source: ManifestSource, data: unknown, e: ErrorObject): Di
     case 'type':
       message = `${field} must be ${article(String(e.params.type))}, got ${show(valueAt(data, path))}`;
       break;
+    case 'minItems':
+      message = `${field} must have at least ${e.params.limit} item${e.params.limit === 1 ? '' : 's'}`;
+      break;
+    case 'minimum':
+    case 'maximum':
+      message = `${field} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${e.params.limit}, got ${show(valueAt(data, path))}`;
+      break;
     default:
       message = `${field} ${e.message ?? 'is invalid'}, got ${show(valueAt(data, path))}`;
   }

@@ -17,8 +17,8 @@ export function interpretProbe(
     const audio = streams.find((s) => s.codec_type === 'audio');
     if (!audio) return { ok: false, reason: `has no audio stream (${describe(format, streams)})` };
     const seconds = num(audio.duration) ?? num(probe.format?.duration);
-    if (seconds === undefined) return { ok: false, reason: 'audio has no readable duration' };
-    if (seconds <= 0) return { ok: false, reason: 'audio is empty (0 s)' };
+    if (seconds === undefined) return { ok: false, reason: 'is empty, or its duration cannot be read' };
+    if (seconds <= 0) return { ok: false, reason: 'is empty (0 s)' };
     return {
       ok: true,
       facts: { kind: 'audio', sha256, durationMs: Math.round(seconds * 1000), sampleRate: num(audio.sample_rate) ?? 0, channels: audio.channels ?? 0 },
@@ -28,8 +28,8 @@ export function interpretProbe(
   // A still image probes as one video stream in an image demuxer (png_pipe, jpeg_pipe, image2...).
   const stillFormat = /(_pipe|^image2)$/.test(format) || /^(png|mjpeg|webp|bmp|tiff|gif)$/.test(picture?.codec_name ?? '');
   if (!picture || !stillFormat) return { ok: false, reason: `is not an image (${describe(format, streams)})` };
-  if (!picture.width || !picture.height) return { ok: false, reason: 'image has no readable size' };
-  if (picture.width < 64 || picture.height < 64) return { ok: false, reason: `image is ${picture.width}×${picture.height}; at least 64×64 is needed` };
+  if (!picture.width || !picture.height) return { ok: false, reason: 'has no readable size' };
+  if (picture.width < 64 || picture.height < 64) return { ok: false, reason: `is ${picture.width}×${picture.height}; at least 64×64 is needed` };
   return { ok: true, facts: { kind: 'image', sha256, width: picture.width, height: picture.height } };
 }
 

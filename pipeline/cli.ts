@@ -1,0 +1,109 @@
+/**
+ * The command line: parses arguments (commander), runs a command, and is the
+ * only place that turns errors into exit codes and text.
+ */
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { Command, CommanderError, Option } from 'commander';
+import { DuologueError, ManifestErrors, formatDiagnostic, isAbort } from './errors.ts';
+import type { CommandContext } from './commands/context.ts';
+import { planCommand } from './commands/plan.ts';
+import { validateCommand } from './commands/validate.ts';
+
+export const EXIT = { ok: 0, incomplete: 1, usage: 2, interrupted: 130 } as const;
+
+export interface CliOptions {
+  argv: string[];
+  env?: NodeJS.ProcessEnv;
+  stdout?: Writable;
+  stderr?: Writable;
+  cwd?: string;
+  /** Aborted on Ctrl-C by the bin script; tests pass their own. */
+  signal?: AbortSignal;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function main(options: CliOptions): Promise<number> {
+  const ctx: CommandContext = {
+    env: options.env ?? process.env,
+    stdout: options.stdout ?? process.stdout,
+    stderr: options.stderr ?? process.stderr,
+    signal: options.signal ?? new AbortController().signal,
+    cwd: options.cwd ?? process.cwd(),
+  };
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(options.argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return report(error, ctx);
+  }
+}
+
+function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
+  const program = new Command('duologue')
+    .description('Turn YAML manifests of two-speaker scenes into finished episode videos.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    });
+  const cacheDir = () => new Option('--cache-dir <dir>', 'cache location (env DUOLOGUE_CACHE_DIR)').default(undefined, './cache');
+  const provider = () => new Option('--provider <name>', 'wavespeed | local (default: wavespeed when WAVESPEED_API_KEY is set, else local)');
+
+  program
+    .command('validate')
+    .description('check manifests and their media; exit 0 when all are valid, 2 with every error otherwise')
+    .argument('<manifest...>', 'manifest files')
+    .addOption(cacheDir())
+    .action(async (files: string[], opts) => setExit(await validateCommand(files, opts, ctx)));
+
+  program
+    .command('plan')
+    .description('show what a render would do and cost, scene by scene; spends nothing')
+    .argument('<manifest...>', 'manifest files')
+    .addOption(provider())
+    .option('--budget <usd>', 'cap for this run in USD (overrides the manifests\' budget:)')
+    .addOption(cacheDir())
+    .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
+    .option('--json', 'print the plan as one JSON document')
+    .action(async (files: string[], opts) => setExit(await planCommand(files, opts, ctx)));
+
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  }
+  return program;
+}
+
+/** Error → text on stderr → exit code. Nothing else in duologue decides exit codes. */
+function report(error: unknown, ctx: CommandContext): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end with a CommanderError too, with exit code 0.
+    if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    return EXIT.usage; // commander already printed the message
+  }
+  if (isAbort(error)) {
+    ctx.stderr.write('interrupted\n');
+    return EXIT.interrupted;
+  }
+  if (error instanceof ManifestErrors) {
+    const errors = error.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of errors) ctx.stderr.write(`error: ${formatDiagnostic(d)}\n`);
+    ctx.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was submitted\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof DuologueError) {
+    ctx.stderr.write(`error [${error.code}]: ${error.message}\n`);
+    if (error.code === 'E_USAGE' || error.code === 'E_MANIFEST' || error.code === 'E_INPUT') return EXIT.usage;
+    return EXIT.incomplete;
+  }
+  const detail = ctx.env.DUOLOGUE_DEBUG ? ((error as Error)?.stack ?? String(error)) : String((error as Error)?.message ?? error);
+  ctx.stderr.write(`internal error: ${detail}\n(this is a bug in duologue; set DUOLOGUE_DEBUG=1 for the stack)\n`);
+  return EXIT.incomplete;
+}

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { DEFAULTS } from '../defaults.ts';
+import { DuologueError } from '../errors.ts';
+import { openDb, type Db } from '../cache/db.ts';
+import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
+import { PROVIDERS, type ProviderId } from '../providers/info.ts';
+
+/** What every command gets from the CLI entry: streams, env, a signal. */
+export interface CommandContext {
+  env: NodeJS.ProcessEnv;
+  stdout: Writable;
+  stderr: Writable;
+  signal: AbortSignal;
+  cwd: string;
+}
+
+export function cacheDirOf(ctx: CommandContext, flag?: string): string {
+  return path.resolve(ctx.cwd, flag ?? ctx.env.DUOLOGUE_CACHE_DIR ?? DEFAULTS.cacheDir);
+}
+
+/** The cache database; falls back to memory (with a note) when the dir cannot be written, for read-only commands. */
+export function openCacheForReading(ctx: CommandContext, dir: string): Db {
+  try {
+    return openDb(dir);
+  } catch (error) {
+    if (!(error instanceof DuologueError)) throw error;
+    ctx.stderr.write(`note: ${error.message}; hashing without the memo this time\n`);
+    return openDb(':memory:');
+  }
+}
+
+export function ffmpegOf(ctx: CommandContext): FfmpegPaths {
+  return resolveFfmpegPaths(ctx.env);
+}
+
+/** --provider, else wavespeed when a key is set, else local. */
+export function providerOf(ctx: CommandContext, flag?: string): ProviderId {
+  if (flag !== undefined && flag !== 'wavespeed' && flag !== 'local') {
+    throw new DuologueError('E_USAGE', `Expected \`--provider\` to be "wavespeed" or "local", got \`${flag}\``);
+  }
+  const hasKey = Boolean(ctx.env.WAVESPEED_API_KEY?.trim());
+  if (flag === 'wavespeed' && !hasKey) {
+    throw new DuologueError('E_USAGE', '--provider wavespeed needs WAVESPEED_API_KEY in the environment (or use --provider local for a free offline preview)');
+  }
+  return (flag as ProviderId | undefined) ?? (hasKey ? 'wavespeed' : 'local');
+}
+
+export function providerInfo(id: ProviderId) {
+  return PROVIDERS[id];
+}
+
+export function parseBudget(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value.replace(/^\$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new DuologueError('E_USAGE', `Expected \`--budget\` to be an amount of USD from 0 up, got \`${value}\``);
+  }
+  return n;
+}
+
+/** An episode's file: its `output:` or `<out>/<id>.mp4`. */
+export function outputResolver(ctx: CommandContext, outFlag?: string) {
+  const out = path.resolve(ctx.cwd, outFlag ?? DEFAULTS.outDir);
+  return (episodeId: string, output?: string) => output ?? path.join(out, `${episodeId}.mp4`);
+}

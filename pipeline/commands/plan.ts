@@ -1,0 +1,34 @@
+import { plan as buildPlan } from '../plan.ts';
+import { prepare } from '../prepare.ts';
+import { planToJson } from '../report/plan-json.ts';
+import { planToText } from '../report/plan-text.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, outputResolver, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
+
+export interface PlanOptions {
+  provider?: string;
+  budget?: string;
+  cacheDir?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** `duologue plan`: what a render would do and cost. Spends nothing, submits nothing. */
+export async function planCommand(files: string[], options: PlanOptions, ctx: CommandContext): Promise<number> {
+  const providerId = providerOf(ctx, options.provider);
+  const budgetUsd = parseBudget(options.budget);
+  const provider = providerInfo(providerId);
+  const db = openCacheForReading(ctx, cacheDirOf(ctx, options.cacheDir));
+  try {
+    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: provider.prices, signal: ctx.signal });
+    const result = buildPlan({ ...prepared, provider, budgetUsd });
+    const outputOf = outputResolver(ctx, options.out);
+    if (options.json) {
+      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf), null, 2)}\n`);
+    } else {
+      ctx.stdout.write(planToText(result, prepared.warnings, outputOf));
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

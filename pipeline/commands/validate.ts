@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { formatDiagnostic } from '../errors.ts';
+import { CURRENT_PRICE_TABLE } from '../cost/price-table.ts';
+import { prepare } from '../prepare.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, type CommandContext } from './context.ts';
+
+export interface ValidateOptions {
+  cacheDir?: string;
+}
+
+/** `duologue validate`: exit 0 with a line per manifest, or throws ManifestErrors (all of them). */
+export async function validateCommand(files: string[], options: ValidateOptions, ctx: CommandContext): Promise<number> {
+  const db = openCacheForReading(ctx, cacheDirOf(ctx, options.cacheDir));
+  try {
+    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: CURRENT_PRICE_TABLE, signal: ctx.signal });
+    for (const m of prepared.series.manifests) {
+      const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));
+      const scenes = episodes.reduce((n, e) => n + e.scenes.length, 0);
+      const name = path.relative(ctx.cwd, m.file) || m.file;
+      ctx.stdout.write(`${name}: valid — ${m.title ? `"${m.title}", ` : ''}${episodes.length} episode${episodes.length === 1 ? '' : 's'}, ${scenes} scene${scenes === 1 ? '' : 's'}\n`);
+    }
+    for (const w of prepared.warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

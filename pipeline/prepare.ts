@@ -1,0 +1,57 @@
+/**
+ * read → inspect: manifests parsed and checked, every input hashed and
+ * probed (memoized in the cache database), length rules applied. Everything
+ * that can be wrong before money is spent is found here, all at once.
+ */
+import { ManifestErrors, type Diagnostic } from './errors.ts';
+import type { Db } from './cache/db.ts';
+import { createFileMemo } from './cache/file-memo.ts';
+import { readManifests } from './manifest/load.ts';
+import { checkSceneLengths } from './manifest/media-rules.ts';
+import { drawSeed } from './manifest/seed.ts';
+import type { Series } from './manifest/types.ts';
+import type { FfmpegPaths } from './media/ffmpeg.ts';
+import type { MediaFacts } from './media/facts.ts';
+import { inspectMedia } from './media/inspect.ts';
+import type { PriceTable } from './cost/price-table.ts';
+
+export interface PrepareOptions {
+  db: Db;
+  ffmpeg: FfmpegPaths;
+  prices: PriceTable;
+  fetchRemote?: (url: string, signal?: AbortSignal) => Promise<string>;
+  /** Draws seeds for `seed: random`; a collaborator so tests can fix it. */
+  random?: (maxExclusive: number) => number;
+  signal?: AbortSignal;
+  stats?: { hashed: number; probed: number; memoHits: number };
+}
+
+export interface Prepared {
+  series: Series;
+  media: Map<string, MediaFacts>;
+  drawnSeeds: Map<string, number>;
+  /** Warnings only: errors are thrown as ManifestErrors. */
+  warnings: Diagnostic[];
+}
+
+export async function prepare(files: readonly string[], options: PrepareOptions): Promise<Prepared> {
+  const { series, diagnostics } = await readManifests(files);
+  const inspection = await inspectMedia(series, {
+    memo: createFileMemo(options.db),
+    ffmpeg: options.ffmpeg,
+    fetchRemote: options.fetchRemote,
+    signal: options.signal,
+    stats: options.stats,
+  });
+  const all = [...diagnostics, ...inspection.diagnostics];
+  if (!all.some((d) => d.severity === 'error')) all.push(...checkSceneLengths(series, inspection.media, options.prices));
+  if (all.some((d) => d.severity === 'error')) throw new ManifestErrors(all);
+
+  const drawnSeeds = new Map<string, number>();
+  for (const ep of series.episodes) {
+    for (const scene of ep.scenes) {
+      if (scene.seed.kind === 'random') drawnSeeds.set(`${ep.id}/${scene.sceneId}`, drawSeed(options.random));
+    }
+  }
+  return { series, media: inspection.media, drawnSeeds, warnings: all };
+}

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { Diagnostic } from '../errors.ts';
+import type { Plan } from '../plan.ts';
+
+/** The plan as one JSON document (`plan --json`): stable field names, no internals. */
+export function planToJson(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string) {
+  return {
+    type: 'plan',
+    provider: plan.provider,
+    budgets: plan.budgets.map((b) => ({ ...b, id: b.id === 'run' ? 'run' : path.relative(process.cwd(), b.id) || b.id })),
+    episodes: plan.episodes.map((e) => ({
+      id: e.id,
+      title: e.title ?? null,
+      output: outputOf(e.id, e.output),
+      admitted: e.admitted,
+      skip_reason: e.skipReason ?? null,
+      cost_usd: e.costUsd,
+      needed_usd: e.neededUsd,
+      full_cost_usd: e.fullCostUsd,
+      scenes: e.scenes.map((s) => ({
+        id: s.sceneId,
+        title: s.title,
+        order: s.order,
+        resolution: s.resolution,
+        video_seconds: s.videoSeconds,
+        billed_seconds: s.billedSeconds,
+        estimate_usd: s.estimateUsd,
+        cost_usd: s.costUsd,
+        seed: s.seed,
+        seed_source: s.seedSource,
+        cache: s.cache.status,
+        cache_reason: s.cache.reason ?? null,
+        action: s.action,
+        skip_reason: s.skipReason ?? null,
+        key: s.key,
+      })),
+    })),
+    totals: {
+      scenes: plan.totals.scenes,
+      render: plan.totals.render,
+      cached: plan.totals.cached,
+      resume: plan.totals.resume,
+      skipped: plan.totals.skipped,
+      video_seconds: plan.totals.videoSeconds,
+      billed_seconds: plan.totals.billedSeconds,
+      cost_usd: plan.totals.costUsd,
+      full_cost_usd: plan.totals.fullCostUsd,
+    },
+    warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),
+  };
+}

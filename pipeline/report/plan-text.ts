@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { formatDiagnostic, type Diagnostic } from '../errors.ts';
+import type { Plan } from '../plan.ts';
+import { table, usd } from './table.ts';
+
+/** The human view of a plan: a table per episode, totals, budget verdict, warnings. */
+export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string): string {
+  const lines: string[] = [];
+  const p = plan.provider;
+  lines.push(`provider: ${p.id} (${p.model}; prices ${p.priceTable}, read ${p.pricesReadAt})`, '');
+  for (const ep of plan.episodes) {
+    const status = ep.admitted ? '' : `  SKIPPED: ${ep.skipReason}`;
+    lines.push(`${ep.id}${ep.title ? ` — ${ep.title}` : ''}  →  ${rel(outputOf(ep.id, ep.output))}${status}`);
+    const rows = [['scene', 'order', 'res', 'video s', 'billed s', 'cost', 'seed', 'cache']];
+    for (const s of ep.scenes) {
+      const seed = s.seedSource === 'manifest' ? String(s.seed) : `${s.seed} (${s.seedSource})`;
+      const cache = s.action === 'skip' ? `skip: ${s.skipReason}` : s.cache.status + (s.cache.reason ? ` (${s.cache.reason})` : '');
+      rows.push([s.sceneId, s.order, s.resolution, s.videoSeconds.toFixed(2), String(s.billedSeconds), usd(s.estimateUsd), seed, cache]);
+    }
+    lines.push(...table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'l', 'l']).map((l) => `  ${l}`));
+    const billed = ep.scenes.reduce((sum, s) => sum + s.billedSeconds, 0);
+    lines.push(`  episode: ${ep.scenes.length} scenes, ${billed} s billed, ${usd(ep.fullCostUsd)} from scratch, ${usd(ep.costUsd)} to spend`, '');
+  }
+  const t = plan.totals;
+  lines.push(
+    `total: ${t.scenes} scenes — ${t.render} to render, ${t.cached} cached, ${t.resume} in flight, ${t.skipped} skipped; ` +
+      `${t.billedSeconds} s billed; ${usd(t.costUsd)} to spend (${usd(t.fullCostUsd)} from scratch)`,
+  );
+  for (const b of plan.budgets) {
+    const skipped = plan.episodes.filter((e) => !e.admitted).map((e) => e.id);
+    const scope = b.id === 'run' ? '--budget' : `budget of ${rel(b.id)}`;
+    lines.push(`${scope}: ${usd(b.limitUsd)}, ${usd(b.reservedUsd)} reserved — ${skipped.length === 0 ? 'every episode fits' : `skipped: ${skipped.join(', ')}`}`);
+  }
+  if (plan.budgets.length === 0) lines.push('budget: none (no cap)');
+  if (warnings.length > 0) {
+    lines.push('', `${warnings.length} warning${warnings.length === 1 ? '' : 's'}:`);
+    for (const w of warnings) lines.push(`  warning: ${formatDiagnostic({ ...w, file: rel(w.file) })}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function rel(file: string): string {
+  const r = path.relative(process.cwd(), file);
+  return r && !r.startsWith('..') ? r : file;
+}
