@@ -29,7 +29,7 @@ export function checkSceneLengths(series: Series, media: ReadonlyMap<string, Med
         continue;
       }
       const billed = billedSeconds(ms, prices);
-      if (billed > Math.ceil(ms / 1000)) {
+      if (ms < prices.minimumBilledSeconds * 1000) {
         out.push({
           severity: 'warning',
           code: 'E_INPUT',

@@ -1,0 +1,16 @@
+/**
+ * `npm run bench [-- name...]`: runs benchmarks and prints one JSON line per
+ * result. Numbers go into BENCHMARKS.md with this command.
+ */
+import { benchPlanWarm } from './plan-warm.ts';
+
+const benches: Record<string, () => Promise<Record<string, string | number>>> = {
+  plan: benchPlanWarm,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const [name, run] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const result = await run();
+  console.log(JSON.stringify({ bench: name, ...result }));
+}
