@@ -47,7 +47,8 @@ export interface PlannedScene {
   seed: number;
   seedSource: SeedSource;
   tracks: SceneTracks;
-  imageSha256: string;
+  image: { location: string; localPath: string; sha256: string; width: number; height: number };
+  prompt: string;
   key: string;
   videoSeconds: number;
   billedSeconds: number;
@@ -155,7 +156,7 @@ export function plan(input: PlanInput): Plan {
 
   function planScene(spec: SceneSpec): PlannedScene {
     const image = media.get(spec.image.location);
-    if (!image) throw new Error(`internal: no facts for image ${spec.image.location}`);
+    if (!image || image.kind !== 'image') throw new Error(`internal: no facts for image ${spec.image.location}`);
     const tracks = sceneTracks(spec, media);
     const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
@@ -182,7 +183,8 @@ export function plan(input: PlanInput): Plan {
       seed,
       seedSource,
       tracks,
-      imageSha256: image.sha256,
+      image: { location: spec.image.location, localPath: image.localPath, sha256: image.sha256, width: image.width, height: image.height },
+      prompt: spec.prompt,
       key,
       videoSeconds: est.videoSeconds,
       billedSeconds: est.billedSeconds,

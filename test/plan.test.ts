@@ -81,7 +81,7 @@ describe('plan (pure)', () => {
     expect(keyOf(scene('e1', 'a', { resolution: '720p' }))).not.toBe(k);
     expect(keyOf(base, media(), PROVIDERS.local)).not.toBe(k);
     const changed = media();
-    changed.set('a10', { kind: 'audio', sha256: 'sha-other', durationMs: 10_000, sampleRate: 16_000, channels: 1 });
+    changed.set('a10', { kind: 'audio', sha256: 'sha-other', localPath: 'a10', durationMs: 10_000, sampleRate: 16_000, channels: 1 });
     expect(keyOf(base, changed)).not.toBe(k);
     // Same bytes under another name and path: same key.
     const moved = media({ elsewhere: 10_000 });

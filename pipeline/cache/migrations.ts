@@ -14,4 +14,12 @@ export const MIGRATIONS: readonly string[] = [
      probe      TEXT,
      checked_at INTEGER NOT NULL
    );`,
+  // 2: uploads. The provider's URL for a file's bytes, reused until it ages out.
+  `CREATE TABLE uploads (
+     provider    TEXT NOT NULL,
+     sha256      TEXT NOT NULL,
+     url         TEXT NOT NULL,
+     uploaded_at INTEGER NOT NULL,
+     PRIMARY KEY (provider, sha256)
+   );`,
 ];

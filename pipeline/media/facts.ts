@@ -2,14 +2,15 @@ import type { ProbeResult } from './ffmpeg.ts';
 
 /** What planning needs to know about one input file. */
 export type MediaFacts =
-  | { kind: 'audio'; sha256: string; durationMs: number; sampleRate: number; channels: number }
-  | { kind: 'image'; sha256: string; width: number; height: number };
+  | { kind: 'audio'; sha256: string; localPath: string; durationMs: number; sampleRate: number; channels: number }
+  | { kind: 'image'; sha256: string; localPath: string; width: number; height: number };
 
 /** Why a file cannot be used as `want`, or its facts. Pure: unit-tested on probe JSON. */
 export function interpretProbe(
   want: 'audio' | 'image',
   sha256: string,
   probe: ProbeResult,
+  localPath: string,
 ): { ok: true; facts: MediaFacts } | { ok: false; reason: string } {
   const streams = probe.streams ?? [];
   const format = probe.format?.format_name ?? '';
@@ -21,7 +22,7 @@ export function interpretProbe(
     if (seconds <= 0) return { ok: false, reason: 'is empty (0 s)' };
     return {
       ok: true,
-      facts: { kind: 'audio', sha256, durationMs: Math.round(seconds * 1000), sampleRate: num(audio.sample_rate) ?? 0, channels: audio.channels ?? 0 },
+      facts: { kind: 'audio', sha256, localPath, durationMs: Math.round(seconds * 1000), sampleRate: num(audio.sample_rate) ?? 0, channels: audio.channels ?? 0 },
     };
   }
   const picture = streams.find((s) => s.codec_type === 'video');
@@ -30,7 +31,7 @@ export function interpretProbe(
   if (!picture || !stillFormat) return { ok: false, reason: `is not an image (${describe(format, streams)})` };
   if (!picture.width || !picture.height) return { ok: false, reason: 'has no readable size' };
   if (picture.width < 64 || picture.height < 64) return { ok: false, reason: `is ${picture.width}×${picture.height}; at least 64×64 is needed` };
-  return { ok: true, facts: { kind: 'image', sha256, width: picture.width, height: picture.height } };
+  return { ok: true, facts: { kind: 'image', sha256, localPath, width: picture.width, height: picture.height } };
 }
 
 function describe(format: string, streams: ProbeResult['streams']): string {

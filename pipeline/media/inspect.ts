@@ -133,5 +133,5 @@ async function inspectOne(
     options.memo.put(file, info, { sha256, probe });
   }
   if (probe === null) return { ok: false, reason: `cannot be decoded (ffprobe found no readable ${want})` };
-  return interpretProbe(want, sha256, probe);
+  return interpretProbe(want, sha256, probe, file);
 }

@@ -6,6 +6,8 @@ import { sha256Text } from './hash.ts';
 export interface Placement {
   side: Side;
   location: string;
+  /** Where the bytes are on this machine (a downloaded copy for URL inputs). */
+  localPath: string;
   sha256: string;
   startMs: number;
   durationMs: number;
@@ -19,7 +21,7 @@ export interface Placement {
  * - `silence`: the listener's side of a one-voice scene.
  */
 export type TrackSpec =
-  | { kind: 'file'; location: string; sha256: string; durationMs: number }
+  | { kind: 'file'; location: string; localPath: string; sha256: string; durationMs: number }
   | { kind: 'built'; placements: Placement[]; durationMs: number }
   | { kind: 'silence'; durationMs: number };
 
@@ -46,9 +48,10 @@ export function sceneTracks(scene: SceneSpec, media: ReadonlyMap<string, MediaFa
     const { left, right } = scene.audio;
     const l = left ? audio(left.location) : undefined;
     const r = right ? audio(right.location) : undefined;
-    const fileTrack = (location: string, f: { sha256: string; durationMs: number }): TrackSpec => ({
+    const fileTrack = (location: string, f: { sha256: string; localPath: string; durationMs: number }): TrackSpec => ({
       kind: 'file',
       location,
+      localPath: f.localPath,
       sha256: f.sha256,
       durationMs: f.durationMs,
     });
@@ -63,7 +66,7 @@ export function sceneTracks(scene: SceneSpec, media: ReadonlyMap<string, MediaFa
   for (const line of scene.audio.lines) {
     cursor += line.pauseMs;
     const f = audio(line.media.location);
-    placements.push({ side: line.side, location: line.media.location, sha256: f.sha256, startMs: cursor, durationMs: f.durationMs });
+    placements.push({ side: line.side, location: line.media.location, localPath: f.localPath, sha256: f.sha256, startMs: cursor, durationMs: f.durationMs });
     cursor += f.durationMs;
   }
   const track = (side: Side): TrackSpec => {

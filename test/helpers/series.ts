@@ -34,8 +34,8 @@ export function series(episodes: EpisodeSpec[], budget?: number): Series {
 /** Audio facts by name: `a10` is 10 s of audio with hash "sha-a10". */
 export function media(extra: Record<string, number> = {}): Map<string, MediaFacts> {
   const m = new Map<string, MediaFacts>();
-  m.set('img', { kind: 'image', sha256: 'sha-img', width: 854, height: 480 });
+  m.set('img', { kind: 'image', sha256: 'sha-img', localPath: 'img', width: 854, height: 480 });
   const audio: Record<string, number> = { a10: 10_000, b10: 10_000, a3: 3_000, b20: 20_000, ...extra };
-  for (const [name, ms] of Object.entries(audio)) m.set(name, { kind: 'audio', sha256: `sha-${name}`, durationMs: ms, sampleRate: 16_000, channels: 1 });
+  for (const [name, ms] of Object.entries(audio)) m.set(name, { kind: 'audio', sha256: `sha-${name}`, localPath: name, durationMs: ms, sampleRate: 16_000, channels: 1 });
   return m;
 }

@@ -1,0 +1,80 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { runFfmpeg, type FfmpegPaths } from './ffmpeg.ts';
+import { trackIdentity, type TrackSpec } from './timeline.ts';
+
+/** Built tracks: 16 kHz mono PCM, what talking-head models listen at (wav2vec). */
+export const TRACK_RATE = 16_000;
+const SAMPLES_PER_MS = TRACK_RATE / 1000;
+
+/**
+ * ffmpeg arguments that write a built or silent track to `out`. Every segment
+ * is cut to an exact sample count, so the track lasts exactly its recipe's
+ * milliseconds and the bytes are the same on every run (bitexact, no metadata).
+ */
+export function trackArgs(track: Exclude<TrackSpec, { kind: 'file' }>, out: string): string[] {
+  const inputs: string[] = [];
+  const filters: string[] = [];
+  const segments: string[] = [];
+  const silence = (ms: number) => {
+    const label = `s${segments.length}`;
+    filters.push(`anullsrc=r=${TRACK_RATE}:cl=mono,atrim=end_sample=${ms * SAMPLES_PER_MS}[${label}]`);
+    segments.push(`[${label}]`);
+  };
+  if (track.kind === 'silence') {
+    silence(track.durationMs);
+  } else {
+    let cursor = 0;
+    track.placements.forEach((p, i) => {
+      if (p.startMs > cursor) silence(p.startMs - cursor);
+      inputs.push('-i', p.localPath);
+      const label = `l${i}`;
+      // Resample, make mono, then pad/trim to the placement's exact length.
+      filters.push(
+        `[${i}:a]aresample=${TRACK_RATE},aformat=sample_fmts=s16:channel_layouts=mono,apad,atrim=end_sample=${p.durationMs * SAMPLES_PER_MS},asetpts=N/SR/TB[${label}]`,
+      );
+      segments.push(`[${label}]`);
+      cursor = p.startMs + p.durationMs;
+    });
+    if (track.durationMs > cursor) silence(track.durationMs - cursor);
+  }
+  const graph = [...filters, `${segments.join('')}concat=n=${segments.length}:v=0:a=1[out]`].join(';');
+  return [
+    ...inputs,
+    '-filter_complex', graph,
+    '-map', '[out]',
+    '-c:a', 'pcm_s16le', '-ar', String(TRACK_RATE), '-ac', '1',
+    '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact',
+    '-f', 'wav', out,
+  ];
+}
+
+/**
+ * A local file holding the track's bytes: the input itself for a file track;
+ * for built and silent tracks, a file in `workDir` named by the track's
+ * identity, built once (temp file, then rename) and reused.
+ */
+export async function materializeTrack(track: TrackSpec, workDir: string, ffmpeg: FfmpegPaths, signal?: AbortSignal): Promise<string> {
+  if (track.kind === 'file') return track.localPath;
+  const id = trackIdentity(track).replace(/^built:/, '');
+  const dir = path.join(workDir, 'tracks');
+  const out = path.join(dir, `${id}.wav`);
+  if (await exists(out)) return out;
+  await mkdir(dir, { recursive: true });
+  const tmp = `${out}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track' });
+    await rename(tmp, out);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return out;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).size > 0;
+  } catch {
+    return false;
+  }
+}

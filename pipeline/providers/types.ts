@@ -1,0 +1,61 @@
+import type { Order } from '../cost/estimate.ts';
+import type { Resolution } from '../cost/price-table.ts';
+import type { SceneTracks } from '../media/timeline.ts';
+import type { ProviderInfo } from '../plan.ts';
+
+/** One scene to render, as a provider needs it (a PlannedScene satisfies it). */
+export interface RenderTask {
+  key: string;
+  episodeId: string;
+  sceneId: string;
+  image: { location: string; localPath: string; sha256: string; width: number; height: number };
+  tracks: SceneTracks;
+  order: Order;
+  resolution: Resolution;
+  prompt: string;
+  seed: number;
+  videoSeconds: number;
+}
+
+export type PredictionStatus = 'created' | 'processing' | 'completed' | 'failed';
+
+export interface PollResult {
+  status: PredictionStatus;
+  /** Where the finished clip can be fetched (completed only). */
+  outputUrl?: string;
+  /** The provider's own words on a failure. */
+  error?: string;
+  /** Seconds the provider spent on inference, when it says. */
+  inferenceSeconds?: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface Delivered {
+  /** Final path of the clip (renamed into place). */
+  path: string;
+  bytes: number;
+  /** Duration of the delivered clip, from ffprobe: what spend is recorded from. */
+  durationSeconds: number;
+}
+
+/**
+ * A provider turns one task into one mp4. Submitting and polling are separate
+ * so a later process can resume polling a prediction an earlier one submitted.
+ */
+export interface Provider {
+  readonly info: ProviderInfo;
+  /** Starts a render; resolves once the provider has the task and gave it an id. */
+  submit(task: RenderTask, options?: CallOptions): Promise<{ predictionId: string }>;
+  /** One look at a prediction. */
+  poll(predictionId: string, task: RenderTask, options?: CallOptions): Promise<PollResult>;
+  /** Polls until a final status or the deadline; on `completed` returns the result. */
+  wait(predictionId: string, task: RenderTask, options?: CallOptions & { deadline?: number }): Promise<PollResult>;
+  /** Fetches the clip to a temp file beside `dest`, checks it, renames it to `dest`. */
+  download(result: PollResult, task: RenderTask, dest: string, options?: CallOptions): Promise<Delivered>;
+  /** Estimated USD for the task (the plan's number; 0 for local). */
+  estimateUsd(task: RenderTask): number;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,160 @@
+import { request, type Dispatcher } from 'undici';
+import { DuologueError } from '../../errors.ts';
+import { abortError } from '../../media/ffmpeg.ts';
+import type { Sleep } from '../../sleep.ts';
+import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
+
+/**
+ * How a call may be retried:
+ * - `idempotent`: uploads, polls, downloads: retry 429, 5xx and network errors;
+ * - `submit`: creates a paid task: retry only when the failure proves no task
+ *   was created (429, or no connection was ever made); anything else is
+ *   ambiguous and is not retried.
+ */
+export type RetryMode = 'idempotent' | 'submit';
+
+export interface HttpDeps {
+  dispatcher: Dispatcher;
+  sleep: Sleep;
+  random: () => number;
+  now: () => number;
+  policy: WavespeedPolicy;
+  /** Called before each retry, for progress and logs. Never given the key. */
+  onRetry?: (info: { label: string; attempt: number; delayMs: number; reason: string }) => void;
+}
+
+export interface HttpCall {
+  method: 'GET' | 'POST';
+  url: string;
+  /** Label for messages: `[POST] "https://…/multi"` plus the scene. */
+  label: string;
+  headers?: Record<string, string>;
+  /** A fresh body per attempt (streams cannot be replayed). */
+  body?: () => Dispatcher.DispatchOptions['body'];
+  mode: RetryMode;
+  signal?: AbortSignal;
+}
+
+/** Network error codes that prove the request never reached the server. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Network error codes worth retrying for idempotent calls (the request may or may not have arrived). */
+const TRANSIENT = new Set([
+  ...NEVER_SENT,
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+export class AmbiguousSubmitError extends DuologueError {
+  readonly ambiguous = true;
+}
+
+/** A definite HTTP answer that is not retried (4xx other than 401/403/429). */
+export class HttpStatusError extends DuologueError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super('E_API', message);
+  }
+}
+
+/** Sends a call; on success returns the response with its body unread. Retries per `mode`. */
+export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.ResponseData> {
+  const { policy } = deps;
+  for (let attempt = 1; ; attempt++) {
+    if (call.signal?.aborted) throw abortError(call.signal);
+    let retryReason: string;
+    let waitMs: number | undefined;
+    try {
+      const res = await request(call.url, {
+        method: call.method,
+        headers: call.headers,
+        body: call.body?.(),
+        dispatcher: deps.dispatcher,
+        signal: call.signal,
+      });
+      if (res.statusCode < 300) return res;
+      const text = await readText(res).catch(() => '');
+      const status = `${res.statusCode}${text ? `: ${snippet(text)}` : ''}`;
+      if (res.statusCode === 401 || res.statusCode === 403) {
+        throw new DuologueError('E_AUTH', `${call.label}: ${res.statusCode} — the API key was refused (check WAVESPEED_API_KEY); stopping, every call would fail`);
+      }
+      if (res.statusCode === 429) {
+        retryReason = '429 rate limited';
+        waitMs = retryAfterMs(res.headers['retry-after'], deps.now(), policy);
+      } else if (res.statusCode >= 500) {
+        if (call.mode === 'submit') {
+          throw new AmbiguousSubmitError('E_API', `${call.label}: ${status} — the task may have been created and billed, so it is not resubmitted this run`);
+        }
+        retryReason = `${res.statusCode} server error`;
+      } else {
+        throw new HttpStatusError(res.statusCode, `${call.label}: ${status}`);
+      }
+    } catch (error) {
+      if (call.signal?.aborted) throw abortError(call.signal);
+      if (error instanceof DuologueError) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
+      const message = (error as Error).message;
+      if (call.mode === 'submit' && !NEVER_SENT.has(code)) {
+        throw new AmbiguousSubmitError(
+          'E_API',
+          `${call.label}: ${code || message} — the request may have reached the API, so the task may have been created and billed; it is not resubmitted this run`,
+          { cause: error },
+        );
+      }
+      if (!TRANSIENT.has(code)) throw new DuologueError('E_API', `${call.label}: ${code ? `${code} ` : ''}${message}`, { cause: error });
+      retryReason = code || message;
+    }
+    if (attempt >= policy.maxAttempts) {
+      throw new DuologueError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason})`);
+    }
+    const delayMs = waitMs ?? backoffMs(attempt, policy, deps.random);
+    deps.onRetry?.({ label: call.label, attempt, delayMs, reason: retryReason });
+    await deps.sleep(delayMs, call.signal);
+  }
+}
+
+/** Reads a JSON envelope `{code, message, data}`; malformed or code ≠ 200 → E_API. */
+export async function readEnvelope<T>(res: Dispatcher.ResponseData, label: string): Promise<T> {
+  const text = await readText(res);
+  let json: { code?: unknown; message?: unknown; data?: unknown };
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DuologueError('E_API', `${label}: malformed JSON in the response (${snippet(text) || 'empty body'})`);
+  }
+  if (json === null || typeof json !== 'object') throw new DuologueError('E_API', `${label}: the response is not a JSON object`);
+  if (json.code !== undefined && json.code !== 200) {
+    throw new DuologueError('E_API', `${label}: API answered code ${String(json.code)}${json.message ? `: ${String(json.message)}` : ''}`);
+  }
+  if (json.data === null || typeof json.data !== 'object') throw new DuologueError('E_API', `${label}: the response has no data object`);
+  return json.data as T;
+}
+
+/** Bodies of JSON answers are small; a huge one is a broken proxy, not data. */
+const MAX_JSON_BYTES = 1 << 20;
+
+async function readText(res: Dispatcher.ResponseData): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BYTES) {
+      res.body.destroy();
+      throw new DuologueError('E_API', `response body over ${MAX_JSON_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function snippet(text: string): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > 200 ? `${one.slice(0, 197)}...` : one;
+}

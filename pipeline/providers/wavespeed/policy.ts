@@ -1,0 +1,71 @@
+/**
+ * Every retry, backoff, poll and timeout number of the WaveSpeed client, in
+ * one block. Tests pass smaller ones; nothing else hard-codes a delay.
+ */
+export interface WavespeedPolicy {
+  /** Attempts per call, first included (429, 5xx and network errors). */
+  maxAttempts: number;
+  /** Exponential backoff: base × factor^(attempt-1), capped, then ± jitter. */
+  backoffBaseMs: number;
+  backoffFactor: number;
+  backoffMaxMs: number;
+  /** Fraction of the delay drawn at random either way (spreads a herd of retries). */
+  jitter: number;
+  /** A Retry-After longer than this is capped (a broken header must not stall a run for hours). */
+  retryAfterMaxMs: number;
+  /** Poll schedule: first wait, growth, cap. InfiniteTalk takes 10–30 s per video second. */
+  pollInitialMs: number;
+  pollFactor: number;
+  pollMaxMs: number;
+  /** Per-scene deadline: fixed part + per second of video (queueing + 30 s/s processing, with room). */
+  deadlineBaseMs: number;
+  deadlinePerVideoSecondMs: number;
+  /** Socket timeouts (undici Agent). */
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** How long an uploaded file's URL is reused. */
+  uploadTtlMs: number;
+}
+
+export const DEFAULT_POLICY: WavespeedPolicy = {
+  maxAttempts: 6,
+  backoffBaseMs: 1_000,
+  backoffFactor: 2,
+  backoffMaxMs: 30_000,
+  jitter: 0.25,
+  retryAfterMaxMs: 120_000,
+  pollInitialMs: 2_000,
+  pollFactor: 1.5,
+  pollMaxMs: 15_000,
+  deadlineBaseMs: 15 * 60_000,
+  deadlinePerVideoSecondMs: 90_000,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 60_000,
+  bodyTimeoutMs: 120_000,
+  uploadTtlMs: 24 * 60 * 60_000,
+};
+
+export function backoffMs(attempt: number, policy: WavespeedPolicy, random: () => number): number {
+  const raw = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * policy.backoffFactor ** (attempt - 1));
+  const spread = raw * policy.jitter;
+  return Math.max(0, Math.round(raw - spread + random() * 2 * spread));
+}
+
+/** `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`, in ms from now; undefined if absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now: number, policy: WavespeedPolicy): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(policy.retryAfterMaxMs, Math.max(0, ms));
+}
+
+export function pollDelayMs(poll: number, policy: WavespeedPolicy): number {
+  return Math.min(policy.pollMaxMs, policy.pollInitialMs * policy.pollFactor ** poll);
+}
+
+export function deadlineFor(videoSeconds: number, policy: WavespeedPolicy): number {
+  return policy.deadlineBaseMs + videoSeconds * policy.deadlinePerVideoSecondMs;
+}

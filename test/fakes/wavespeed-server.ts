@@ -1,0 +1,341 @@
+/**
+ * A fake WaveSpeed: real HTTP on 127.0.0.1, the wire format of DESIGN.md,
+ * real mp4 outputs (rendered with the local renderer), processing time
+ * proportional to video length (scaled), a cap on tasks processing at once,
+ * and faults on demand. Outputs and uploads are served from a second origin
+ * (the "CDN") so tests can prove the key never goes there.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdir, writeFile, readFile, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
+import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
+
+export type Route = 'upload' | 'submit' | 'result' | 'output';
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'reset' }
+  | { kind: 'malformed' }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'missing-id' }
+  | { kind: 'code'; code: number; message: string }
+  | { kind: 'fail'; error: string } // submit: the prediction will end `failed`
+  | { kind: 'status-final'; status: 'cancelled' | 'timeout' }
+  | { kind: 'empty-outputs' }
+  | { kind: 'truncated' }
+  | { kind: 'not-mp4' };
+
+export interface RecordedRequest {
+  origin: 'api' | 'cdn';
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+}
+
+export interface Submission {
+  id: string;
+  body: Record<string, unknown>;
+}
+
+interface PredictionState {
+  id: string;
+  status: 'created' | 'processing' | 'completed' | 'failed';
+  error?: string;
+  outputFile?: string;
+  readyAt?: number;
+  fault?: Fault;
+  finalStatus?: string;
+  startedAt?: number;
+  videoSeconds?: number;
+}
+
+export interface FakeOptions {
+  apiKey: string;
+  ffmpeg: FfmpegPaths;
+  workDir: string;
+  /** Milliseconds of "processing" per second of video. @default 20 */
+  msPerVideoSecond?: number;
+  /** Tasks processing at once; the rest wait as `created`. @default 3 */
+  maxConcurrent?: number;
+  /** Seed for random fault rates. */
+  seed?: number;
+}
+
+export class FakeWavespeed {
+  readonly requests: RecordedRequest[] = [];
+  readonly submissions: Submission[] = [];
+  apiUrl = '';
+  cdnUrl = '';
+  private api!: Server;
+  private cdn!: Server;
+  private scripted = new Map<Route, Fault[]>();
+  private rateTable = new Map<Route, { fault: Fault; rate: number }[]>();
+  private predictions = new Map<string, PredictionState>();
+  private media = new Map<string, string>(); // id → file
+  private queue: PredictionState[] = [];
+  private processing = 0;
+  private counter = 0;
+  private rng: () => number;
+  private maxConcurrentSeen = 0;
+
+  constructor(private options: FakeOptions) {
+    this.rng = mulberry32(options.seed ?? 1);
+  }
+
+  async start(): Promise<this> {
+    await mkdir(path.join(this.options.workDir, 'media'), { recursive: true });
+    this.api = createServer((req, res) => void this.handle('api', req, res));
+    this.cdn = createServer((req, res) => void this.handle('cdn', req, res));
+    for (const s of [this.api, this.cdn]) s.keepAliveTimeout = 500;
+    await Promise.all([listen(this.api), listen(this.cdn)]);
+    this.apiUrl = `http://127.0.0.1:${(this.api.address() as AddressInfo).port}`;
+    this.cdnUrl = `http://127.0.0.1:${(this.cdn.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [this.api, this.cdn]) s.closeAllConnections();
+    await Promise.all([new Promise((r) => this.api.close(r)), new Promise((r) => this.cdn.close(r))]);
+  }
+
+  /** Faults for the next requests on a route, in order (one per request). */
+  script(route: Route, ...faults: Fault[]): void {
+    this.scripted.set(route, [...(this.scripted.get(route) ?? []), ...faults]);
+  }
+
+  /** Random faults on every request of a route, e.g. 20% 500s. */
+  rates(route: Route, table: { fault: Fault; rate: number }[]): void {
+    this.rateTable.set(route, table);
+  }
+
+  /** How many submissions carried each seed+inputs combination (for "exactly once"). */
+  submitCount(): number {
+    return this.submissions.length;
+  }
+
+  get peakConcurrency(): number {
+    return this.maxConcurrentSeen;
+  }
+
+  private nextFault(route: Route): Fault | undefined {
+    const list = this.scripted.get(route);
+    if (list && list.length > 0) return list.shift();
+    for (const { fault, rate } of this.rateTable.get(route) ?? []) if (this.rng() < rate) return fault;
+    return undefined;
+  }
+
+  private async handle(origin: 'api' | 'cdn', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    this.requests.push({ origin, method: req.method ?? '', path: url.pathname, headers: req.headers });
+    try {
+      if (origin === 'cdn') return await this.serveCdn(url.pathname, req, res);
+      if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return json(res, 401, { code: 401, message: 'Unauthorized' });
+      if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.upload(req, res);
+      if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.submit(req, res);
+      const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
+      if (req.method === 'GET' && m) return this.result(decodeURIComponent(m[1]), res);
+      json(res, 404, { code: 404, message: 'not found' });
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { code: 500, message: String(error) });
+    }
+  }
+
+  /** Applies a transport-level fault; true when the request is answered (or killed) by it. */
+  private async applyTransport(fault: Fault | undefined, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (!fault) return false;
+    if (fault.kind === 'reset') {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault.kind === 'status') {
+      const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+      json(res, fault.status, fault.body ?? { code: fault.status, message: `fake ${fault.status}` }, headers);
+      return true;
+    }
+    if (fault.kind === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"code": 200, "data": {');
+      return true;
+    }
+    if (fault.kind === 'code') {
+      json(res, 200, { code: fault.code, message: fault.message, data: null });
+      return true;
+    }
+    if (fault.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
+    return false;
+  }
+
+  private async upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (await this.applyTransport(this.nextFault('upload'), req, res)) return;
+    const form = await new Request('http://x/', { method: 'POST', headers: req.headers as HeadersInit, body: new Uint8Array(body) }).formData();
+    const file = form.get('file');
+    if (!(file instanceof Blob)) return json(res, 400, { code: 400, message: 'multipart field "file" is required' });
+    const id = `m${++this.counter}`;
+    const name = (file as File).name || 'upload.bin';
+    const dest = path.join(this.options.workDir, 'media', `${id}-${name}`);
+    await writeFile(dest, Buffer.from(await file.arrayBuffer()));
+    this.media.set(id, dest);
+    json(res, 200, { code: 200, message: 'success', data: { type: file.type || 'application/octet-stream', download_url: `${this.cdnUrl}/media/${id}/${encodeURIComponent(name)}`, filename: name, size: file.size } });
+  }
+
+  private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = (await readBody(req)).toString('utf8');
+    const fault = this.nextFault('submit');
+    if (await this.applyTransport(fault, req, res)) return;
+    const body = JSON.parse(text) as Record<string, unknown>;
+    for (const field of ['left_audio', 'right_audio', 'image', 'order', 'resolution', 'seed']) {
+      if (body[field] === undefined) return json(res, 400, { code: 400, message: `${field} is required` });
+    }
+    const id = `pred-${++this.counter}`;
+    this.submissions.push({ id, body });
+    const state: PredictionState = { id, status: 'created', fault };
+    this.predictions.set(id, state);
+    if (fault?.kind === 'missing-id') return json(res, 200, { code: 200, message: 'success', data: { model: 'wavespeed-ai/infinitetalk/multi', status: 'created' } });
+    this.queue.push(state);
+    this.pump(body);
+    json(res, 200, {
+      code: 200,
+      message: 'success',
+      data: { id, model: 'wavespeed-ai/infinitetalk/multi', status: 'created', urls: { get: `${this.apiUrl}/api/v3/predictions/${id}/result` }, outputs: [], created_at: new Date().toISOString() },
+    });
+  }
+
+  /** Starts queued tasks while under the concurrency cap; renders real output. */
+  private pump(body?: Record<string, unknown>): void {
+    const bodies = this.bodies;
+    if (body) bodies.set(this.queue[this.queue.length - 1].id, body);
+    while (this.processing < (this.options.maxConcurrent ?? 3) && this.queue.length > 0) {
+      const state = this.queue.shift()!;
+      this.processing++;
+      this.maxConcurrentSeen = Math.max(this.maxConcurrentSeen, this.processing);
+      state.status = 'processing';
+      state.startedAt = Date.now();
+      void this.process(state, bodies.get(state.id)!).finally(() => {
+        this.processing--;
+        this.pump();
+      });
+    }
+  }
+  private bodies = new Map<string, Record<string, unknown>>();
+
+  private async process(state: PredictionState, body: Record<string, unknown>): Promise<void> {
+    try {
+      const file = (u: unknown) => {
+        const m = /\/media\/([^/]+)\//.exec(String(u));
+        const f = m && this.media.get(m[1]);
+        if (!f) throw new Error(`input not found: ${String(u)}`);
+        return f;
+      };
+      const [image, left, right] = [file(body.image), file(body.left_audio), file(body.right_audio)];
+      const [ip, lp, rp] = await Promise.all([image, left, right].map((f) => ffprobe(f, this.options.ffmpeg)));
+      const v = ip.streams.find((s) => s.codec_type === 'video')!;
+      const ms = (p: typeof lp) => Math.round(Number(p.format.duration) * 1000);
+      const order = body.order as 'meanwhile' | 'left_right' | 'right_left';
+      const videoMs = order === 'meanwhile' ? Math.max(ms(lp), ms(rp)) : ms(lp) + ms(rp);
+      state.videoSeconds = videoMs / 1000;
+      const out = path.join(this.options.workDir, `${state.id}.mp4`);
+      await runFfmpeg(
+        localRenderArgs({ image, imageWidth: v.width!, imageHeight: v.height!, left, right, leftMs: ms(lp), rightMs: ms(rp), order, resolution: body.resolution as '480p', out }),
+        this.options.ffmpeg,
+      );
+      const wait = state.startedAt! + state.videoSeconds * (this.options.msPerVideoSecond ?? 20) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      state.outputFile = out;
+      if (state.fault?.kind === 'fail') {
+        state.status = 'failed';
+        state.error = state.fault.error;
+      } else if (state.fault?.kind === 'status-final') {
+        state.status = 'failed';
+        state.finalStatus = state.fault.status;
+        state.error = `task ${state.fault.status}`;
+      } else {
+        state.status = 'completed';
+      }
+    } catch (error) {
+      state.status = 'failed';
+      state.error = `fake render failed: ${(error as Error).message}`;
+    }
+  }
+
+  private result(id: string, res: ServerResponse): void {
+    const fault = this.nextFault('result');
+    if (fault && fault.kind !== 'slow') {
+      void this.applyTransport(fault, { socket: res.socket } as IncomingMessage, res);
+      return;
+    }
+    const state = this.predictions.get(id);
+    if (!state) return json(res, 404, { code: 404, message: `prediction ${id} not found` });
+    const outputs = state.status === 'completed' && state.fault?.kind !== 'empty-outputs' ? [`${this.cdnUrl}/outputs/${id}.mp4`] : [];
+    json(res, 200, {
+      code: 200,
+      message: 'success',
+      data: {
+        id,
+        model: 'wavespeed-ai/infinitetalk/multi',
+        status: state.finalStatus ?? state.status,
+        outputs,
+        error: state.error ?? '',
+        has_nsfw_contents: outputs.map(() => false),
+        created_at: new Date().toISOString(),
+        timings: { inference: state.videoSeconds ? Math.round(state.videoSeconds * 20) : 0 },
+      },
+    });
+  }
+
+  private async serveCdn(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const out = /^\/outputs\/([^/]+)\.mp4$/.exec(pathname);
+    if (out) {
+      const fault = this.nextFault('output');
+      if (await this.applyTransport(fault, req, res)) return;
+      const state = this.predictions.get(out[1]);
+      if (!state?.outputFile) return json(res, 404, { code: 404, message: 'no such output' });
+      let bytes = await readFile(state.outputFile);
+      if (fault?.kind === 'not-mp4') bytes = Buffer.from('<html>not a video</html>');
+      if (fault?.kind === 'truncated') {
+        // Announce the full length, send half, then cut the connection.
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) });
+        res.write(bytes.subarray(0, bytes.length >> 1));
+        setTimeout(() => req.socket.destroy(), 10);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) }).end(bytes);
+      return;
+    }
+    const media = /^\/media\/([^/]+)\//.exec(pathname);
+    const file = media && this.media.get(media[1]);
+    if (file && (await stat(file).catch(() => null))) {
+      res.writeHead(200).end(await readFile(file));
+      return;
+    }
+    json(res, 404, { code: 404, message: 'not found' });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+}
+
+/** Small seeded PRNG so fault mixes repeat run to run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
