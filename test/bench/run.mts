@@ -2,10 +2,12 @@
  * `npm run bench [-- name...]`: runs benchmarks and prints one JSON line per
  * result. Numbers go into BENCHMARKS.md with this command.
  */
+import { benchLocalRender } from './local-render.ts';
 import { benchPlanWarm } from './plan-warm.ts';
 
 const benches: Record<string, () => Promise<Record<string, string | number>>> = {
   plan: benchPlanWarm,
+  local: benchLocalRender,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -135,7 +135,7 @@ export class FakeWavespeed {
       if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.upload(req, res);
       if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.submit(req, res);
       const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
-      if (req.method === 'GET' && m) return this.result(decodeURIComponent(m[1]), res);
+      if (req.method === 'GET' && m) return await this.result(decodeURIComponent(m[1]), req, res);
       json(res, 404, { code: 404, message: 'not found' });
     } catch (error) {
       if (!res.headersSent) json(res, 500, { code: 500, message: String(error) });
@@ -259,12 +259,8 @@ export class FakeWavespeed {
     }
   }
 
-  private result(id: string, res: ServerResponse): void {
-    const fault = this.nextFault('result');
-    if (fault && fault.kind !== 'slow') {
-      void this.applyTransport(fault, { socket: res.socket } as IncomingMessage, res);
-      return;
-    }
+  private async result(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await this.applyTransport(this.nextFault('result'), req, res)) return;
     const state = this.predictions.get(id);
     if (!state) return json(res, 404, { code: 404, message: `prediction ${id} not found` });
     const outputs = state.status === 'completed' && state.fault?.kind !== 'empty-outputs' ? [`${this.cdnUrl}/outputs/${id}.mp4`] : [];
