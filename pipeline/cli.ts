@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DuologueError, ManifestErrors, formatDiagnostic, isAbort } from './errors.ts';
 import type { CommandContext } from './commands/context.ts';
 import { planCommand } from './commands/plan.ts';
+import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
 
 export const EXIT = { ok: 0, incomplete: 1, usage: 2, interrupted: 130 } as const;
@@ -33,9 +34,13 @@ export async function main(options: CliOptions): Promise<number> {
     cwd: options.cwd ?? process.cwd(),
   };
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(ctx, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    ctx,
+    (code) => {
+      exitCode = code;
+    },
+    options.argv,
+  );
   try {
     await program.parseAsync(options.argv, { from: 'user' });
     return exitCode;
@@ -44,7 +49,7 @@ export async function main(options: CliOptions): Promise<number> {
   }
 }
 
-function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
+function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv: string[]): Command {
   const program = new Command('duologue')
     .description('Turn YAML manifests of two-speaker scenes into finished episode videos.')
     .version(VERSION, '-V, --version')
@@ -74,6 +79,20 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Com
     .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
     .option('--json', 'print the plan as one JSON document')
     .action(async (files: string[], opts) => setExit(await planCommand(files, opts, ctx)));
+
+  program
+    .command('render')
+    .description('render the scenes that are not cached (paying only for those), under a budget; resumes anything in flight')
+    .argument('<manifest...>', 'manifest files')
+    .addOption(provider())
+    .option('--budget <usd>', 'cap for this run in USD (overrides the manifests\' budget:)')
+    .option('--concurrency <n>', 'scenes rendering at once', '4')
+    .option('--episode <id>', 'render only this episode (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(cacheDir())
+    .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
+    .option('--json', 'NDJSON events on stdout, ending with a summary object')
+    .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
+    .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_FFMPEG'
   | 'E_CACHE'
+  | 'E_DEADLINE'
   | 'E_ABORTED'
   | 'E_INTERNAL';
 

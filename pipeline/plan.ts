@@ -4,7 +4,7 @@
  */
 import { estimate, roundUsd, type Order } from './cost/estimate.ts';
 import type { PriceTable, Resolution } from './cost/price-table.ts';
-import { cacheKey } from './cache/key.ts';
+import { cacheKey, type CacheKeyInput } from './cache/key.ts';
 import type { MediaFacts } from './media/facts.ts';
 import { sceneTracks, trackIdentity, type SceneTracks } from './media/timeline.ts';
 import type { SceneSpec, Series } from './manifest/types.ts';
@@ -32,7 +32,7 @@ export interface PlanInput {
   /** Seeds drawn for `seed: random` scenes, by `episode/scene`. */
   drawnSeeds?: ReadonlyMap<string, number>;
   /** Cache state of a key; absent = nothing cached yet. */
-  lookup?: (key: string, scene: SceneSpec) => CacheLookup;
+  lookup?: (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup;
 }
 
 export type SeedSource = 'manifest' | 'derived' | 'random';
@@ -50,6 +50,8 @@ export interface PlannedScene {
   image: { location: string; localPath: string; sha256: string; width: number; height: number };
   prompt: string;
   key: string;
+  /** What the key was computed from (kept to explain a later miss). */
+  keyInputs: CacheKeyInput;
   videoSeconds: number;
   billedSeconds: number;
   /** What rendering it would cost from scratch. */
@@ -160,7 +162,7 @@ export function plan(input: PlanInput): Plan {
     const tracks = sceneTracks(spec, media);
     const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
-    const key = cacheKey({
+    const keyInputs: CacheKeyInput = {
       provider: provider.id,
       model: provider.model,
       imageSha256: image.sha256,
@@ -170,8 +172,9 @@ export function plan(input: PlanInput): Plan {
       order: spec.order,
       resolution: spec.resolution,
       seed,
-    });
-    const cache = lookup(key, spec);
+    };
+    const key = cacheKey(keyInputs);
+    const cache = lookup(key, keyInputs, spec);
     const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
     return {
       episodeId: spec.episodeId,
@@ -186,6 +189,7 @@ export function plan(input: PlanInput): Plan {
       image: { location: spec.image.location, localPath: image.localPath, sha256: image.sha256, width: image.width, height: image.height },
       prompt: spec.prompt,
       key,
+      keyInputs,
       videoSeconds: est.videoSeconds,
       billedSeconds: est.billedSeconds,
       estimateUsd: est.costUsd,

@@ -22,4 +22,63 @@ export const MIGRATIONS: readonly string[] = [
      uploaded_at INTEGER NOT NULL,
      PRIMARY KEY (provider, sha256)
    );`,
+  // 3: renders (one row per cache key, with its claim), the last key each scene
+  // rendered with (to explain misses), and the run ledger.
+  `CREATE TABLE renders (
+     key            TEXT PRIMARY KEY,
+     provider       TEXT NOT NULL,
+     model          TEXT NOT NULL,
+     status         TEXT NOT NULL CHECK (status IN ('pending','submitting','in-flight','complete','failed','ambiguous')),
+     prediction_id  TEXT,
+     episode_id     TEXT NOT NULL,
+     scene_id       TEXT NOT NULL,
+     seed           INTEGER NOT NULL,
+     inputs         TEXT NOT NULL,
+     estimate_usd   REAL NOT NULL,
+     clip_path      TEXT,
+     clip_sha256    TEXT,
+     clip_bytes     INTEGER,
+     video_seconds  REAL,
+     billed_seconds INTEGER,
+     cost_usd       REAL,
+     error          TEXT,
+     attempts       INTEGER NOT NULL DEFAULT 0,
+     owner          TEXT,
+     lease_until    INTEGER,
+     created_at     INTEGER NOT NULL,
+     updated_at     INTEGER NOT NULL,
+     submitted_at   INTEGER,
+     completed_at   INTEGER
+   );
+   CREATE INDEX renders_status ON renders (status);
+   CREATE TABLE scene_keys (
+     episode_id TEXT NOT NULL,
+     scene_id   TEXT NOT NULL,
+     key        TEXT NOT NULL,
+     inputs     TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (episode_id, scene_id)
+   );
+   CREATE TABLE runs (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     started_at   INTEGER NOT NULL,
+     finished_at  INTEGER,
+     pid          INTEGER NOT NULL,
+     provider     TEXT NOT NULL,
+     args         TEXT NOT NULL,
+     budget_usd   REAL,
+     planned_usd  REAL NOT NULL,
+     spent_usd    REAL NOT NULL DEFAULT 0,
+     result       TEXT
+   );
+   CREATE TABLE run_scenes (
+     run_id     INTEGER NOT NULL REFERENCES runs (id),
+     episode_id TEXT NOT NULL,
+     scene_id   TEXT NOT NULL,
+     key        TEXT NOT NULL,
+     outcome    TEXT NOT NULL,
+     cost_usd   REAL NOT NULL DEFAULT 0,
+     error      TEXT,
+     PRIMARY KEY (run_id, episode_id, scene_id)
+   );`,
 ];

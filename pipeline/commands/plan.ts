@@ -1,3 +1,4 @@
+import { createCacheLookup } from '../cache/lookup.ts';
 import { plan as buildPlan } from '../plan.ts';
 import { prepare } from '../prepare.ts';
 import { planToJson } from '../report/plan-json.ts';
@@ -20,7 +21,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const db = openCacheForReading(ctx, cacheDirOf(ctx, options.cacheDir));
   try {
     const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: provider.prices, signal: ctx.signal });
-    const result = buildPlan({ ...prepared, provider, budgetUsd });
+    const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf), null, 2)}\n`);

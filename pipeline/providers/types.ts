@@ -33,6 +33,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface SubmitOptions extends CallOptions {
+  /**
+   * Called just before the request that creates the (paid) task is sent:
+   * from here on, a crash or an unclear failure means it may have been billed.
+   */
+  onSubmitting?: () => void;
+}
+
 export interface Delivered {
   /** Final path of the clip (renamed into place). */
   path: string;
@@ -48,7 +56,7 @@ export interface Delivered {
 export interface Provider {
   readonly info: ProviderInfo;
   /** Starts a render; resolves once the provider has the task and gave it an id. */
-  submit(task: RenderTask, options?: CallOptions): Promise<{ predictionId: string }>;
+  submit(task: RenderTask, options?: SubmitOptions): Promise<{ predictionId: string }>;
   /** One look at a prediction. */
   poll(predictionId: string, task: RenderTask, options?: CallOptions): Promise<PollResult>;
   /** Polls until a final status or the deadline; on `completed` returns the result. */

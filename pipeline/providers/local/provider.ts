@@ -56,8 +56,9 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
 
   const provider: Provider = {
     info: PROVIDERS.local,
-    async submit(task, { signal } = {}) {
+    async submit(task, { signal, onSubmitting } = {}) {
       if (signal?.aborted) throw abortError(signal);
+      onSubmitting?.();
       const id = `local-${randomUUID()}`;
       const job = render(id, task, signal);
       jobs.set(id, job);

@@ -133,7 +133,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
 
-    submit: (task, { signal } = {}) =>
+    submit: (task, { signal, onSubmitting } = {}) =>
       redact(
         (async () => {
           const label = `${task.episodeId}/${task.sceneId}`;
@@ -149,6 +149,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
             seed: task.seed,
           });
           const url = apiUrl(MODEL_PATH);
+          if (signal?.aborted) throw abortError(signal);
+          onSubmitting?.();
           const res = await send(
             {
               method: 'POST',
@@ -206,7 +208,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         const remaining = until - deps.now();
         if (remaining <= 0) {
           throw new DuologueError(
-            'E_API',
+            'E_DEADLINE',
             `${task.episodeId}/${task.sceneId}: prediction ${id} still ${result.status} at the deadline; its id is kept and the next run resumes it`,
           );
         }

@@ -1,0 +1,68 @@
+import { statSync } from 'node:fs';
+import type { CacheLookup } from '../plan.ts';
+import type { SceneSpec } from '../manifest/types.ts';
+import type { Db } from './db.ts';
+import type { CacheKeyInput } from './key.ts';
+import { ownerAlive } from './owner.ts';
+import type { RenderRow } from './renders.ts';
+
+/**
+ * The plan's view of the cache: hit (clip present and whole), in-flight
+ * (submitted, or being worked on by a live process), or miss — with the
+ * reason when this scene was rendered before with other inputs.
+ */
+export function createCacheLookup(db: Db, now: () => number = Date.now): (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup {
+  const byKey = db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE key = ?');
+  const byScene = db.prepare<[string, string], { key: string; inputs: string }>('SELECT key, inputs FROM scene_keys WHERE episode_id = ? AND scene_id = ?');
+  return (key, inputs, scene) => {
+    const row = byKey.get(key);
+    if (row) {
+      if (row.status === 'complete') {
+        const problem = clipProblem(row);
+        return problem ? { status: 'miss', reason: problem } : { status: 'hit' };
+      }
+      if (row.status === 'in-flight') return { status: 'in-flight', reason: `prediction ${row.prediction_id}` };
+      if ((row.status === 'pending' || row.status === 'submitting') && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, now())) {
+        return { status: 'in-flight', reason: 'another run is rendering it' };
+      }
+      if (row.status === 'submitting' || row.status === 'ambiguous') {
+        return { status: 'miss', reason: 'a previous submit may have been billed (ambiguous); see `duologue status`' };
+      }
+      if (row.status === 'failed') return { status: 'miss', reason: `last attempt failed: ${row.error ?? 'unknown error'}` };
+    }
+    const previous = byScene.get(scene.episodeId, scene.sceneId);
+    if (previous && previous.key !== key) return { status: 'miss', reason: whatChanged(JSON.parse(previous.inputs) as CacheKeyInput, inputs) };
+    return { status: 'miss' };
+  };
+}
+
+export function clipProblem(row: Pick<RenderRow, 'clip_path' | 'clip_bytes'>): string | undefined {
+  if (!row.clip_path) return 'clip missing from the store';
+  try {
+    const size = statSync(row.clip_path).size;
+    return size === row.clip_bytes ? undefined : `clip damaged (size ${size}, recorded ${row.clip_bytes})`;
+  } catch {
+    return 'clip missing from the store';
+  }
+}
+
+const NAMES: [keyof CacheKeyInput, string][] = [
+  ['provider', 'provider'],
+  ['model', 'model'],
+  ['imageSha256', 'image'],
+  ['left', 'left audio'],
+  ['right', 'right audio'],
+  ['prompt', 'prompt'],
+  ['order', 'order'],
+  ['resolution', 'resolution'],
+  ['seed', 'seed'],
+];
+
+/** "left audio changed, seed changed (42 → 43)". */
+export function whatChanged(before: CacheKeyInput, after: CacheKeyInput): string {
+  const changes = NAMES.filter(([field]) => before[field] !== after[field]).map(([field, name]) => {
+    const show = field === 'seed' || field === 'order' || field === 'resolution' || field === 'provider';
+    return `${name} changed${show ? ` (${before[field]} → ${after[field]})` : ''}`;
+  });
+  return changes.length > 0 ? changes.join(', ') : 'key version changed';
+}

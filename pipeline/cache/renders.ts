@@ -1,0 +1,151 @@
+import type { CacheKeyInput } from './key.ts';
+import type { Db } from './db.ts';
+import { ownerAlive } from './owner.ts';
+
+export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
+
+export interface RenderRow {
+  key: string;
+  provider: string;
+  model: string;
+  status: RenderStatus;
+  prediction_id: string | null;
+  episode_id: string;
+  scene_id: string;
+  seed: number;
+  inputs: string;
+  estimate_usd: number;
+  clip_path: string | null;
+  clip_sha256: string | null;
+  clip_bytes: number | null;
+  video_seconds: number | null;
+  billed_seconds: number | null;
+  cost_usd: number | null;
+  error: string | null;
+  attempts: number;
+  owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  submitted_at: number | null;
+  completed_at: number | null;
+}
+
+export interface ClaimRequest {
+  key: string;
+  inputs: CacheKeyInput;
+  episodeId: string;
+  sceneId: string;
+  estimateUsd: number;
+}
+
+export type ClaimResult =
+  | { kind: 'complete'; row: RenderRow }
+  /** Another live process holds it: wait for its outcome. */
+  | { kind: 'busy'; row: RenderRow }
+  /** Ours now. `row.status` says where it stands: pending (fresh), in-flight (resume), submitting/ambiguous (unknown). */
+  | { kind: 'claimed'; row: RenderRow };
+
+/**
+ * The renders table with claims: a key is worked on by one live process at a
+ * time, so two runs sharing a cache never submit it twice. Claims are leases,
+ * renewed by a heartbeat; a dead owner's lease (or, on this host, its dead
+ * pid) frees the key for the next run, which resumes from the recorded state.
+ */
+export class RenderStore {
+  constructor(
+    private db: Db,
+    private owner: string,
+    private now: () => number = Date.now,
+    private leaseMs = 30_000,
+  ) {}
+
+  get(key: string): RenderRow | undefined {
+    return this.db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE key = ?').get(key);
+  }
+
+  claim(req: ClaimRequest): ClaimResult {
+    const tx = this.db.transaction((): ClaimResult => {
+      const now = this.now();
+      const row = this.get(req.key);
+      if (!row) {
+        this.db
+          .prepare(
+            `INSERT INTO renders (key, provider, model, status, episode_id, scene_id, seed, inputs, estimate_usd, owner, lease_until, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(req.key, req.inputs.provider, req.inputs.model, req.episodeId, req.sceneId, req.inputs.seed, JSON.stringify(req.inputs), req.estimateUsd, this.owner, now + this.leaseMs, now, now);
+        return { kind: 'claimed', row: this.get(req.key)! };
+      }
+      if (row.status === 'complete') return { kind: 'complete', row };
+      if (row.owner && row.owner !== this.owner && ownerAlive(row.owner, row.lease_until ?? 0, now)) return { kind: 'busy', row };
+      // Free, expired, or a dead owner's: take it over where it stands. A failed
+      // render is tried afresh; an interrupted submit stays "submitting" so the
+      // caller can see it may have been billed.
+      const status: RenderStatus = row.status === 'failed' ? 'pending' : row.status;
+      this.db
+        .prepare('UPDATE renders SET owner = ?, lease_until = ?, status = ?, error = CASE WHEN ? = \'pending\' THEN NULL ELSE error END, episode_id = ?, scene_id = ?, updated_at = ? WHERE key = ?')
+        .run(this.owner, now + this.leaseMs, status, status, req.episodeId, req.sceneId, now, req.key);
+      return { kind: 'claimed', row: this.get(req.key)! };
+    });
+    return tx.immediate();
+  }
+
+  /** Renews every lease this owner holds (the heartbeat). */
+  renew(): void {
+    this.db.prepare('UPDATE renders SET lease_until = ? WHERE owner = ?').run(this.now() + this.leaseMs, this.owner);
+  }
+
+  markSubmitting(key: string): void {
+    this.update(key, "status = 'submitting', attempts = attempts + 1");
+  }
+
+  markInFlight(key: string, predictionId: string): void {
+    this.update(key, "status = 'in-flight', prediction_id = ?, submitted_at = ?", predictionId, this.now());
+  }
+
+  markComplete(key: string, clip: { path: string; sha256: string; bytes: number; videoSeconds: number; billedSeconds: number; costUsd: number }): void {
+    this.update(
+      key,
+      "status = 'complete', clip_path = ?, clip_sha256 = ?, clip_bytes = ?, video_seconds = ?, billed_seconds = ?, cost_usd = ?, error = NULL, completed_at = ?, owner = NULL, lease_until = NULL",
+      clip.path,
+      clip.sha256,
+      clip.bytes,
+      clip.videoSeconds,
+      clip.billedSeconds,
+      clip.costUsd,
+      this.now(),
+    );
+  }
+
+  markFailed(key: string, error: string, status: 'failed' | 'ambiguous' = 'failed'): void {
+    this.update(key, 'status = ?, error = ?, owner = NULL, lease_until = NULL', status, error);
+  }
+
+  /** Gives the key back without changing its state (Ctrl-C, deadline): the next run resumes it. */
+  release(key: string): void {
+    this.update(key, 'owner = NULL, lease_until = NULL');
+  }
+
+  releaseAll(): void {
+    this.db.prepare('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = ?').run(this.owner);
+  }
+
+  /** A complete render whose clip went missing or bad becomes a plain miss. */
+  forget(key: string, why: string): void {
+    this.db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, updated_at = ? WHERE key = ? AND status = 'complete'").run(why, this.now(), key);
+  }
+
+  recordSceneKey(episodeId: string, sceneId: string, key: string, inputs: CacheKeyInput): void {
+    this.db
+      .prepare(
+        `INSERT INTO scene_keys (episode_id, scene_id, key, inputs, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(episode_id, scene_id) DO UPDATE SET key = excluded.key, inputs = excluded.inputs, updated_at = excluded.updated_at`,
+      )
+      .run(episodeId, sceneId, key, JSON.stringify(inputs), this.now());
+  }
+
+  private update(key: string, set: string, ...values: unknown[]): void {
+    this.db.prepare(`UPDATE renders SET ${set}, updated_at = ? WHERE key = ? AND (owner = ? OR owner IS NULL)`).run(...values, this.now(), key, this.owner);
+  }
+}

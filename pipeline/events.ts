@@ -1,0 +1,33 @@
+import { EventEmitter } from 'node:events';
+
+/** Everything a run reports, as typed events; the terminal view and the NDJSON log both listen. */
+export type RunEvent =
+  | { type: 'run'; provider: string; scenes: number; toRender: number; cached: number; resume: number; skipped: number; budgetUsd: number | null; plannedUsd: number }
+  | { type: 'queued'; episode: string; scene: string; key: string; estimateUsd: number }
+  | { type: 'cached'; episode: string; scene: string; key: string }
+  | { type: 'skipped'; episode: string; scene: string; reason: string }
+  | { type: 'submitted'; episode: string; scene: string; key: string; predictionId: string }
+  | { type: 'resumed'; episode: string; scene: string; key: string; predictionId: string }
+  | { type: 'waiting'; episode: string; scene: string; key: string; reason: string }
+  | { type: 'progress'; episode: string; scene: string; status: string }
+  | { type: 'done'; episode: string; scene: string; key: string; clip: string; videoSeconds: number; costUsd: number }
+  | { type: 'failed'; episode: string; scene: string; key: string; error: string; code: string }
+  | { type: 'spend'; reservedUsd: number; spentUsd: number; budgetUsd: number | null }
+  | { type: 'retry'; label: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'episode'; episode: string; status: 'complete' | 'incomplete'; output: string | null; reason?: string }
+  | {
+      type: 'summary';
+      rendered: number;
+      cached: number;
+      failed: number;
+      skipped: number;
+      cost_usd: number;
+      interrupted: boolean;
+      episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null }[];
+    };
+
+export class RunEvents extends EventEmitter<{ event: [RunEvent] }> {
+  emitEvent(event: RunEvent): void {
+    this.emit('event', event);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The library's `render`: read → plan → schedule (→ stitch, once it lands),
+ * with progress as typed events. Never exits the process; the CLI decides.
+ */
+import path from 'node:path';
+import type { Dispatcher } from 'undici';
+import { DEFAULTS } from './defaults.ts';
+import { DuologueError, type Diagnostic } from './errors.ts';
+import { openDb } from './cache/db.ts';
+import { createCacheLookup } from './cache/lookup.ts';
+import { newOwnerId } from './cache/owner.ts';
+import { RenderStore } from './cache/renders.ts';
+import { RunLedger } from './cache/runs.ts';
+import { createUploadMemo } from './cache/uploads.ts';
+import { RunEvents } from './events.ts';
+import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
+import { plan as buildPlan, type Plan } from './plan.ts';
+import { prepare } from './prepare.ts';
+import { PROVIDERS, type ProviderId } from './providers/info.ts';
+import { createLocalProvider } from './providers/local/provider.ts';
+import type { Provider } from './providers/types.ts';
+import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
+import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
+import { schedule, type ScheduleResult } from './schedule.ts';
+import type { Sleep } from './sleep.ts';
+
+export interface RenderOptions {
+  provider: ProviderId;
+  /** Required for `wavespeed`. */
+  apiKey?: string;
+  /** @default https://api.wavespeed.ai */
+  baseUrl?: string;
+  /** @default ./cache */
+  cacheDir?: string;
+  /** @default ./out */
+  outDir?: string;
+  budgetUsd?: number;
+  /** @default 4 */
+  concurrency?: number;
+  /** Only these episode ids (all when empty). */
+  episodes?: string[];
+  signal?: AbortSignal;
+  events?: RunEvents;
+  ffmpeg?: FfmpegPaths;
+  /** Recorded in the run ledger. */
+  args?: string[];
+  retryAmbiguous?: boolean;
+  /** Collaborators for tests. */
+  dispatcher?: Dispatcher;
+  policy?: Partial<WavespeedPolicy>;
+  sleep?: Sleep;
+  waitPollMs?: number;
+  leaseMs?: number;
+  /** A ready provider instead of building one (tests, custom providers). */
+  providerInstance?: Provider;
+}
+
+export interface EpisodeOutcome {
+  id: string;
+  status: 'complete' | 'incomplete';
+  output: string | null;
+  /** Clips in scene order, when every scene has one. */
+  clips: string[];
+  reason?: string;
+}
+
+export interface RenderResult {
+  plan: Plan;
+  warnings: Diagnostic[];
+  schedule: ScheduleResult;
+  episodes: EpisodeOutcome[];
+  runId: number;
+}
+
+export async function render(files: readonly string[], options: RenderOptions): Promise<RenderResult> {
+  const events = options.events ?? new RunEvents();
+  const cacheDir = path.resolve(options.cacheDir ?? DEFAULTS.cacheDir);
+  const ffmpeg = options.ffmpeg ?? resolveFfmpegPaths();
+  const info = PROVIDERS[options.provider];
+  if (options.provider === 'wavespeed' && !options.apiKey && !options.providerInstance) {
+    throw new DuologueError('E_USAGE', 'the wavespeed provider needs an API key (WAVESPEED_API_KEY)');
+  }
+  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new DuologueError('E_USAGE', `Expected \`concurrency\` to be a whole number from 1 up, got \`${concurrency}\``);
+  }
+  const db = openDb(cacheDir);
+  const store = new RenderStore(db, newOwnerId(), Date.now, options.leaseMs);
+  let provider: Provider | undefined;
+  try {
+    const prepared = await prepare(files, { db, ffmpeg, prices: info.prices, signal: options.signal });
+    const series = selectEpisodes(prepared.series, options.episodes);
+    const budgetUsd = options.budgetUsd ?? manifestBudget(series);
+    const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db) });
+    provider =
+      options.providerInstance ??
+      (options.provider === 'local'
+        ? createLocalProvider({ workDir: path.join(cacheDir, 'work'), ffmpeg })
+        : createWavespeedProvider({
+            apiKey: options.apiKey!,
+            baseUrl: options.baseUrl,
+            ffmpeg,
+            workDir: path.join(cacheDir, 'work'),
+            uploads: createUploadMemo(db, 'wavespeed'),
+            dispatcher: options.dispatcher,
+            policy: options.policy,
+            sleep: options.sleep,
+            onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
+          }));
+    const ledger = new RunLedger(db);
+    const runId = ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd });
+    const t = plan.totals;
+    events.emitEvent({ type: 'run', provider: info.id, scenes: t.scenes, toRender: t.render, cached: t.cached, resume: t.resume, skipped: t.skipped, budgetUsd: budgetUsd ?? null, plannedUsd: t.costUsd });
+
+    const result = await schedule({
+      plan,
+      provider,
+      store,
+      ledger,
+      runId,
+      events,
+      clipsDir: path.join(cacheDir, 'clips'),
+      concurrency,
+      budgetUsd,
+      signal: options.signal,
+      sleep: options.sleep,
+      waitPollMs: options.waitPollMs,
+      retryAmbiguous: options.retryAmbiguous,
+    });
+
+    const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
+    const episodes = plan.episodes.map((ep): EpisodeOutcome => {
+      const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
+      const missing = scenes.filter((s) => !s.clip);
+      return {
+        id: ep.id,
+        status: missing.length === 0 ? 'complete' : 'incomplete',
+        output: missing.length === 0 ? (ep.output ?? path.join(outDir, `${ep.id}.mp4`)) : null,
+        clips: missing.length === 0 ? scenes.map((s) => s.clip!) : [],
+        reason: missing.length === 0 ? undefined : `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.outcome))].join(', ')})`,
+      };
+    });
+    const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
+    const interrupted = result.interrupted;
+    ledger.finish(runId, interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete');
+    for (const e of episodes) events.emitEvent({ type: 'episode', episode: e.id, status: e.status, output: e.output, reason: e.reason });
+    events.emitEvent({
+      type: 'summary',
+      rendered: count('rendered'),
+      cached: count('cached'),
+      failed: count('failed'),
+      skipped: count('skipped') + count('interrupted'),
+      cost_usd: result.spentUsd,
+      interrupted,
+      episodes: episodes.map(({ id, status, output }) => ({ id, status, output })),
+    });
+    return { plan, warnings: prepared.warnings, schedule: result, episodes, runId };
+  } finally {
+    await provider?.close?.();
+    db.close();
+  }
+}
+
+function selectEpisodes<T extends { episodes: { id: string }[] }>(series: T, wanted?: string[]): T {
+  if (!wanted || wanted.length === 0) return series;
+  const known = new Set(series.episodes.map((e) => e.id));
+  const unknown = wanted.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new DuologueError('E_USAGE', `--episode ${unknown.join(', ')}: no such episode (known: ${[...known].join(', ')})`);
+  }
+  return { ...series, episodes: series.episodes.filter((e) => wanted.includes(e.id)) };
+}
+
+/** Without --budget: the manifests' caps add up to the run's hard cap (the plan applies each to its own episodes). */
+function manifestBudget(series: { manifests: { budget?: number; episodes: string[] }[]; episodes: { id: string }[] }): number | undefined {
+  const ids = new Set(series.episodes.map((e) => e.id));
+  const involved = series.manifests.filter((m) => m.episodes.some((id) => ids.has(id)));
+  if (involved.length === 0 || involved.some((m) => m.budget === undefined)) return undefined;
+  return involved.reduce((sum, m) => sum + (m.budget ?? 0), 0);
+}

@@ -1,0 +1,32 @@
+import type { RunEvent } from '../events.ts';
+
+/** One plain line per event (non-TTY, CI, and until the live view lands). */
+export function eventLine(e: RunEvent): string | undefined {
+  const at = 'episode' in e && 'scene' in e ? `${e.episode}/${e.scene}` : '';
+  switch (e.type) {
+    case 'run':
+      return `${e.scenes} scenes: ${e.toRender} to render, ${e.cached} cached, ${e.resume} to resume, ${e.skipped} skipped; planned $${e.plannedUsd.toFixed(2)}${e.budgetUsd !== null ? ` of $${e.budgetUsd.toFixed(2)} budget` : ''}`;
+    case 'submitted':
+      return `submitted ${at} (prediction ${e.predictionId})`;
+    case 'resumed':
+      return `resuming ${at} (prediction ${e.predictionId})`;
+    case 'waiting':
+      return `waiting ${at}: ${e.reason}`;
+    case 'done':
+      return `done ${at}: ${e.videoSeconds.toFixed(2)} s, $${e.costUsd.toFixed(2)}`;
+    case 'cached':
+      return `cached ${at}`;
+    case 'failed':
+      return `FAILED ${at}: ${e.error}`;
+    case 'skipped':
+      return `skipped ${at}: ${e.reason}`;
+    case 'retry':
+      return `retry ${e.label} in ${e.delayMs} ms (${e.reason})`;
+    case 'episode':
+      return `episode ${e.episode}: ${e.status}${e.output ? ` → ${e.output}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'summary':
+      return `${e.interrupted ? 'interrupted: ' : ''}${e.rendered} rendered, ${e.cached} cached, ${e.failed} failed, ${e.skipped} skipped; spent $${e.cost_usd.toFixed(2)}`;
+    default:
+      return undefined; // queued, progress, spend: too chatty for plain lines
+  }
+}

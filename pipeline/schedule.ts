@@ -1,0 +1,147 @@
+/**
+ * Runs a plan's misses through a provider under a concurrency cap and a
+ * budget, one job per cache key, and writes the ledger. Ctrl-C stops new
+ * submits and records what is in flight; a 401 stops everything.
+ */
+import pLimit from 'p-limit';
+import { Budget } from './budget.ts';
+import { DuologueError } from './errors.ts';
+import type { RenderStore } from './cache/renders.ts';
+import type { RunLedger, SceneOutcome } from './cache/runs.ts';
+import type { RunEvents } from './events.ts';
+import type { Plan, PlannedScene } from './plan.ts';
+import type { Provider } from './providers/types.ts';
+import { realSleep, type Sleep } from './sleep.ts';
+import { runJob, type JobOutcome } from './schedule/job.ts';
+import { submissionOrder } from './schedule/order.ts';
+
+export interface ScheduleOptions {
+  plan: Plan;
+  provider: Provider;
+  store: RenderStore;
+  ledger: RunLedger;
+  runId: number;
+  events: RunEvents;
+  clipsDir: string;
+  /** @default 4 */
+  concurrency?: number;
+  budgetUsd?: number;
+  signal?: AbortSignal;
+  sleep?: Sleep;
+  /** @default 1000 */
+  waitPollMs?: number;
+  /** @default 10000 (a third of the 30 s lease) */
+  heartbeatMs?: number;
+  retryAmbiguous?: boolean;
+}
+
+export interface SceneResult {
+  scene: PlannedScene;
+  outcome: SceneOutcome;
+  clip?: string;
+  costUsd: number;
+  error?: string;
+  code?: string;
+}
+
+export interface ScheduleResult {
+  scenes: SceneResult[];
+  spentUsd: number;
+  interrupted: boolean;
+  /** Set when the API refused the key: the run stopped. */
+  authError?: DuologueError;
+}
+
+export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
+  const { plan, events, store } = options;
+  const budget = new Budget(options.budgetUsd);
+  const stop = new AbortController(); // aborted by Ctrl-C or by a 401
+  const onAbort = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) stop.abort();
+  let authError: DuologueError | undefined;
+  const heartbeat = setInterval(() => store.renew(), options.heartbeatMs ?? 10_000);
+  heartbeat.unref();
+
+  const results = new Map<PlannedScene, SceneResult>();
+  const record = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
+    results.set(scene, { scene, ...r });
+    options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error });
+    if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
+  };
+
+  // One job per key: scenes with identical inputs and seed share one render.
+  const byKey = new Map<string, PlannedScene[]>();
+  for (const ep of plan.episodes) {
+    for (const scene of ep.scenes) {
+      if (scene.action === 'skip') {
+        record(scene, { outcome: 'skipped', costUsd: 0, error: scene.skipReason });
+        events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: scene.skipReason ?? 'skipped' });
+        continue;
+      }
+      byKey.set(scene.key, [...(byKey.get(scene.key) ?? []), scene]);
+    }
+  }
+
+  const limit = pLimit(options.concurrency ?? 4);
+  const deps = {
+    provider: options.provider,
+    store,
+    budget,
+    events,
+    clipsDir: options.clipsDir,
+    sleep: options.sleep ?? realSleep,
+    waitPollMs: options.waitPollMs ?? 1_000,
+    retryAmbiguous: options.retryAmbiguous ?? false,
+  };
+  const leaders = submissionOrder([...byKey.values()].map((group) => group[0]));
+  for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd });
+
+  await Promise.all(
+    leaders.map((leader) =>
+      limit(async () => {
+        let outcome: JobOutcome;
+        try {
+          outcome = await runJob(leader, deps, stop.signal);
+        } catch (error) {
+          const e = error as DuologueError;
+          if (e.code === 'E_AUTH') {
+            authError ??= e;
+            stop.abort(e);
+          }
+          outcome = { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL' };
+        }
+        for (const [i, scene] of byKey.get(leader.key)!.entries()) {
+          const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
+          switch (outcome.outcome) {
+            case 'rendered':
+              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0 });
+              if (i > 0) events.emitEvent({ type: 'cached', ...at });
+              break;
+            case 'cached':
+              record(scene, { outcome: 'cached', clip: outcome.clip, costUsd: 0 });
+              events.emitEvent({ type: 'cached', ...at });
+              break;
+            case 'failed':
+              record(scene, { outcome: 'failed', costUsd: 0, error: outcome.error, code: outcome.code });
+              events.emitEvent({ type: 'failed', ...at, error: outcome.error, code: outcome.code });
+              break;
+            case 'skipped':
+              record(scene, { outcome: 'skipped', costUsd: 0, error: outcome.reason });
+              events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: outcome.reason });
+              break;
+            case 'interrupted':
+              record(scene, { outcome: authError ? 'failed' : 'interrupted', costUsd: 0, error: authError?.message ?? 'interrupted' });
+              break;
+          }
+        }
+      }),
+    ),
+  );
+  clearInterval(heartbeat);
+  options.signal?.removeEventListener('abort', onAbort);
+  store.releaseAll();
+
+  const ordered = plan.episodes.flatMap((ep) => ep.scenes).map((s) => results.get(s)!);
+  return { scenes: ordered, spentUsd: budget.spentUsd, interrupted: Boolean(options.signal?.aborted), authError };
+}
