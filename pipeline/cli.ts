@@ -7,7 +7,9 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { DuologueError, ManifestErrors, formatDiagnostic, isAbort } from './errors.ts';
 import type { CommandContext } from './commands/context.ts';
+import { cacheCommand } from './commands/cache.ts';
 import { planCommand } from './commands/plan.ts';
+import { statusCommand } from './commands/status.ts';
 import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -93,6 +95,24 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--json', 'NDJSON events on stdout, ending with a summary object')
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
+
+  program
+    .command('status')
+    .description('recent runs and their spend, renders in flight, and submits that need attention')
+    .addOption(cacheDir())
+    .option('--json', 'print as one JSON document')
+    .action(async (opts) => setExit(await statusCommand(opts, ctx)));
+
+  program
+    .command('cache')
+    .description('stats: sizes and counts · verify: re-hash the clip store · gc: remove clips the given manifests do not use')
+    .argument('<action>', 'stats | verify | gc')
+    .argument('[manifest...]', 'for gc: manifests whose clips to keep')
+    .addOption(cacheDir())
+    .option('--older-than <age>', 'for gc: remove clips older than this (12h, 30d, 2w)')
+    .option('--dry-run', 'for gc: list what would be removed, remove nothing')
+    .option('--fix', 'for verify: forget damaged clips so the next render redoes them')
+    .action(async (action: string, manifests: string[], opts) => setExit(await cacheCommand(action, manifests, opts, ctx)));
 
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });

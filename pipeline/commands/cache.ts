@@ -1,0 +1,127 @@
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DB_FILE, openDb, type Db } from '../cache/db.ts';
+import { createCacheLookup } from '../cache/lookup.ts';
+import type { RenderRow } from '../cache/renders.ts';
+import { DuologueError } from '../errors.ts';
+import { sha256File } from '../media/hash.ts';
+import { plan as buildPlan } from '../plan.ts';
+import { prepare } from '../prepare.ts';
+import { PROVIDERS } from '../providers/info.ts';
+import { cacheDirOf, ffmpegOf, type CommandContext } from './context.ts';
+
+export interface CacheOptions {
+  cacheDir?: string;
+  olderThan?: string;
+  dryRun?: boolean;
+  fix?: boolean;
+  json?: boolean;
+}
+
+/** `duologue cache stats|verify|gc`. */
+export async function cacheCommand(action: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
+  const dir = cacheDirOf(ctx, options.cacheDir);
+  if (!['stats', 'verify', 'gc'].includes(action)) throw new DuologueError('E_USAGE', `unknown cache action "${action}" (stats, verify or gc)`);
+  if (!existsSync(path.join(dir, DB_FILE))) {
+    ctx.stdout.write(`no cache at ${dir}\n`);
+    return 0;
+  }
+  const db = openDb(dir);
+  try {
+    if (action === 'stats') return stats(db, dir, ctx);
+    if (action === 'verify') return await verify(db, ctx, options.fix ?? false);
+    return await gc(db, dir, manifests, options, ctx);
+  } finally {
+    db.close();
+  }
+}
+
+function stats(db: Db, dir: string, ctx: CommandContext): number {
+  const byStatus = db.prepare<[], { status: string; n: number; bytes: number | null; cost: number | null }>(
+    'SELECT status, count(*) n, sum(clip_bytes) bytes, sum(cost_usd) cost FROM renders GROUP BY status ORDER BY status',
+  ).all();
+  const files = db.prepare<[], { n: number }>('SELECT count(*) n FROM file_memo').get()!.n;
+  const uploads = db.prepare<[], { n: number }>('SELECT count(*) n FROM uploads').get()!.n;
+  const runs = db.prepare<[], { n: number; spent: number | null }>('SELECT count(*) n, sum(spent_usd) spent FROM runs').get()!;
+  const storeBytes = dirSize(path.join(dir, 'clips'));
+  const dbBytes = ['', '-wal', '-shm'].reduce((sum, s) => sum + (existsSync(path.join(dir, DB_FILE + s)) ? statSync(path.join(dir, DB_FILE + s)).size : 0), 0);
+  const lines = [`cache: ${dir}`, `renders:`];
+  for (const r of byStatus) lines.push(`  ${r.status.padEnd(10)} ${String(r.n).padStart(6)}${r.bytes ? `  ${mb(r.bytes)}` : ''}${r.cost ? `  $${r.cost.toFixed(2)} paid` : ''}`);
+  if (byStatus.length === 0) lines.push('  none');
+  lines.push(`clip store: ${mb(storeBytes)}`, `database: ${mb(dbBytes)}`, `media files remembered: ${files}`, `uploads remembered: ${uploads}`, `runs: ${runs.n}, $${(runs.spent ?? 0).toFixed(2)} spent in all`);
+  ctx.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** Re-hashes every stored clip against its recorded sha256. Exit 1 when something is damaged. */
+async function verify(db: Db, ctx: CommandContext, fix: boolean): Promise<number> {
+  const rows = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status = 'complete'").all();
+  const damaged: string[] = [];
+  for (const r of rows) {
+    let problem: string | undefined;
+    if (!r.clip_path || !existsSync(r.clip_path)) problem = 'missing';
+    else if ((await sha256File(r.clip_path)) !== r.clip_sha256) problem = 'content differs from the recorded sha256';
+    if (problem) {
+      damaged.push(`${r.episode_id}/${r.scene_id} (${r.key.slice(0, 12)}): ${problem}`);
+      if (fix) db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL WHERE key = ?").run(`clip ${problem}`, r.key);
+    }
+  }
+  ctx.stdout.write(`verified ${rows.length} clip${rows.length === 1 ? '' : 's'}: ${rows.length - damaged.length} ok, ${damaged.length} damaged\n`);
+  for (const d of damaged) ctx.stdout.write(`  damaged: ${d}${fix ? ' — forgotten; the next render re-renders it' : ''}\n`);
+  if (damaged.length > 0 && !fix) ctx.stdout.write('run `duologue cache verify --fix` to forget damaged clips (the next render re-renders them, at a cost)\n');
+  return damaged.length > 0 && !fix ? 1 : 0;
+}
+
+/** Removes clips that none of the given manifests references, or older than --older-than. */
+async function gc(db: Db, dir: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
+  const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
+  if (manifests.length === 0 && maxAgeMs === undefined) {
+    throw new DuologueError('E_USAGE', 'cache gc needs the manifests whose clips to keep, or --older-than AGE (e.g. 30d)');
+  }
+  const keep = new Set<string>();
+  if (manifests.length > 0) {
+    for (const info of Object.values(PROVIDERS)) {
+      const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal });
+      // Random seeds cannot be referenced by a later run: their clips are kept only by age.
+      const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db) });
+      for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
+    }
+  }
+  const now = Date.now();
+  const rows = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status = 'complete'").all();
+  const doomed = rows.filter((r) => {
+    const unreferenced = manifests.length > 0 && !keep.has(r.key);
+    const old = maxAgeMs !== undefined && now - (r.completed_at ?? r.updated_at) > maxAgeMs;
+    return manifests.length > 0 && maxAgeMs !== undefined ? unreferenced && old : unreferenced || old;
+  });
+  let bytes = 0;
+  for (const r of doomed) {
+    bytes += r.clip_bytes ?? 0;
+    if (options.dryRun) continue;
+    if (r.clip_path) rmSync(r.clip_path, { force: true });
+    db.prepare('DELETE FROM renders WHERE key = ?').run(r.key);
+  }
+  ctx.stdout.write(`${options.dryRun ? 'would remove' : 'removed'} ${doomed.length} clip${doomed.length === 1 ? '' : 's'} (${mb(bytes)}); kept ${rows.length - doomed.length}\n`);
+  for (const r of doomed) ctx.stdout.write(`  ${r.episode_id}/${r.scene_id} ${r.key.slice(0, 12)}\n`);
+  return 0;
+}
+
+export function parseAge(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value.trim());
+  if (!m) throw new DuologueError('E_USAGE', `Expected \`--older-than\` like 12h, 30d or 2w, got \`${value}\``);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's'];
+  return Number(m[1]) * unit;
+}
+
+function dirSize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += statSync(path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name)).size;
+  }
+  return total;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
