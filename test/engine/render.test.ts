@@ -1,0 +1,167 @@
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
+import { render, type RenderOptions } from '../../pipeline/render.ts';
+import { FAST_POLICY } from '../helpers/fast-policy.ts';
+import { KEY, startFake } from '../helpers/engine.ts';
+import { tinyProject } from '../helpers/tasks.ts';
+import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+
+const fakes: FakeWavespeed[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+});
+
+/** Two episodes; `shared.wav` is used by exactly two scenes (one line each). */
+const SERIES = `version: 1
+defaults: { image: two-people.png }
+episodes:
+  - id: ep1
+    scenes:
+      - { id: a, left: tone-1s.wav, right: tone-2500ms.wav, seed: 1 }
+      - { id: b, lines: [{ left: shared.wav }, { right: tone-1s.wav, pause: 0.2 }], seed: 2 }
+  - id: ep2
+    scenes:
+      - { id: c, left: tone-2500ms.wav, seed: 3 }
+      - { id: d, lines: [{ right: shared.wav }, { left: tone-1s.wav }] }
+      - { id: e, right: tone-1s.wav, order: left_right, seed: 5, resolution: 720p }
+`;
+
+async function project() {
+  const { dir, manifest } = tinyProject(SERIES);
+  const fs = await import('node:fs');
+  fs.copyFileSync(path.join(dir, 'tone-1s.wav'), path.join(dir, 'shared.wav'));
+  return { dir, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-eng-cache-')) };
+}
+
+async function run(manifest: string, cacheDir: string, fake: FakeWavespeed, extra: Partial<RenderOptions> = {}) {
+  const events = new RunEvents();
+  const seen: RunEvent[] = [];
+  events.on('event', (e) => seen.push(e));
+  const result = await render([manifest], {
+    provider: 'wavespeed',
+    apiKey: KEY,
+    baseUrl: fake.apiUrl,
+    cacheDir,
+    outDir: path.join(cacheDir, 'out'),
+    policy: FAST_POLICY,
+    waitPollMs: 20,
+    events,
+    ...extra,
+  });
+  const summary = seen.find((e) => e.type === 'summary') as Extract<RunEvent, { type: 'summary' }>;
+  return { result, seen, summary };
+}
+
+describe('render engine (fake WaveSpeed, real SQLite, real ffmpeg)', () => {
+  it('pays once: a second run submits nothing; one changed line re-renders exactly the scenes using it', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { dir, manifest, cacheDir } = await project();
+    const first = await run(manifest, cacheDir, fake);
+    expect(first.summary).toMatchObject({ rendered: 5, cached: 0, failed: 0, skipped: 0 });
+    expect(first.summary.cost_usd).toBeGreaterThan(0);
+    expect(fake.submissions).toHaveLength(5);
+
+    const second = await run(manifest, cacheDir, fake);
+    expect(second.summary).toMatchObject({ rendered: 0, cached: 5, cost_usd: 0 });
+    expect(fake.submissions).toHaveLength(5);
+
+    appendFileSync(path.join(dir, 'shared.wav'), Buffer.alloc(2)); // one changed line's audio
+    const third = await run(manifest, cacheDir, fake);
+    expect(third.summary).toMatchObject({ rendered: 2, cached: 3 });
+    expect(fake.submissions).toHaveLength(7);
+    const redone = third.seen.filter((e) => e.type === 'done').map((e) => (e as { scene: string }).scene).sort();
+    expect(redone).toEqual(['b', 'd']);
+    expect(third.result.plan.episodes[0].scenes[1].cache.reason).toBe('left audio changed');
+  });
+
+  it('the API receives exactly the manifest seeds; derived seeds are stable; random seeds are recorded', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    const { result } = await run(manifest, cacheDir, fake);
+    const seeds = Object.fromEntries(fake.submissions.map((s) => [String(s.body.seed), s.body]));
+    for (const scene of result.plan.episodes.flatMap((e) => e.scenes)) expect(seeds[String(scene.seed)]).toBeDefined();
+    const d = result.plan.episodes[1].scenes[1];
+    expect(d).toMatchObject({ seedSource: 'derived' });
+    const again = await run(manifest, cacheDir, fake);
+    expect(again.result.plan.episodes[1].scenes[1].seed).toBe(d.seed);
+
+    const { manifest: randomManifest, cacheDir: c2 } = await project();
+    writeFileSync(randomManifest, SERIES.replace('seed: 3 }', 'seed: random }'));
+    const r1 = await run(randomManifest, c2, fake);
+    const drawn = r1.result.plan.episodes[1].scenes[0];
+    expect(drawn.seedSource).toBe('random');
+    expect(fake.submissions.at(-1)!.body.seed === drawn.seed || fake.submissions.some((s) => s.body.seed === drawn.seed)).toBe(true);
+  });
+
+  it('budget below the total: reservations never exceed it, whole episodes only, skipped listed', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    // ep1 costs 2 × $0.15 = $0.30; ep2 costs $0.15 + $0.15 + $0.30 = $0.60.
+    const { result, seen, summary } = await run(manifest, cacheDir, fake, { budgetUsd: 0.5 });
+    const held = seen.filter((e) => e.type === 'spend').map((e) => (e as { reservedUsd: number; spentUsd: number }).reservedUsd + (e as { spentUsd: number }).spentUsd);
+    expect(Math.max(...held)).toBeLessThanOrEqual(0.5);
+    expect(summary.episodes).toEqual([
+      { id: 'ep1', status: 'complete', output: expect.any(String) },
+      { id: 'ep2', status: 'incomplete', output: null },
+    ]);
+    expect(summary).toMatchObject({ rendered: 2, skipped: 3 });
+    expect(result.schedule.scenes.filter((s) => s.outcome === 'skipped').map((s) => s.error)).toEqual(['over budget', 'over budget', 'over budget']);
+    expect(fake.submissions).toHaveLength(2);
+  });
+
+  it('fault mix (20% 500s, 429s, one failed prediction): finishes; only the failed scene\'s episode is incomplete', async () => {
+    const fake = await startFake({ seed: 7 });
+    fakes.push(fake);
+    fake.rates('result', [{ fault: { kind: 'status', status: 500 }, rate: 0.2 }]);
+    fake.rates('upload', [{ fault: { kind: 'status', status: 500 }, rate: 0.2 }]);
+    fake.rates('output', [{ fault: { kind: 'status', status: 503 }, rate: 0.2 }]);
+    fake.script('submit', { kind: 'status', status: 429, retryAfter: '0' }, { kind: 'fail', error: 'no faces found' });
+    const { manifest, cacheDir } = await project();
+    const { result, summary } = await run(manifest, cacheDir, fake, { concurrency: 1, policy: { ...FAST_POLICY, maxAttempts: 8 } });
+    expect(summary.failed).toBe(1);
+    const failed = result.schedule.scenes.find((s) => s.outcome === 'failed')!;
+    expect(failed.error).toMatch(/failed: no faces found/);
+    const statuses = Object.fromEntries(summary.episodes.map((e) => [e.id, e.status]));
+    const otherEpisode = failed.scene.episodeId === 'ep1' ? 'ep2' : 'ep1';
+    expect(statuses[failed.scene.episodeId]).toBe('incomplete');
+    expect(statuses[otherEpisode]).toBe('complete');
+    // Each key went through one accepted submit, except the failed one (not billed, so the next run retries it).
+    expect(new Set(fake.submissions.map((s) => s.body.seed)).size).toBe(fake.submissions.length);
+    const rerun = await run(manifest, cacheDir, fake);
+    expect(rerun.summary).toMatchObject({ rendered: 1, cached: 4, failed: 0 });
+  });
+
+  it('Ctrl-C: stops submitting, keeps what is in flight; the next run resumes instead of paying again', async () => {
+    const fake = await startFake({ msPerVideoSecond: 300, maxConcurrent: 1 });
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    const controller = new AbortController();
+    const events = new RunEvents();
+    events.on('event', (e) => {
+      if (e.type === 'submitted') controller.abort();
+    });
+    const { result } = await run(manifest, cacheDir, fake, { signal: controller.signal, events, concurrency: 1 });
+    expect(result.schedule.interrupted).toBe(true);
+    expect(fake.submissions).toHaveLength(1);
+    expect(result.schedule.scenes.filter((s) => s.outcome === 'interrupted')).toHaveLength(5);
+    const again = await run(manifest, cacheDir, fake);
+    expect(again.seen.filter((e) => e.type === 'resumed')).toHaveLength(1);
+    expect(again.summary).toMatchObject({ rendered: 5, failed: 0 });
+    expect(fake.submissions).toHaveLength(5);
+  });
+
+  it('a 401 stops the run with E_AUTH', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    const { result } = await run(manifest, cacheDir, fake, { apiKey: 'sk-wrong' });
+    expect(result.schedule.authError?.code).toBe('E_AUTH');
+    expect(fake.submissions).toHaveLength(0);
+  });
+});
