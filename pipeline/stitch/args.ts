@@ -1,0 +1,100 @@
+/** Pure ffmpeg argument builders for stitching; unit-tested without ffmpeg. */
+import { EPISODE_AUDIO_RATE, SAMPLES_PER_FRAME, type EpisodeFormat } from './format.ts';
+
+/** GOP of 2 s at 25 fps, fixed: every conformed clip starts on a keyframe with identical stream parameters. */
+const GOP = 50;
+/** One timebase for every conformed clip (1/12800 is ffmpeg's default for 25 fps): concat without re-timing. */
+const TIMESCALE = 12_800;
+
+/**
+ * Conform one clip: fit inside the episode frame (aspect kept, padded),
+ * constant 25 fps, yuv420p H.264 with one GOP setting, exactly `frames`
+ * frames; its audio decoded to 48 kHz stereo PCM of exactly the same length
+ * (padded or trimmed), written beside it as WAV.
+ */
+export function conformArgs(input: { clip: string; hasAudio: boolean; frames: number; format: EpisodeFormat; videoOut: string; audioOut: string }): string[] {
+  const { width, height, fps } = input.format;
+  const samples = input.frames * SAMPLES_PER_FRAME;
+  const video = `[0:v]fps=${fps},scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black,setsar=1,format=yuv420p[v]`;
+  const audioSource = input.hasAudio ? '[0:a]' : `anullsrc=r=${EPISODE_AUDIO_RATE}:cl=stereo,`;
+  const audio = `${audioSource}aresample=${EPISODE_AUDIO_RATE},aformat=sample_fmts=s16:channel_layouts=stereo,apad,atrim=end_sample=${samples},asetpts=N/SR/TB[a]`;
+  return [
+    '-i', input.clip,
+    '-filter_complex', `${video};${audio}`,
+    '-map', '[v]', '-an', '-frames:v', String(input.frames),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', String(GOP), '-keyint_min', String(GOP), '-sc_threshold', '0',
+    '-pix_fmt', 'yuv420p', '-video_track_timescale', String(TIMESCALE), '-map_metadata', '-1', '-f', 'mp4', input.videoOut,
+    '-map', '[a]', '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-f', 'wav', input.audioOut,
+  ];
+}
+
+/** A slate for a missing scene: black, silent, its expected length, with the scene and reason written on it when a font exists. */
+export function slateArgs(input: { frames: number; format: EpisodeFormat; text: string; fontFile?: string; out: string }): string[] {
+  const { width, height, fps } = input.format;
+  const seconds = (input.frames / fps).toFixed(3);
+  const text = input.fontFile
+    ? `,drawtext=fontfile='${escapeFilterValue(input.fontFile)}':text='${escapeFilterValue(input.text)}':fontcolor=white:fontsize=${Math.round(height / 18)}:x=(w-text_w)/2:y=(h-text_h)/2`
+    : '';
+  return [
+    '-f', 'lavfi', '-i', `color=c=black:s=${width}x${height}:r=${fps}:d=${seconds}${text}`,
+    '-f', 'lavfi', '-i', `anullsrc=r=${EPISODE_AUDIO_RATE}:cl=stereo`,
+    '-t', seconds, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-f', 'mp4', input.out,
+  ];
+}
+
+/** A concat-demuxer list; single quotes in paths are escaped the way the demuxer reads them. */
+export function concatList(files: string[]): string {
+  return `ffconcat version 1.0\n${files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n')}\n`;
+}
+
+/** Pass 1 of EBU R128 normalization: measure the whole episode's audio. */
+export function measureArgs(audioList: string, format: EpisodeFormat): string[] {
+  return ['-f', 'concat', '-safe', '0', '-i', audioList, '-af', `loudnorm=I=${format.loudness}:TP=${format.truePeak}:LRA=11:print_format=json`, '-f', 'null', '-'];
+}
+
+export interface LoudnessMeasure {
+  input_i: string;
+  input_tp: string;
+  input_lra: string;
+  input_thresh: string;
+  target_offset: string;
+}
+
+/**
+ * Pass 2 and the episode itself: video stream-copied from the conformed
+ * clips, audio encoded once (no AAC priming click at each cut) with the
+ * measured values and linear normalization, chapters and title from an
+ * FFMETADATA file, +faststart.
+ */
+export function episodeArgs(input: { videoList: string; audioList: string; metadata: string; format: EpisodeFormat; measured: LoudnessMeasure; out: string }): string[] {
+  const m = input.measured;
+  const { loudness, truePeak } = input.format;
+  const loudnorm = `loudnorm=I=${loudness}:TP=${truePeak}:LRA=11:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`;
+  return [
+    '-f', 'concat', '-safe', '0', '-i', input.videoList,
+    '-f', 'concat', '-safe', '0', '-i', input.audioList,
+    '-f', 'ffmetadata', '-i', input.metadata,
+    '-filter_complex', `[1:a]${loudnorm},aresample=${EPISODE_AUDIO_RATE}[a]`,
+    '-map', '0:v', '-map', '[a]', '-map_metadata', '2', '-map_chapters', '2',
+    '-c:v', 'copy', '-c:a', 'aac', '-b:a', '160k', '-ar', String(EPISODE_AUDIO_RATE),
+    '-movflags', '+faststart', '-f', 'mp4', input.out,
+  ];
+}
+
+/** FFMETADATA with the episode title and one chapter per scene (milliseconds). */
+export function ffmetadata(title: string | undefined, chapters: { title: string; startMs: number; endMs: number }[], comment?: string): string {
+  const lines = [';FFMETADATA1'];
+  if (title) lines.push(`title=${escapeMetadata(title)}`);
+  if (comment) lines.push(`comment=${escapeMetadata(comment)}`);
+  for (const c of chapters) lines.push('[CHAPTER]', 'TIMEBASE=1/1000', `START=${c.startMs}`, `END=${c.endMs}`, `title=${escapeMetadata(c.title)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** FFMETADATA escapes '=', ';', '#', '\' and newlines with a backslash. */
+function escapeMetadata(s: string): string {
+  return s.replace(/([=;#\\\n])/g, '\\$1');
+}
+
+function escapeFilterValue(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/:/g, '\\:');
+}
