@@ -2,7 +2,6 @@
  * The command line: parses arguments (commander), runs a command, and is the
  * only place that turns errors into exit codes and text.
  */
-import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { DuologueError, ManifestErrors, formatDiagnostic, isAbort } from './errors.ts';
@@ -12,6 +11,7 @@ import { planCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
 import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
+import { VERSION } from './version.ts';
 
 export const EXIT = { ok: 0, incomplete: 1, usage: 2, interrupted: 130 } as const;
 
@@ -25,7 +25,6 @@ export interface CliOptions {
   signal?: AbortSignal;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function main(options: CliOptions): Promise<number> {
   const ctx: CommandContext = {
@@ -93,6 +92,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(cacheDir())
     .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
     .option('--json', 'NDJSON events on stdout, ending with a summary object')
+    .option('--allow-partial', 'stitch episodes with failed or skipped scenes, a slate in each gap')
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 

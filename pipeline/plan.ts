@@ -7,7 +7,7 @@ import type { PriceTable, Resolution } from './cost/price-table.ts';
 import { cacheKey, type CacheKeyInput } from './cache/key.ts';
 import type { MediaFacts } from './media/facts.ts';
 import { sceneTracks, trackIdentity, type SceneTracks } from './media/timeline.ts';
-import type { SceneSpec, Series } from './manifest/types.ts';
+import type { EpisodeSpec, SceneSpec, Series } from './manifest/types.ts';
 
 export type CacheStatus = 'hit' | 'miss' | 'in-flight';
 
@@ -66,6 +66,7 @@ export interface PlannedScene {
 export interface PlannedEpisode {
   id: string;
   title?: string;
+  format: EpisodeSpec['format'];
   output?: string;
   file: string;
   scenes: PlannedScene[];
@@ -135,7 +136,7 @@ export function plan(input: PlanInput): Plan {
         }
       }
     }
-    return { id: ep.id, title: ep.title, output: ep.output, file: ep.file, scenes, admitted, skipReason, costUsd: admitted ? neededUsd : 0, neededUsd, fullCostUsd };
+    return { id: ep.id, title: ep.title, format: ep.format, output: ep.output, file: ep.file, scenes, admitted, skipReason, costUsd: admitted ? neededUsd : 0, neededUsd, fullCostUsd };
   });
 
   const all = episodes.flatMap((e) => e.scenes);

@@ -23,6 +23,10 @@ import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
 import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
 import { schedule, type ScheduleResult } from './schedule.ts';
 import type { Sleep } from './sleep.ts';
+import { stitchEpisode } from './stitch/episode.ts';
+import { episodeFormat } from './stitch/format.ts';
+import { VERSION } from './version.ts';
+import { findFont } from './stitch/font.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -51,6 +55,8 @@ export interface RenderOptions {
   sleep?: Sleep;
   waitPollMs?: number;
   leaseMs?: number;
+  /** Stitch episodes with missing scenes, a slate in each gap (status stays incomplete). */
+  allowPartial?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
 }
@@ -59,9 +65,11 @@ export interface EpisodeOutcome {
   id: string;
   status: 'complete' | 'incomplete';
   output: string | null;
-  /** Clips in scene order, when every scene has one. */
+  /** The scene clips this episode has. */
   clips: string[];
   reason?: string;
+  /** `stitched` (written now) or `up-to-date` (inputs unchanged, file untouched). */
+  stitch?: 'stitched' | 'up-to-date';
 }
 
 export interface RenderResult {
@@ -129,21 +137,48 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
 
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
-    const episodes = plan.episodes.map((ep): EpisodeOutcome => {
+    const episodes: EpisodeOutcome[] = [];
+    for (const ep of plan.episodes) {
       const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
       const missing = scenes.filter((s) => !s.clip);
-      return {
-        id: ep.id,
-        status: missing.length === 0 ? 'complete' : 'incomplete',
-        output: missing.length === 0 ? (ep.output ?? path.join(outDir, `${ep.id}.mp4`)) : null,
-        clips: missing.length === 0 ? scenes.map((s) => s.clip!) : [],
-        reason: missing.length === 0 ? undefined : `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.outcome))].join(', ')})`,
-      };
-    });
+      const output = ep.output ?? path.join(outDir, `${ep.id}.mp4`);
+      const outcome: EpisodeOutcome = { id: ep.id, status: missing.length === 0 ? 'complete' : 'incomplete', output: null, clips: scenes.flatMap((s) => (s.clip ? [s.clip] : [])) };
+      if (missing.length > 0) outcome.reason = `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.error ?? s.outcome))].join('; ')})`;
+      if (!result.interrupted && !result.authError && (missing.length === 0 || options.allowPartial)) {
+        const stitched = await stitchEpisode(
+          {
+            episodeId: ep.id,
+            title: ep.title,
+            output,
+            format: episodeFormat(ep.scenes.map((s) => s.resolution), ep.format),
+            allowPartial: options.allowPartial,
+            scenes: scenes.map((s) => ({
+              sceneId: s.scene.sceneId,
+              title: s.scene.title,
+              clip: s.clip,
+              identity: s.scene.key,
+              seed: s.scene.seed,
+              expectedSeconds: s.scene.videoSeconds,
+              missingReason: s.clip ? undefined : (s.error ?? s.outcome),
+            })),
+            provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: info.prices.version },
+          },
+          { workDir: path.join(cacheDir, 'work'), ffmpeg, signal: options.signal, fontFile: findFont() },
+        );
+        if (stitched.status !== 'not-stitched') {
+          outcome.output = stitched.output;
+          outcome.stitch = stitched.status;
+        }
+      }
+      episodes.push(outcome);
+    }
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const interrupted = result.interrupted;
     ledger.finish(runId, interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete');
-    for (const e of episodes) events.emitEvent({ type: 'episode', episode: e.id, status: e.status, output: e.output, reason: e.reason });
+    for (const e of episodes) {
+      const reason = e.reason ?? (e.stitch === 'up-to-date' ? 'up to date, not rewritten' : undefined);
+      events.emitEvent({ type: 'episode', episode: e.id, status: e.status, output: e.output, reason });
+    }
     events.emitEvent({
       type: 'summary',
       rendered: count('rendered'),

@@ -15,6 +15,7 @@ export interface RenderCommandOptions {
   out?: string;
   json?: boolean;
   retryAmbiguous?: boolean;
+  allowPartial?: boolean;
 }
 
 /** `duologue render`: exit 0 all requested episodes complete, 1 some scene failed or skipped, 130 interrupted. */
@@ -44,6 +45,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
     ffmpeg: ffmpegOf(ctx),
     args: argv,
     retryAmbiguous: options.retryAmbiguous,
+    allowPartial: options.allowPartial,
   });
   for (const w of result.warnings) human.write(`warning: ${formatDiagnostic(w)}\n`);
   if (result.schedule.interrupted) return 130;

@@ -27,8 +27,14 @@ interface RawScene extends RawSettings {
   right?: string;
   lines?: RawLine[];
 }
+interface RawFormat {
+  resolution?: Resolution;
+  loudness?: number;
+  true_peak?: number;
+}
 interface RawEpisode {
   id: string;
+  format?: RawFormat;
   title?: string;
   output?: string;
   defaults?: RawSettings;
@@ -38,6 +44,7 @@ export interface RawManifest {
   version: 1;
   title?: string;
   budget?: number;
+  format?: RawFormat;
   defaults?: RawSettings;
   episodes: RawEpisode[];
 }
@@ -128,8 +135,10 @@ export function normalizeManifest(
         audio,
       });
     });
+    const format = { ...raw.format, ...ep.format };
     return {
       id: ep.id,
+      format: { resolution: format.resolution, loudness: format.loudness, truePeak: format.true_peak },
       title: ep.title,
       output: ep.output === undefined ? undefined : path.resolve(dir, ep.output),
       file,

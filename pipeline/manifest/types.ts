@@ -49,8 +49,16 @@ export interface SceneSpec {
   audio: SceneAudio;
 }
 
+export interface EpisodeFormatSpec {
+  resolution?: Resolution;
+  loudness?: number;
+  truePeak?: number;
+}
+
 export interface EpisodeSpec {
   id: string;
+  /** Stitching settings (episode over top level); unset fields take defaults. */
+  format: EpisodeFormatSpec;
   title?: string;
   /** Absolute path when the manifest sets `output:`; else the CLI's `<out>/<id>.mp4`. */
   output?: string;

@@ -47,9 +47,17 @@ export function concatList(files: string[]): string {
   return `ffconcat version 1.0\n${files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join('\n')}\n`;
 }
 
-/** Pass 1 of EBU R128 normalization: measure the whole episode's audio. */
+/**
+ * Pass 1 of EBU R128 normalization: measure the whole episode's audio, with
+ * ffmpeg's reference meter (ebur128: integrated loudness, the number players
+ * and QC tools report) and with loudnorm (the values its second pass needs).
+ */
 export function measureArgs(audioList: string, format: EpisodeFormat): string[] {
-  return ['-f', 'concat', '-safe', '0', '-i', audioList, '-af', `loudnorm=I=${format.loudness}:TP=${format.truePeak}:LRA=11:print_format=json`, '-f', 'null', '-'];
+  return [
+    '-f', 'concat', '-safe', '0', '-i', audioList,
+    '-af', `ebur128=framelog=verbose,loudnorm=I=${format.loudness}:TP=${format.truePeak}:LRA=11:print_format=json`,
+    '-f', 'null', '-',
+  ];
 }
 
 export interface LoudnessMeasure {
@@ -67,18 +75,40 @@ export interface LoudnessMeasure {
  * FFMETADATA file, +faststart.
  */
 export function episodeArgs(input: { videoList: string; audioList: string; metadata: string; format: EpisodeFormat; measured: LoudnessMeasure; out: string }): string[] {
-  const m = input.measured;
-  const { loudness, truePeak } = input.format;
-  const loudnorm = `loudnorm=I=${loudness}:TP=${truePeak}:LRA=11:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`;
+  const filter = loudnessFilter(input.measured, input.format);
   return [
     '-f', 'concat', '-safe', '0', '-i', input.videoList,
     '-f', 'concat', '-safe', '0', '-i', input.audioList,
     '-f', 'ffmetadata', '-i', input.metadata,
-    '-filter_complex', `[1:a]${loudnorm},aresample=${EPISODE_AUDIO_RATE}[a]`,
+    // WAV carries no channel layout; name it, or ffmpeg cannot renegotiate when the concat input moves to the next file.
+    '-filter_complex', `[1:a]${filter},aresample=${EPISODE_AUDIO_RATE},aformat=sample_rates=${EPISODE_AUDIO_RATE}:channel_layouts=stereo[a]`,
     '-map', '0:v', '-map', '[a]', '-map_metadata', '2', '-map_chapters', '2',
     '-c:v', 'copy', '-c:a', 'aac', '-b:a', '160k', '-ar', String(EPISODE_AUDIO_RATE),
     '-movflags', '+faststart', '-f', 'mp4', input.out,
   ];
+}
+
+/** loudnorm accepts a measured loudness range up to 20 LU. */
+const MAX_LRA = 20;
+
+/**
+ * Pass-2 filter. loudnorm in linear mode (one gain for the whole episode, no
+ * pumping) whenever it can: it needs the measured range within its LRA
+ * target, so the target is raised to fit (up to 20 LU, scenes recorded at
+ * different levels easily pass 11). Past 20 LU loudnorm can only compress, so
+ * the same linear gain is applied directly, with a limiter at the true-peak
+ * ceiling.
+ */
+export function loudnessFilter(m: LoudnessMeasure, format: EpisodeFormat): string {
+  const { loudness, truePeak } = format;
+  const measuredLra = Number(m.input_lra);
+  if (Number.isFinite(measuredLra) && measuredLra < MAX_LRA) {
+    const lra = Math.min(MAX_LRA, Math.max(11, Math.ceil(measuredLra) + 1));
+    return `loudnorm=I=${loudness}:TP=${truePeak}:LRA=${lra}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`;
+  }
+  const gainDb = loudness - Number(m.input_i);
+  const ceiling = Math.min(1, Math.max(0.0625, 10 ** (truePeak / 20)));
+  return `volume=${gainDb.toFixed(2)}dB,alimiter=limit=${ceiling.toFixed(4)}:level=disabled`;
 }
 
 /** FFMETADATA with the episode title and one chapter per scene (milliseconds). */

@@ -142,13 +142,21 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
   }
 }
 
-/** loudnorm prints its measurement as the last JSON object on stderr. */
+/**
+ * loudnorm prints its measurement as the last JSON object on stderr; ebur128
+ * prints a Summary before it. The integrated loudness is taken from ebur128
+ * (loudnorm's own meter reads up to ~1 LU apart on wide-range material), so
+ * the gain lands on the target as the reference meter measures it.
+ */
 export function parseLoudnorm(stderr: string, label: string): LoudnessMeasure {
   const start = stderr.lastIndexOf('{');
   const end = stderr.lastIndexOf('}');
   try {
     const m = JSON.parse(stderr.slice(start, end + 1)) as LoudnessMeasure;
     if (m.input_i === undefined) throw new Error('no input_i');
+    const summary = stderr.slice(stderr.lastIndexOf('Summary:'));
+    const integrated = /I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1];
+    if (integrated !== undefined && Number.isFinite(Number(integrated))) m.input_i = integrated;
     // Digital silence measures as -inf: nothing to normalize, so measure as quiet instead.
     for (const k of ['input_i', 'input_tp', 'input_thresh'] as const) if (!Number.isFinite(Number(m[k]))) m[k] = '-70';
     if (!Number.isFinite(Number(m.target_offset))) m.target_offset = '0';

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
+import { ffprobe, resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,8 +19,14 @@ describe('duologue render (local provider, CLI)', () => {
     expect(first.stderr).toMatch(/^provider: local$/m);
     expect(first.stderr).not.toMatch(/\x1b\[/); // plain lines, no control characters
 
-    const second = await runCli(['render', manifest, '--cache-dir', cacheDir, '--json']);
+    const episode = await ffprobe(summary.episodes[0].output, resolveFfmpegPaths());
+    expect(Number(episode.format.duration)).toBeCloseTo(3.5 + 2.5 + 2.5, 1);
+    const mtime = statSync(summary.episodes[0].output).mtimeMs;
+
+    const second = await runCli(['render', manifest, '--cache-dir', cacheDir, '--json', '--out', path.join(cacheDir, 'out')]);
     expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rendered: 0, cached: 3 });
+    expect(second.stderr).toContain('(up to date, not rewritten)');
+    expect(statSync(summary.episodes[0].output).mtimeMs).toBe(mtime);
 
     const status = await runCli(['status', '--cache-dir', cacheDir]);
     expect(status.stdout).toMatch(/#2 .* local +complete/);

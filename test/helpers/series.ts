@@ -24,7 +24,7 @@ export function scene(episodeId: string, sceneId: string, over: Partial<SceneSpe
 }
 
 export function episode(id: string, scenes: SceneSpec[]): EpisodeSpec {
-  return { id, file: 'm.yaml', pos: { line: 1, col: 1 }, scenes };
+  return { id, format: {}, file: 'm.yaml', pos: { line: 1, col: 1 }, scenes };
 }
 
 export function series(episodes: EpisodeSpec[], budget?: number): Series {
