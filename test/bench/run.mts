@@ -4,10 +4,12 @@
  */
 import { benchLocalRender } from './local-render.ts';
 import { benchPlanWarm } from './plan-warm.ts';
+import { benchStitch } from './stitch.ts';
 
 const benches: Record<string, () => Promise<Record<string, string | number>>> = {
   plan: benchPlanWarm,
   local: benchLocalRender,
+  stitch: benchStitch,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
