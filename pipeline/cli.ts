@@ -92,6 +92,9 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(cacheDir())
     .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
     .option('--json', 'NDJSON events on stdout, ending with a summary object')
+    .option('--quiet', 'print only failures and the summary')
+    .option('--verbose', 'print every event as a plain line (queued, money, retries)')
+    .option('--no-report', 'do not write <out>/report.html and report.json')
     .option('--allow-partial', 'stitch episodes with failed or skipped scenes, a slate in each gap')
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));

@@ -2,15 +2,27 @@ import { EventEmitter } from 'node:events';
 
 /** Everything a run reports, as typed events; the terminal view and the NDJSON log both listen. */
 export type RunEvent =
-  | { type: 'run'; provider: string; scenes: number; toRender: number; cached: number; resume: number; skipped: number; budgetUsd: number | null; plannedUsd: number }
-  | { type: 'queued'; episode: string; scene: string; key: string; estimateUsd: number }
+  | {
+      type: 'run';
+      provider: string;
+      scenes: number;
+      toRender: number;
+      cached: number;
+      resume: number;
+      skipped: number;
+      budgetUsd: number | null;
+      plannedUsd: number;
+      concurrency: number;
+      episodes: { id: string; scenes: number }[];
+    }
+  | { type: 'queued'; episode: string; scene: string; key: string; estimateUsd: number; videoSeconds: number }
   | { type: 'cached'; episode: string; scene: string; key: string }
   | { type: 'skipped'; episode: string; scene: string; reason: string }
   | { type: 'submitted'; episode: string; scene: string; key: string; predictionId: string }
   | { type: 'resumed'; episode: string; scene: string; key: string; predictionId: string }
   | { type: 'waiting'; episode: string; scene: string; key: string; reason: string }
   | { type: 'progress'; episode: string; scene: string; status: string }
-  | { type: 'done'; episode: string; scene: string; key: string; clip: string; videoSeconds: number; costUsd: number }
+  | { type: 'done'; episode: string; scene: string; key: string; clip: string; videoSeconds: number; costUsd: number; processingSeconds: number }
   | { type: 'failed'; episode: string; scene: string; key: string; error: string; code: string }
   | { type: 'spend'; reservedUsd: number; spentUsd: number; budgetUsd: number | null }
   | { type: 'retry'; label: string; attempt: number; delayMs: number; reason: string }

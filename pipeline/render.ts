@@ -27,6 +27,7 @@ import { stitchEpisode } from './stitch/episode.ts';
 import { episodeFormat } from './stitch/format.ts';
 import { VERSION } from './version.ts';
 import { findFont } from './stitch/font.ts';
+import { writeRunReport } from './report/write-report.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -55,6 +56,8 @@ export interface RenderOptions {
   sleep?: Sleep;
   waitPollMs?: number;
   leaseMs?: number;
+  /** Write <out>/report.html and report.json. @default true */
+  report?: boolean;
   /** Stitch episodes with missing scenes, a slate in each gap (status stays incomplete). */
   allowPartial?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
@@ -78,6 +81,8 @@ export interface RenderResult {
   schedule: ScheduleResult;
   episodes: EpisodeOutcome[];
   runId: number;
+  /** Path of report.html, when written. */
+  report?: string;
 }
 
 export async function render(files: readonly string[], options: RenderOptions): Promise<RenderResult> {
@@ -118,7 +123,19 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const ledger = new RunLedger(db);
     const runId = ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd });
     const t = plan.totals;
-    events.emitEvent({ type: 'run', provider: info.id, scenes: t.scenes, toRender: t.render, cached: t.cached, resume: t.resume, skipped: t.skipped, budgetUsd: budgetUsd ?? null, plannedUsd: t.costUsd });
+    events.emitEvent({
+      type: 'run',
+      provider: info.id,
+      scenes: t.scenes,
+      toRender: t.render,
+      cached: t.cached,
+      resume: t.resume,
+      skipped: t.skipped,
+      budgetUsd: budgetUsd ?? null,
+      plannedUsd: t.costUsd,
+      concurrency,
+      episodes: plan.episodes.map((e) => ({ id: e.id, scenes: e.scenes.length })),
+    });
 
     const result = await schedule({
       plan,
@@ -172,9 +189,22 @@ export async function render(files: readonly string[], options: RenderOptions): 
       }
       episodes.push(outcome);
     }
+    let reportPath: string | undefined;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const interrupted = result.interrupted;
     ledger.finish(runId, interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete');
+    if (options.report !== false) {
+      try {
+        const written = await writeRunReport(
+          outDir,
+          { plan, scenes: result.scenes, episodes, spentUsd: result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date() },
+          { ffmpeg },
+        );
+        reportPath = written.html;
+      } catch (error) {
+        events.emitEvent({ type: 'progress', episode: '-', scene: '-', status: `report not written: ${(error as Error).message}` });
+      }
+    }
     for (const e of episodes) {
       const reason = e.reason ?? (e.stitch === 'up-to-date' ? 'up to date, not rewritten' : undefined);
       events.emitEvent({ type: 'episode', episode: e.id, status: e.status, output: e.output, reason });
@@ -189,7 +219,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       interrupted,
       episodes: episodes.map(({ id, status, output }) => ({ id, status, output })),
     });
-    return { plan, warnings: prepared.warnings, schedule: result, episodes, runId };
+    return { plan, warnings: prepared.warnings, schedule: result, episodes, runId, report: reportPath };
   } finally {
     await provider?.close?.();
     db.close();

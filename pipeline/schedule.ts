@@ -30,6 +30,8 @@ export interface ScheduleOptions {
   sleep?: Sleep;
   /** @default 1000 */
   waitPollMs?: number;
+  /** @default Date.now */
+  now?: () => number;
   /** @default 10000 (a third of the 30 s lease) */
   heartbeatMs?: number;
   retryAmbiguous?: boolean;
@@ -42,6 +44,8 @@ export interface SceneResult {
   costUsd: number;
   error?: string;
   code?: string;
+  /** Submit (or resume) to delivered clip, for rendered scenes. */
+  processingSeconds?: number;
 }
 
 export interface ScheduleResult {
@@ -93,9 +97,10 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     sleep: options.sleep ?? realSleep,
     waitPollMs: options.waitPollMs ?? 1_000,
     retryAmbiguous: options.retryAmbiguous ?? false,
+    now: options.now ?? Date.now,
   };
   const leaders = submissionOrder([...byKey.values()].map((group) => group[0]));
-  for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd });
+  for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
   await Promise.all(
     leaders.map((leader) =>
@@ -115,7 +120,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
           switch (outcome.outcome) {
             case 'rendered':
-              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0 });
+              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0, processingSeconds: outcome.processingSeconds });
               if (i > 0) events.emitEvent({ type: 'cached', ...at });
               break;
             case 'cached':

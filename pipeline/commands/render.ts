@@ -1,7 +1,7 @@
 import { formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { render } from '../render.ts';
-import { eventLine } from '../report/run-text.ts';
+import { createTerminalView, type OutputMode } from '../report/terminal.ts';
 import { cacheDirOf, ffmpegOf, parseBudget, providerOf, type CommandContext } from './context.ts';
 import { DuologueError } from '../errors.ts';
 import path from 'node:path';
@@ -16,6 +16,26 @@ export interface RenderCommandOptions {
   json?: boolean;
   retryAmbiguous?: boolean;
   allowPartial?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** commander's --no-report sets this to false. */
+  report?: boolean;
+}
+
+/** Live bars only on an interactive terminal outside CI; plain lines otherwise. */
+function outputMode(options: RenderCommandOptions, ctx: CommandContext): OutputMode {
+  if (options.quiet) return 'quiet';
+  if (options.verbose) return 'verbose';
+  const tty = (ctx.stderr as { isTTY?: boolean }).isTTY === true;
+  return tty && !isCi(ctx.env) ? 'live' : 'plain';
+}
+
+function useColor(ctx: CommandContext): boolean {
+  return (ctx.stderr as { isTTY?: boolean }).isTTY === true && !('NO_COLOR' in ctx.env && ctx.env.NO_COLOR !== '') && !isCi(ctx.env);
+}
+
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.CI) && env.CI !== 'false' && env.CI !== '0';
 }
 
 /** `duologue render`: exit 0 all requested episodes complete, 1 some scene failed or skipped, 130 interrupted. */
@@ -25,13 +45,14 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   const concurrency = parseConcurrency(options.concurrency);
   const events = new RunEvents();
   const human = ctx.stderr; // stdout is kept for --json
+  const view = createTerminalView({ stream: human, mode: outputMode(options, ctx), color: useColor(ctx) });
   events.on('event', (e) => {
     if (options.json) ctx.stdout.write(`${JSON.stringify(e)}\n`);
-    const line = eventLine(e);
-    if (line) human.write(`${line}\n`);
+    view.onEvent(e);
   });
-  human.write(`provider: ${provider}\n`);
+  if (!options.quiet) human.write(`provider: ${provider}\n`);
   const result = await render(files, {
+    report: options.report !== false,
     provider,
     apiKey: ctx.env.WAVESPEED_API_KEY?.trim(),
     baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined,
@@ -47,7 +68,9 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
     retryAmbiguous: options.retryAmbiguous,
     allowPartial: options.allowPartial,
   });
-  for (const w of result.warnings) human.write(`warning: ${formatDiagnostic(w)}\n`);
+  view.close();
+  if (result.report && !options.quiet) human.write(`report: ${path.relative(ctx.cwd, result.report) || result.report}\n`);
+  if (!options.quiet) for (const w of result.warnings) human.write(`warning: ${formatDiagnostic(w)}\n`);
   if (result.schedule.interrupted) return 130;
   if (result.schedule.authError) throw result.schedule.authError;
   return result.episodes.every((e) => e.status === 'complete') ? 0 : 1;

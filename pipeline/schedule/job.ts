@@ -11,7 +11,7 @@ import type { Provider } from '../providers/types.ts';
 import type { Sleep } from '../sleep.ts';
 
 export type JobOutcome =
-  | { outcome: 'rendered'; clip: string; costUsd: number }
+  | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number }
   | { outcome: 'cached'; clip: string }
   | { outcome: 'failed'; error: string; code: string }
   | { outcome: 'skipped'; reason: string }
@@ -28,6 +28,7 @@ export interface JobDeps {
   waitPollMs: number;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
+  now: () => number;
 }
 
 /** Path of a key's clip in the content-addressed store. */
@@ -73,6 +74,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       return fail(error, 'E_API');
     }
     let submitting = false;
+    const started = deps.now();
     try {
       if (predictionId) {
         events.emitEvent({ type: 'resumed', ...at, predictionId });
@@ -136,8 +138,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       });
       deps.budget.settle(reserved, cost);
       spend();
-      events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: cost });
-      return { outcome: 'rendered', clip: delivered.path, costUsd: cost };
+      const processingSeconds = (deps.now() - started) / 1000;
+      events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: cost, processingSeconds });
+      return { outcome: 'rendered', clip: delivered.path, costUsd: cost, processingSeconds };
     } catch (error) {
       if (isAbort(error) || signal.aborted) {
         // Ctrl-C: keep what is recorded (an in-flight id is resumed next run); a submit cut mid-request stays "submitting".

@@ -1,0 +1,81 @@
+import type { ReportEpisode, RunReport } from './run-report.ts';
+
+const esc = (s: unknown) =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const secs = (n: number) => `${n.toFixed(1)} s`;
+
+/** report.html: static, self-contained (inline CSS, no script), opens from disk. Pure. */
+export function reportHtml(r: RunReport): string {
+  const t = r.totals;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>duologue run #${r.run_id}</title>
+<style>
+  :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f5f6f8; }
+  body { margin: 0 auto; max-width: 1100px; padding: 24px; }
+  h1 { margin: 0 0 4px; font-size: 22px; }
+  .meta { color: #5b6475; font-size: 13px; margin-bottom: 20px; }
+  .cards { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 24px; }
+  .card { background: #fff; border-radius: 8px; padding: 12px 16px; box-shadow: 0 1px 2px #0002; min-width: 120px; }
+  .card b { display: block; font-size: 20px; }
+  section.episode { background: #fff; border-radius: 10px; padding: 16px; margin-bottom: 24px; box-shadow: 0 1px 3px #0002; }
+  .status { font-size: 12px; padding: 2px 8px; border-radius: 10px; color: #fff; }
+  .complete { background: #2f8f4e; } .incomplete { background: #b3472f; }
+  video { width: 100%; max-width: 640px; border-radius: 6px; background: #000; display: block; margin: 12px 0; }
+  table { border-collapse: collapse; width: 100%; font-size: 13px; }
+  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e4e6eb; vertical-align: middle; }
+  td.num, th.num { text-align: right; }
+  img.thumb { width: 120px; border-radius: 4px; display: block; }
+  .err { color: #b3472f; }
+  .hit { color: #2f8f4e; } .miss { color: #8a5a00; }
+</style>
+</head>
+<body>
+<h1>duologue run #${r.run_id}${r.interrupted ? ' (interrupted)' : ''}</h1>
+<div class="meta">${esc(r.generated_at)} · provider ${esc(r.provider)} (${esc(r.model)}) · prices ${esc(r.price_table)} · duologue ${esc(r.duologue)}</div>
+<div class="cards">
+  <div class="card"><b>${usd(t.cost_usd)}</b>spent this run</div>
+  <div class="card"><b>${usd(t.from_scratch_usd)}</b>from scratch</div>
+  <div class="card"><b>${usd(t.saved_usd)}</b>saved by the cache</div>
+  <div class="card"><b>${t.rendered}</b>rendered</div>
+  <div class="card"><b>${t.cached}</b>cached</div>
+  <div class="card"><b>${t.failed}</b>failed</div>
+  <div class="card"><b>${t.skipped}</b>skipped</div>
+</div>
+${r.episodes.map(episode).join('\n')}
+</body>
+</html>
+`;
+}
+
+function episode(e: ReportEpisode): string {
+  return `<section class="episode" id="${esc(e.id)}">
+<h2>${esc(e.id)}${e.title ? ` — ${esc(e.title)}` : ''} <span class="status ${e.status}">${e.status}</span></h2>
+<div class="meta">${secs(e.duration_seconds)} · ${usd(e.cost_usd)} this run · ${usd(e.full_cost_usd)} from scratch</div>
+${e.video ? `<video controls preload="metadata" src="${esc(e.video)}"></video>` : '<p class="err">No episode file: not every scene has a clip.</p>'}
+<table>
+<thead><tr><th></th><th>scene</th><th>order</th><th>res</th><th class="num">video</th><th>seed</th><th>cache</th><th class="num">cost</th><th class="num">processing</th><th>result</th></tr></thead>
+<tbody>
+${e.scenes
+  .map(
+    (s) => `<tr>
+<td>${s.thumbnail ? `<img class="thumb" src="${esc(s.thumbnail)}" alt="${esc(s.id)}">` : ''}</td>
+<td>${esc(s.title)}${s.title !== s.id ? `<br><small>${esc(s.id)}</small>` : ''}</td>
+<td>${esc(s.order)}</td><td>${esc(s.resolution)}</td>
+<td class="num">${secs(s.video_seconds)}</td>
+<td>${s.seed}${s.seed_source === 'manifest' ? '' : ` <small>(${esc(s.seed_source)})</small>`}</td>
+<td class="${s.cache === 'hit' ? 'hit' : 'miss'}">${esc(s.cache)}${s.cache_reason ? `<br><small>${esc(s.cache_reason)}</small>` : ''}</td>
+<td class="num">${usd(s.cost_usd)}</td>
+<td class="num">${s.processing_seconds === null ? '' : secs(s.processing_seconds)}</td>
+<td>${esc(s.outcome)}${s.error ? `<br><small class="err">${esc(s.error)}</small>` : ''}</td>
+</tr>`,
+  )
+  .join('\n')}
+</tbody>
+</table>
+</section>`;
+}

@@ -1,0 +1,121 @@
+import type { RunEvent } from '../events.ts';
+
+export interface EpisodeProgress {
+  id: string;
+  total: number;
+  done: number;
+  cached: number;
+  inFlight: number;
+  queued: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface ProgressState {
+  provider: string;
+  startedAt: number;
+  concurrency: number;
+  episodes: EpisodeProgress[];
+  spentUsd: number;
+  reservedUsd: number;
+  budgetUsd: number | null;
+  /** Video seconds still to render (queued + in flight). */
+  remainingVideoSeconds: number;
+  /** Observed provider seconds per second of video (from finished scenes). */
+  processedVideoSeconds: number;
+  processingSeconds: number;
+  finished: boolean;
+}
+
+export function initialProgress(now: number): ProgressState {
+  return { provider: '', startedAt: now, concurrency: 1, episodes: [], spentUsd: 0, reservedUsd: 0, budgetUsd: null, remainingVideoSeconds: 0, processedVideoSeconds: 0, processingSeconds: 0, finished: false };
+}
+
+/**
+ * Folds run events into counts (the live view and tests share it). Mutates
+ * its own state: a 5,000-scene run sends tens of thousands of events.
+ */
+export class ProgressTracker {
+  readonly state: ProgressState;
+  /** Expected video seconds per queued key. */
+  private expected = new Map<string, number>();
+
+  constructor(now: number) {
+    this.state = initialProgress(now);
+  }
+
+  apply(e: RunEvent): void {
+    applyEvent(this.state, this.expected, e);
+  }
+}
+
+function applyEvent(s: ProgressState, queuedSeconds: Map<string, number>, e: RunEvent): void {
+  const ep = 'episode' in e ? s.episodes.find((x) => x.id === e.episode) : undefined;
+  switch (e.type) {
+    case 'run':
+      s.provider = e.provider;
+      s.concurrency = e.concurrency;
+      s.budgetUsd = e.budgetUsd;
+      s.episodes = e.episodes.map((x) => ({ id: x.id, total: x.scenes, done: 0, cached: 0, inFlight: 0, queued: 0, failed: 0, skipped: 0 }));
+      break;
+    case 'queued':
+      if (ep) ep.queued++;
+      s.remainingVideoSeconds += e.videoSeconds;
+      queuedSeconds.set(e.key, e.videoSeconds);
+      break;
+    case 'submitted':
+    case 'resumed':
+      if (ep) {
+        ep.queued = Math.max(0, ep.queued - 1);
+        ep.inFlight++;
+      }
+      break;
+    case 'done':
+      if (ep) {
+        ep.inFlight = Math.max(0, ep.inFlight - 1);
+        ep.done++;
+      }
+      s.remainingVideoSeconds = Math.max(0, s.remainingVideoSeconds - (queuedSeconds.get(e.key) ?? e.videoSeconds));
+      s.processedVideoSeconds += e.videoSeconds;
+      s.processingSeconds += e.processingSeconds;
+      break;
+    case 'cached':
+      if (ep) {
+        ep.done++;
+        ep.cached++;
+        if (queuedSeconds.has(e.key) && ep.queued > 0) {
+          ep.queued--;
+          s.remainingVideoSeconds = Math.max(0, s.remainingVideoSeconds - (queuedSeconds.get(e.key) ?? 0));
+        }
+      }
+      break;
+    case 'failed':
+      if (ep) {
+        if (ep.inFlight > 0) ep.inFlight--;
+        else if (ep.queued > 0) ep.queued--;
+        ep.failed++;
+      }
+      s.remainingVideoSeconds = Math.max(0, s.remainingVideoSeconds - (queuedSeconds.get(e.key) ?? 0));
+      break;
+    case 'skipped':
+      if (ep) {
+        if (ep.queued > 0 && e.reason === 'over budget') ep.queued--;
+        ep.skipped++;
+      }
+      break;
+    case 'spend':
+      s.spentUsd = e.spentUsd;
+      s.reservedUsd = e.reservedUsd;
+      break;
+    case 'summary':
+      s.finished = true;
+      break;
+  }
+}
+
+/** Seconds left, from the observed processing rate; undefined until a scene has finished. */
+export function etaSeconds(s: ProgressState): number | undefined {
+  if (s.processedVideoSeconds <= 0 || s.remainingVideoSeconds <= 0) return s.remainingVideoSeconds <= 0 ? 0 : undefined;
+  const rate = s.processingSeconds / s.processedVideoSeconds; // provider seconds per video second
+  return (s.remainingVideoSeconds * rate) / Math.max(1, s.concurrency);
+}

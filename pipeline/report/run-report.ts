@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { roundUsd } from '../cost/estimate.ts';
+import type { Plan } from '../plan.ts';
+import type { SceneResult } from '../schedule.ts';
+
+export interface ReportScene {
+  id: string;
+  title: string;
+  order: string;
+  resolution: string;
+  seed: number;
+  seed_source: string;
+  cache: string;
+  cache_reason: string | null;
+  outcome: string;
+  video_seconds: number;
+  estimate_usd: number;
+  cost_usd: number;
+  processing_seconds: number | null;
+  error: string | null;
+  /** Relative to the report file. */
+  thumbnail: string | null;
+}
+
+export interface ReportEpisode {
+  id: string;
+  title: string | null;
+  status: 'complete' | 'incomplete';
+  /** Relative to the report file. */
+  video: string | null;
+  duration_seconds: number;
+  cost_usd: number;
+  full_cost_usd: number;
+  scenes: ReportScene[];
+}
+
+export interface RunReport {
+  generated_at: string;
+  duologue: string;
+  run_id: number;
+  provider: string;
+  model: string;
+  price_table: string;
+  interrupted: boolean;
+  totals: { scenes: number; rendered: number; cached: number; failed: number; skipped: number; cost_usd: number; from_scratch_usd: number; saved_usd: number };
+  episodes: ReportEpisode[];
+}
+
+export interface ReportInput {
+  plan: Plan;
+  scenes: SceneResult[];
+  episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null }[];
+  spentUsd: number;
+  interrupted: boolean;
+  runId: number;
+  version: string;
+  generatedAt: Date;
+  reportDir: string;
+  thumbnails: ReadonlyMap<string, string>;
+}
+
+/** The report's data (report.json), from the plan and what happened. Pure. */
+export function buildRunReport(input: ReportInput): RunReport {
+  const rel = (file: string) => path.relative(input.reportDir, file).split(path.sep).join('/');
+  const count = (o: string) => input.scenes.filter((s) => s.outcome === o).length;
+  const from = roundUsd(input.plan.totals.fullCostUsd);
+  return {
+    generated_at: input.generatedAt.toISOString(),
+    duologue: input.version,
+    run_id: input.runId,
+    provider: input.plan.provider.id,
+    model: input.plan.provider.model,
+    price_table: input.plan.provider.priceTable,
+    interrupted: input.interrupted,
+    totals: {
+      scenes: input.scenes.length,
+      rendered: count('rendered'),
+      cached: count('cached'),
+      failed: count('failed'),
+      skipped: count('skipped') + count('interrupted'),
+      cost_usd: roundUsd(input.spentUsd),
+      from_scratch_usd: from,
+      saved_usd: roundUsd(Math.max(0, from - input.spentUsd)),
+    },
+    episodes: input.plan.episodes.map((ep) => {
+      const outcome = input.episodes.find((e) => e.id === ep.id);
+      const results = input.scenes.filter((s) => s.scene.episodeId === ep.id);
+      return {
+        id: ep.id,
+        title: ep.title ?? null,
+        status: outcome?.status ?? 'incomplete',
+        video: outcome?.output ? rel(outcome.output) : null,
+        duration_seconds: Math.round(results.reduce((n, s) => n + s.scene.videoSeconds, 0) * 1000) / 1000,
+        cost_usd: roundUsd(results.reduce((n, s) => n + s.costUsd, 0)),
+        full_cost_usd: ep.fullCostUsd,
+        scenes: results.map((s) => ({
+          id: s.scene.sceneId,
+          title: s.scene.title,
+          order: s.scene.order,
+          resolution: s.scene.resolution,
+          seed: s.scene.seed,
+          seed_source: s.scene.seedSource,
+          cache: s.scene.cache.status,
+          cache_reason: s.scene.cache.reason ?? null,
+          outcome: s.outcome,
+          video_seconds: s.scene.videoSeconds,
+          estimate_usd: s.scene.estimateUsd,
+          cost_usd: s.costUsd,
+          processing_seconds: s.processingSeconds === undefined ? null : Math.round(s.processingSeconds * 10) / 10,
+          error: s.outcome === 'failed' || s.outcome === 'skipped' ? (s.error ?? null) : null,
+          thumbnail: input.thumbnails.has(s.scene.key) ? rel(input.thumbnails.get(s.scene.key)!) : null,
+        })),
+      };
+    }),
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../pipeline/events.ts';
+import { ProgressTracker, etaSeconds } from '../../pipeline/report/progress-state.ts';
+import { progressLines } from '../../pipeline/report/progress-view.ts';
+import { createTerminalView } from '../../pipeline/report/terminal.ts';
+import { Capture } from '../helpers/cli.ts';
+
+const EVENTS: RunEvent[] = [
+  { type: 'run', provider: 'wavespeed', scenes: 5, toRender: 4, cached: 1, resume: 0, skipped: 0, budgetUsd: 10, plannedUsd: 1.2, concurrency: 2, episodes: [{ id: 's01e01', scenes: 3 }, { id: 's01e02', scenes: 2 }] },
+  { type: 'queued', episode: 's01e01', scene: 'a', key: 'ka', estimateUsd: 0.3, videoSeconds: 10 },
+  { type: 'queued', episode: 's01e01', scene: 'b', key: 'kb', estimateUsd: 0.3, videoSeconds: 10 },
+  { type: 'queued', episode: 's01e02', scene: 'c', key: 'kc', estimateUsd: 0.3, videoSeconds: 10 },
+  { type: 'queued', episode: 's01e02', scene: 'd', key: 'kd', estimateUsd: 0.3, videoSeconds: 10 },
+  { type: 'cached', episode: 's01e01', scene: 'e', key: 'ke' },
+  { type: 'spend', reservedUsd: 0.6, spentUsd: 0, budgetUsd: 10 },
+  { type: 'submitted', episode: 's01e01', scene: 'a', key: 'ka', predictionId: 'p1' },
+  { type: 'submitted', episode: 's01e02', scene: 'c', key: 'kc', predictionId: 'p2' },
+  { type: 'done', episode: 's01e01', scene: 'a', key: 'ka', clip: '/c/a.mp4', videoSeconds: 10, costUsd: 0.3, processingSeconds: 200 },
+  { type: 'spend', reservedUsd: 0.3, spentUsd: 0.3, budgetUsd: 10 },
+  { type: 'failed', episode: 's01e02', scene: 'c', key: 'kc', error: 'prediction p2 failed: no face', code: 'E_API' },
+];
+
+describe('terminal view', () => {
+  it('counts, money and an ETA from the observed processing rate', () => {
+    const tracker = new ProgressTracker(0);
+    for (const e of EVENTS) tracker.apply(e);
+    const s = tracker.state;
+    expect(s.episodes).toEqual([
+      { id: 's01e01', total: 3, done: 2, cached: 1, inFlight: 0, queued: 1, failed: 0, skipped: 0 },
+      { id: 's01e02', total: 2, done: 0, cached: 0, inFlight: 0, queued: 1, failed: 1, skipped: 0 },
+    ]);
+    // 20 s of video left, 20 s of processing per video second, 2 at a time → 200 s.
+    expect(etaSeconds(s)).toBe(200);
+    expect(progressLines(s, { width: 120, color: false })).toMatchInlineSnapshot(`
+      [
+        "duologue · wavespeed · 2/5 scenes · $0.30 spent + $0.30 reserved of $10.00 · ETA 3m 20s",
+        "s01e01 ████████████████████░░░░░░░░░░     2/3  cached 1 · in flight 0 · queued 1 · failed 0 · skipped 0",
+        "s01e02 ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░     0/2  cached 0 · in flight 0 · queued 1 · failed 1 · skipped 0",
+      ]
+    `);
+  });
+
+  it('on a TTY: redraws the bars in place and keeps failures above them', () => {
+    const out = Object.assign(new Capture(), { columns: 120 });
+    const view = createTerminalView({ stream: out, mode: 'live', color: true, intervalMs: 1_000_000 });
+    for (const e of EVENTS) view.onEvent(e);
+    view.close();
+    expect(out.text).toContain('FAILED s01e02/c: prediction p2 failed: no face\n');
+    expect(out.text).toContain('\x1b[32m'); // coloured bars
+    expect(out.text).toMatch(/\x1b\[2Ks01e01 /);
+  });
+
+  it('off a TTY (or in CI): plain lines with no control characters; NO_COLOR-safe', () => {
+    for (const mode of ['plain', 'quiet', 'verbose'] as const) {
+      const out = new Capture();
+      const view = createTerminalView({ stream: out, mode, color: false });
+      for (const e of EVENTS) view.onEvent(e);
+      view.close();
+      expect(out.text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+      expect(out.text).toContain('FAILED s01e02/c');
+      if (mode === 'quiet') expect(out.text.trim().split('\n')).toHaveLength(1);
+      if (mode === 'verbose') expect(out.text).toContain('queued s01e01/a: 10.00 s, est. $0.30');
+    }
+  });
+});
