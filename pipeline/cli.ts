@@ -79,6 +79,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(cacheDir())
     .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
     .option('--json', 'print the plan as one JSON document')
+    .option('--explain', 'say for every scene why it costs what it costs (what changed since its last render; why an episode is skipped)')
     .action(async (files: string[], opts) => setExit(await planCommand(files, opts, ctx)));
 
   program

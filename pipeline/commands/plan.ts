@@ -11,6 +11,7 @@ export interface PlanOptions {
   cacheDir?: string;
   out?: string;
   json?: boolean;
+  explain?: boolean;
 }
 
 /** `duologue plan`: what a render would do and cost. Spends nothing, submits nothing. */
@@ -24,9 +25,9 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
-      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf), null, 2)}\n`);
+      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, options.explain), null, 2)}\n`);
     } else {
-      ctx.stdout.write(planToText(result, prepared.warnings, outputOf));
+      ctx.stdout.write(planToText(result, prepared.warnings, outputOf, options.explain));
     }
     return 0;
   } finally {

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan.ts';
+import { explainScene } from './explain.ts';
 
 /** The plan as one JSON document (`plan --json`): stable field names, no internals. */
-export function planToJson(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string) {
+export function planToJson(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string, explain = false) {
   return {
     type: 'plan',
     provider: plan.provider,
@@ -33,6 +34,7 @@ export function planToJson(plan: Plan, warnings: Diagnostic[], outputOf: (episod
         action: s.action,
         skip_reason: s.skipReason ?? null,
         key: s.key,
+        ...(explain ? { explain: explainScene(s, e) } : {}),
       })),
     })),
     totals: {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan.ts';
+import { explainScene } from './explain.ts';
 import { table, usd } from './table.ts';
 
 /** The human view of a plan: a table per episode, totals, budget verdict, warnings. */
-export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string): string {
+export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string, explain = false): string {
   const lines: string[] = [];
   const p = plan.provider;
   lines.push(`provider: ${p.id} (${p.model}; prices ${p.priceTable}, read ${p.pricesReadAt})`, '');
@@ -18,6 +19,10 @@ export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episod
       rows.push([s.sceneId, s.order, s.resolution, s.videoSeconds.toFixed(2), String(s.billedSeconds), usd(s.estimateUsd), seed, cache]);
     }
     lines.push(...table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'l', 'l']).map((l) => `  ${l}`));
+    if (explain) {
+      if (!ep.admitted) lines.push(`  why skipped: ${ep.skipReason}; episodes are admitted whole, in manifest order`);
+      for (const sc of ep.scenes) lines.push(`  why ${sc.sceneId}: ${explainScene(sc, ep)}`);
+    }
     const billed = ep.scenes.reduce((sum, s) => sum + s.billedSeconds, 0);
     lines.push(`  episode: ${ep.scenes.length} scenes, ${billed} s billed, ${usd(ep.fullCostUsd)} from scratch, ${usd(ep.costUsd)} to spend`, '');
   }

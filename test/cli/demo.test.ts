@@ -60,6 +60,15 @@ describe('demo manifest', () => {
     expect(run.stdout).toMatch(/--budget: \$0\.50, \$0\.45 reserved — skipped: s01e02/);
   });
 
+  it('plan --explain says why each scene costs what it costs and why an episode is skipped', async () => {
+    const run = await runCli(['plan', demo, '--budget', '0.50', '--explain', '--cache-dir', cacheDir], key);
+    expect(run.stdout).toContain('why cold-open: miss: never rendered with these inputs (new scene, or its earlier render was not kept); costs $0.21');
+    expect(run.stdout).toMatch(/why skipped: over budget: needs \$0\.60, \$0\.05 of \$0\.50 left; episodes are admitted whole, in manifest order/);
+    expect(run.stdout).toContain('why welcome: skipped: the episode does not fit the budget');
+    const json = JSON.parse((await runCli(['plan', demo, '--explain', '--json', '--cache-dir', cacheDir], key)).stdout);
+    expect(json.episodes[0].scenes[0].explain).toMatch(/^miss: never rendered/);
+  });
+
   it('usage errors exit 2 before any work', async () => {
     expect((await runCli(['plan', demo, '--budget', 'lots'])).stderr).toContain('Expected `--budget` to be an amount of USD from 0 up, got `lots`');
     const noKey = await runCli(['plan', demo, '--provider', 'wavespeed']);

@@ -1,0 +1,32 @@
+/**
+ * duologue as a library. The CLI is a thin user of these.
+ *
+ * ```ts
+ * import { render, RunEvents } from 'duologue';
+ * const events = new RunEvents();
+ * events.on('event', (e) => { if (e.type === 'done') console.log(e.scene, e.costUsd); });
+ * await render(['show.yaml'], { provider: 'local', events });
+ * ```
+ */
+export { loadManifests, readManifests } from './manifest/load.ts';
+export { prepare } from './prepare.ts';
+export { plan } from './plan.ts';
+export { render } from './render.ts';
+export { stitchEpisode as stitch } from './stitch/episode.ts';
+export { episodeFormat } from './stitch/format.ts';
+export { RunEvents } from './events.ts';
+export { DuologueError, ManifestErrors, formatDiagnostic } from './errors.ts';
+export { openDb } from './cache/db.ts';
+export { createCacheLookup } from './cache/lookup.ts';
+export { PROVIDERS } from './providers/info.ts';
+export { createLocalProvider } from './providers/local/provider.ts';
+export { createWavespeedProvider } from './providers/wavespeed/provider.ts';
+export { CURRENT_PRICE_TABLE, PRICE_TABLES } from './cost/price-table.ts';
+
+export type { RunEvent } from './events.ts';
+export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan.ts';
+export type { RenderOptions, RenderResult, EpisodeOutcome } from './render.ts';
+export type { StitchInput, StitchResult } from './stitch/episode.ts';
+export type { Series, EpisodeSpec, SceneSpec } from './manifest/types.ts';
+export type { Provider, RenderTask, PollResult } from './providers/types.ts';
+export type { Diagnostic, ErrorCode } from './errors.ts';
