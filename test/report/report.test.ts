@@ -47,7 +47,8 @@ describe('run report', () => {
     expect(report.totals).toMatchObject({ rendered: 3, cost_usd: 0, from_scratch_usd: 0, saved_usd: 0 });
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('opens from disk in headless Chromium with no console errors and shows every episode', async () => {
+  const browserNote = existsSync(CHROMIUM) ? '' : ` (SKIPPED: ${CHROMIUM} is not installed; .ci/run installs Debian's chromium)`;
+  it.skipIf(!existsSync(CHROMIUM))(`opens from disk in headless Chromium with no console errors and shows every episode${browserNote}`, async () => {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
