@@ -25,6 +25,18 @@ export class DuologueError extends Error {
   }
 }
 
+/**
+ * The provider delivered something unusable, or nothing any more (expired
+ * output, truncated or wrong file): retrying the same prediction cannot help,
+ * only a new render can.
+ */
+export class OutputError extends DuologueError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_API', message, options);
+    this.name = 'OutputError';
+  }
+}
+
 /** A problem found in a manifest or its inputs, positioned in the source. */
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -53,7 +53,13 @@ export function parseManifestText(file: string, bytes: Buffer): ParseResult {
 
   const lines = new LineCounter();
   const options = { uniqueKeys: true, prettyErrors: false, strict: true } as const;
-  const docs = parseAllDocuments(text, { ...options, lineCounter: lines });
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { ...options, lineCounter: lines });
+  } catch (cause) {
+    // Pathological nesting can exhaust the parser's stack: refuse, do not crash.
+    return { ok: false, diagnostics: [error(file, `cannot parse YAML: ${(cause as Error).message}`, 1, 1)] };
+  }
   if (docs.length === 0) return { ok: false, diagnostics: [error(file, 'manifest has no YAML content')] };
   if (docs.length > 1) {
     const { line, col } = lines.linePos(docs[1].range[0]);

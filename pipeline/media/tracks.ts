@@ -1,4 +1,5 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { runFfmpeg, type FfmpegPaths } from './ffmpeg.ts';
 import { trackIdentity, type TrackSpec } from './timeline.ts';
@@ -60,16 +61,31 @@ export async function materializeTrack(track: TrackSpec, workDir: string, ffmpeg
   const dir = path.join(workDir, 'tracks');
   const out = path.join(dir, `${id}.wav`);
   if (await exists(out)) return out;
-  await mkdir(dir, { recursive: true });
-  const tmp = `${out}.${process.pid}.${Date.now()}.tmp`;
+  // Scenes sharing a track (every one-voice scene of a length shares its silence) build it once:
+  // a second build renamed over the first would change the file under an upload in progress.
+  const pending = building.get(out);
+  if (pending) return pending;
+  const job = (async () => {
+    await mkdir(dir, { recursive: true });
+    const tmp = `${out}.${randomUUID()}.tmp`;
+    try {
+      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track' });
+      if (!(await exists(out))) await rename(tmp, out); // another process may have built it meanwhile: keep theirs
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return out;
+  })();
+  building.set(out, job);
   try {
-    await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track' });
-    await rename(tmp, out);
+    return await job;
   } finally {
-    await rm(tmp, { force: true });
+    building.delete(out);
   }
-  return out;
 }
+
+/** Builds in progress in this process, by output path. */
+const building = new Map<string, Promise<string>>();
 
 async function exists(file: string): Promise<boolean> {
   try {

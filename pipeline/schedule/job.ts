@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { billedSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { DuologueError, isAbort } from '../errors.ts';
+import { DuologueError, OutputError, isAbort } from '../errors.ts';
 import type { Budget } from '../budget.ts';
 import { clipProblem } from '../cache/lookup.ts';
 import type { RenderRow, RenderStore } from '../cache/renders.ts';
@@ -117,13 +117,16 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         delivered = await deps.provider.download(result, scene, dest, { signal });
       } catch (error) {
         if (isAbort(error)) throw error;
-        const gone = error instanceof DuologueError && /is gone|not a readable|lacks|lasts/.test(error.message);
-        // A transient download failure keeps the prediction: the next run downloads it without paying again.
-        if (gone) store.markFailed(scene.key, (error as Error).message);
-        else store.release(scene.key);
+        // Paid either way. A bad or expired output can only be rendered again; any other
+        // download failure keeps the prediction, and the next run downloads it at no charge.
         deps.budget.settle(reserved, reserved);
         spend();
-        return fail((error as Error).message, (error as DuologueError).code ?? 'E_API');
+        if (error instanceof OutputError) {
+          store.markFailed(scene.key, error.message);
+          return fail(error.message, error.code);
+        }
+        store.release(scene.key);
+        return fail(`${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`, (error as DuologueError).code ?? 'E_API');
       }
       const ms = toMillis(delivered.durationSeconds);
       const billed = billedSeconds(ms, deps.provider.info.prices);
@@ -153,9 +156,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         return { outcome: 'interrupted' };
       }
       const e = error as DuologueError;
-      if (e.code === 'E_DEADLINE') {
+      if (predictionId) {
+        // Submitted and not known to have failed: keep the id, so the next run resumes it instead of paying again.
         store.release(scene.key);
-        return fail(e.message, e.code);
+        if (e.code === 'E_AUTH') throw error;
+        return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API');
       }
       if ((e as { ambiguous?: boolean }).ambiguous || (submitting && !predictionId && e.code === 'E_API' && /may have been/.test(e.message))) {
         store.markFailed(scene.key, e.message, 'ambiguous');

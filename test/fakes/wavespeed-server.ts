@@ -61,6 +61,14 @@ export interface FakeOptions {
   maxConcurrent?: number;
   /** Seed for random fault rates. */
   seed?: number;
+  /**
+   * Serve this mp4 as every output instead of rendering one (load tests):
+   * processing time then follows `cannedSeconds` of video.
+   */
+  cannedOutput?: string;
+  cannedSeconds?: number;
+  /** Keep request headers only for the last N requests (memory in long runs). @default all */
+  keepRequests?: number;
 }
 
 export class FakeWavespeed {
@@ -129,6 +137,7 @@ export class FakeWavespeed {
   private async handle(origin: 'api' | 'cdn', req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ origin, method: req.method ?? '', path: url.pathname, headers: req.headers });
+    if (this.options.keepRequests !== undefined && this.requests.length > this.options.keepRequests * 2) this.requests.splice(0, this.requests.length - this.options.keepRequests);
     try {
       if (origin === 'cdn') return await this.serveCdn(url.pathname, req, res);
       if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return json(res, 401, { code: 401, message: 'Unauthorized' });
@@ -221,6 +230,13 @@ export class FakeWavespeed {
   private bodies = new Map<string, Record<string, unknown>>();
 
   private async process(state: PredictionState, body: Record<string, unknown>): Promise<void> {
+    if (this.options.cannedOutput) {
+      state.videoSeconds = this.options.cannedSeconds ?? 1;
+      await new Promise((r) => setTimeout(r, state.videoSeconds! * (this.options.msPerVideoSecond ?? 20)));
+      state.outputFile = this.options.cannedOutput;
+      this.finish(state);
+      return;
+    }
     try {
       const file = (u: unknown) => {
         const m = /\/media\/([^/]+)\//.exec(String(u));
@@ -243,19 +259,23 @@ export class FakeWavespeed {
       const wait = state.startedAt! + state.videoSeconds * (this.options.msPerVideoSecond ?? 20) - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       state.outputFile = out;
-      if (state.fault?.kind === 'fail') {
-        state.status = 'failed';
-        state.error = state.fault.error;
-      } else if (state.fault?.kind === 'status-final') {
-        state.status = 'failed';
-        state.finalStatus = state.fault.status;
-        state.error = `task ${state.fault.status}`;
-      } else {
-        state.status = 'completed';
-      }
+      this.finish(state);
     } catch (error) {
       state.status = 'failed';
       state.error = `fake render failed: ${(error as Error).message}`;
+    }
+  }
+
+  private finish(state: PredictionState): void {
+    if (state.fault?.kind === 'fail') {
+      state.status = 'failed';
+      state.error = state.fault.error;
+    } else if (state.fault?.kind === 'status-final') {
+      state.status = 'failed';
+      state.finalStatus = state.fault.status;
+      state.error = `task ${state.fault.status}`;
+    } else {
+      state.status = 'completed';
     }
   }
 
@@ -326,7 +346,8 @@ function listen(server: Server): Promise<void> {
 
 /** Small seeded PRNG so fault mixes repeat run to run. */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+  // Mix the seed first: small seeds (1, 2, 13) otherwise start with correlated draws.
+  let a = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;

@@ -30,7 +30,7 @@ export interface HttpCall {
   label: string;
   headers?: Record<string, string>;
   /** A fresh body per attempt (streams cannot be replayed). */
-  body?: () => Dispatcher.DispatchOptions['body'];
+  body?: () => Dispatcher.DispatchOptions['body'] | Promise<Dispatcher.DispatchOptions['body']>;
   mode: RetryMode;
   signal?: AbortSignal;
 }
@@ -75,7 +75,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       const res = await request(call.url, {
         method: call.method,
         headers: call.headers,
-        body: call.body?.(),
+        body: await call.body?.(),
         dispatcher: deps.dispatcher,
         signal: call.signal,
       });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Agent, FormData, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
-import { DuologueError } from '../../errors.ts';
+import { DuologueError, OutputError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { sha256File } from '../../media/hash.ts';
@@ -91,16 +91,16 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     if (pending) return pending;
     const job = (async () => {
       const url = apiUrl('/api/v3/media/upload/binary');
-      const blob = await openAsBlob(file); // streamed from disk by undici, not read whole
       const res = await send(
         {
           method: 'POST',
           url,
           label: `[POST] "${url}" (${label}: ${path.basename(file)})`,
           headers: headersFor(url),
-          body: () => {
+          body: async () => {
+            // A fresh blob per attempt; streamed from disk by undici, never read whole.
             const form = new FormData();
-            form.append('file', blob, path.basename(file));
+            form.append('file', await openAsBlob(file), path.basename(file));
             return form;
           },
           mode: 'idempotent',
@@ -202,8 +202,20 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
     async wait(id, task, { signal, deadline } = {}) {
       const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
+      let unreadable = 0;
       for (let n = 0; ; n++) {
-        const result = await provider.poll(id, task, { signal });
+        let result: PollResult;
+        try {
+          result = await provider.poll(id, task, { signal });
+          unreadable = 0;
+        } catch (error) {
+          // An unreadable answer (a proxy's HTML page, a half-written body) says nothing about
+          // the prediction: look again, a bounded number of times in a row.
+          const e = error as DuologueError;
+          if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
+          await deps.sleep(policyBackoff(unreadable), signal);
+          continue;
+        }
         if (result.status === 'completed' || result.status === 'failed') return result;
         const remaining = until - deps.now();
         if (remaining <= 0) {
@@ -229,7 +241,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
                 (error: unknown) => {
                   if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
-                    throw new DuologueError('E_API', `${label}: the output is gone (${error.status} from the output host); provider URLs expire`, { cause: error });
+                    throw new OutputError(`${label}: the output is gone (${error.status} from the output host); provider URLs expire`, { cause: error });
                   }
                   throw error;
                 },
