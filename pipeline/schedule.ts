@@ -6,6 +6,7 @@
 import pLimit from 'p-limit';
 import { Budget } from './budget.ts';
 import { DuologueError } from './errors.ts';
+import { cacheError } from './cache/db.ts';
 import type { RenderStore } from './cache/renders.ts';
 import type { RunLedger, SceneOutcome } from './cache/runs.ts';
 import type { RunEvents } from './events.ts';
@@ -68,8 +69,19 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   heartbeat.unref();
 
   const results = new Map<PlannedScene, SceneResult>();
+  let fatal: unknown;
   const record = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
     results.set(scene, { scene, ...r });
+    try {
+      writeLedger(scene, r);
+    } catch (error) {
+      // The cache cannot be written (disk full, I/O error): nothing more can be recorded
+      // safely, so stop submitting and report it once everything in flight has settled.
+      fatal ??= error;
+      stop.abort(error);
+    }
+  };
+  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
     options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error });
     if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
   };
@@ -102,7 +114,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const leaders = submissionOrder([...byKey.values()].map((group) => group[0]));
   for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
-  await Promise.all(
+  await Promise.allSettled(
     leaders.map((leader) =>
       limit(async () => {
         let outcome: JobOutcome;
@@ -110,6 +122,10 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           outcome = await runJob(leader, deps, stop.signal);
         } catch (error) {
           const e = error as DuologueError;
+          if (!(error instanceof DuologueError) && (error as Error)?.name === 'SqliteError') {
+            fatal ??= error;
+            stop.abort(error);
+          }
           if (e.code === 'E_AUTH') {
             authError ??= e;
             stop.abort(e);
@@ -145,7 +161,12 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   );
   clearInterval(heartbeat);
   options.signal?.removeEventListener('abort', onAbort);
-  store.releaseAll();
+  try {
+    store.releaseAll();
+  } catch (error) {
+    fatal ??= error;
+  }
+  if (fatal) throw cacheError(fatal, options.clipsDir.replace(/[\\/]clips$/, ''));
 
   const ordered = plan.episodes.flatMap((ep) => ep.scenes).map((s) => results.get(s)!);
   return { scenes: ordered, spentUsd: budget.spentUsd, interrupted: Boolean(options.signal?.aborted), authError };

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DuologueError } from '../errors.ts';
@@ -29,9 +29,30 @@ export function openDb(dir: string): Db {
     migrate(db);
   } catch (cause) {
     if (cause instanceof DuologueError) throw cause;
-    throw new DuologueError('E_CACHE', `cannot open the cache database in ${dir}: ${(cause as Error).message}`, { cause });
+    throw new DuologueError('E_CACHE', `cannot open the cache database in ${dir}: ${(cause as Error).message}${writableHint(dir)}`, { cause });
   }
   return db;
+}
+
+/** Why a directory cannot be written, in words, or '' when it can. */
+function writableHint(dir: string): string {
+  try {
+    accessSync(dir, constants.W_OK);
+    return '';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return ' (the directory is on a read-only file system; point --cache-dir somewhere writable)';
+    if (code === 'EACCES' || code === 'EPERM') return ' (the directory is read-only for this user; point --cache-dir somewhere writable)';
+    return '';
+  }
+}
+
+/** SQLite errors (disk full, I/O, locked) as E_CACHE, saying where. */
+export function cacheError(error: unknown, dir: string): DuologueError {
+  if (error instanceof DuologueError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  const full = /disk is full|SQLITE_FULL|ENOSPC/i.test(message) ? ' (the disk is full: free space or move --cache-dir)' : '';
+  return new DuologueError('E_CACHE', `the cache database in ${dir} could not be written: ${message}${full}`, { cause: error });
 }
 
 function migrate(db: Db): void {

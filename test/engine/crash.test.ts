@@ -78,18 +78,17 @@ describe('crash safety and concurrent processes', () => {
     expect(fake.requests.filter((r) => r.path.endsWith('/infinitetalk/multi'))).toHaveLength(1);
   });
 
-  it('two renders started together on one cache: each key submitted once, both exit 0', async () => {
+  it('three renders started together on one cache: each key submitted once, all exit 0', async () => {
     const fake = await startFake({ msPerVideoSecond: 50 });
     fakes.push(fake);
     const { manifest } = tinyProject(MANIFEST);
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-twin-'));
-    const a = renderChild({ manifest, cacheDir, baseUrl: fake.apiUrl });
-    const b = renderChild({ manifest, cacheDir, baseUrl: fake.apiUrl });
-    expect(await Promise.all([a.exit, b.exit])).toEqual([0, 0]);
+    const children = [0, 1, 2].map(() => renderChild({ manifest, cacheDir, baseUrl: fake.apiUrl }));
+    expect(await Promise.all(children.map((c) => c.exit))).toEqual([0, 0, 0]);
     const keys = keysOf(fake);
     expect(keys).toHaveLength(5);
     expect(new Set(keys).size).toBe(5);
-    for (const child of [a, b]) {
+    for (const child of children) {
       expect(child.events.at(-1)).toMatchObject({ type: 'summary', failed: 0, episodes: [{ status: 'complete' }, { status: 'complete' }] });
     }
   });
