@@ -109,9 +109,9 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
 
   program
     .command('cache')
-    .description('stats: sizes and counts · verify: re-hash the clip store · gc: remove clips the given manifests do not use')
-    .argument('<action>', 'stats | verify | gc')
-    .argument('[manifest...]', 'for gc: manifests whose clips to keep')
+    .description('stats: sizes and counts · verify: re-hash the clip store · gc: remove clips the given manifests do not use · attach KEY ID: give an ambiguous submit the prediction id found on the dashboard')
+    .argument('<action>', 'stats | verify | gc | attach')
+    .argument('[args...]', 'gc: manifests whose clips to keep; attach: key and prediction id')
     .addOption(cacheDir())
     .option('--older-than <age>', 'for gc: remove clips older than this (12h, 30d, 2w)')
     .option('--dry-run', 'for gc: list what would be removed, remove nothing')

@@ -21,7 +21,7 @@ export interface CacheOptions {
 /** `duologue cache stats|verify|gc`. */
 export async function cacheCommand(action: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
-  if (!['stats', 'verify', 'gc'].includes(action)) throw new DuologueError('E_USAGE', `unknown cache action "${action}" (stats, verify or gc)`);
+  if (!['stats', 'verify', 'gc', 'attach'].includes(action)) throw new DuologueError('E_USAGE', `unknown cache action "${action}" (stats, verify, gc or attach)`);
   if (!existsSync(path.join(dir, DB_FILE))) {
     ctx.stdout.write(`no cache at ${dir}\n`);
     return 0;
@@ -30,6 +30,7 @@ export async function cacheCommand(action: string, manifests: string[], options:
   try {
     if (action === 'stats') return stats(db, dir, ctx);
     if (action === 'verify') return await verify(db, ctx, options.fix ?? false);
+    if (action === 'attach') return attach(db, manifests, ctx);
     return await gc(db, dir, manifests, options, ctx);
   } finally {
     db.close();
@@ -70,6 +71,26 @@ async function verify(db: Db, ctx: CommandContext, fix: boolean): Promise<number
   for (const d of damaged) ctx.stdout.write(`  damaged: ${d}${fix ? ' — forgotten; the next render re-renders it' : ''}\n`);
   if (damaged.length > 0 && !fix) ctx.stdout.write('run `duologue cache verify --fix` to forget damaged clips (the next render re-renders them, at a cost)\n');
   return damaged.length > 0 && !fix ? 1 : 0;
+}
+
+/**
+ * `cache attach KEY PREDICTION_ID`: after an ambiguous submit, the operator
+ * found the task on the provider's dashboard; record its id so the next
+ * render polls and downloads it instead of paying again.
+ */
+function attach(db: Db, args: string[], ctx: CommandContext): number {
+  const [prefix, predictionId] = args;
+  if (!prefix || !predictionId || args.length !== 2) throw new DuologueError('E_USAGE', 'usage: duologue cache attach <key (or a unique prefix of 8+ characters)> <prediction id>');
+  if (prefix.length < 8) throw new DuologueError('E_USAGE', `key prefix "${prefix}" is too short: give at least 8 characters (see \`duologue status\`)`);
+  const rows = db.prepare<[string], RenderRow>("SELECT * FROM renders WHERE key LIKE ? || '%'").all(prefix);
+  if (rows.length !== 1) throw new DuologueError('E_USAGE', rows.length === 0 ? `no render with a key starting "${prefix}"` : `"${prefix}" matches ${rows.length} renders; give more of the key`);
+  const row = rows[0];
+  if (row.status !== 'ambiguous' && row.status !== 'submitting') {
+    throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is ${row.status}, not waiting on an ambiguous submit; nothing to attach`);
+  }
+  db.prepare("UPDATE renders SET status = 'in-flight', prediction_id = ?, error = NULL, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?").run(predictionId, Date.now(), row.key);
+  ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
+  return 0;
 }
 
 /** Removes clips that none of the given manifests references, or older than --older-than. */

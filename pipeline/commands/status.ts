@@ -55,8 +55,12 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     lines.push('', `in flight: ${inFlight.length}`);
     for (const r of inFlight) lines.push(`  ${r.episode_id}/${r.scene_id}  ${r.status}${r.prediction_id ? ` (prediction ${r.prediction_id})` : ''} — ${state(r)}`);
     if (attention.length > 0) {
-      lines.push('', `needs attention: ${attention.length} (a submit may have been billed without an answer; check the provider's dashboard, then \`render --retry-ambiguous\`)`);
-      for (const r of attention) lines.push(`  ${r.episode_id}/${r.scene_id}: ${r.error ?? 'interrupted mid-submit'}`);
+      lines.push(
+        '',
+        `needs attention: ${attention.length} (a submit may have been billed without an answer). Check the provider's dashboard for a task with this seed: ` +
+          'if there is one, `duologue cache attach KEY PREDICTION_ID`; if not, `render --retry-ambiguous`',
+      );
+      for (const r of attention) lines.push(`  ${r.episode_id}/${r.scene_id}  key ${r.key.slice(0, 12)}  seed ${r.seed}: ${r.error ?? 'interrupted mid-submit'}`);
     }
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;

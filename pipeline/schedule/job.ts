@@ -69,7 +69,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     let predictionId = row.status === 'in-flight' ? row.prediction_id : null;
     let reserved = 0;
     if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !deps.retryAmbiguous) {
-      const error = `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed, so it is not resubmitted. Check the WaveSpeed dashboard, then run with --retry-ambiguous to submit it again`;
+      const error = `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`;
       store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', 'ambiguous');
       return fail(error, 'E_API');
     }

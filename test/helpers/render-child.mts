@@ -7,7 +7,7 @@ import { RunEvents } from '../../pipeline/events.ts';
 import { render } from '../../pipeline/render.ts';
 import { FAST_POLICY } from './fast-policy.ts';
 
-const args = JSON.parse(process.argv[2]) as { manifest: string; cacheDir: string; baseUrl: string; apiKey: string; concurrency?: number; budgetUsd?: number };
+const args = JSON.parse(process.argv[2]) as { manifest: string; cacheDir: string; baseUrl: string; apiKey: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean };
 const events = new RunEvents();
 events.on('event', (e) => process.stdout.write(`${JSON.stringify(e)}\n`));
 const controller = new AbortController();
@@ -25,5 +25,7 @@ const result = await render([args.manifest], {
   leaseMs: 2_000,
   signal: controller.signal,
   events,
+  retryAmbiguous: args.retryAmbiguous,
+  report: false,
 });
 process.exitCode = result.schedule.interrupted ? 130 : result.episodes.every((e) => e.status === 'complete') ? 0 : 1;
