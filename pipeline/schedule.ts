@@ -36,6 +36,8 @@ export interface ScheduleOptions {
   /** @default 10000 (a third of the 30 s lease) */
   heartbeatMs?: number;
   retryAmbiguous?: boolean;
+  /** Submission order; `fifo` exists to measure what longest-first buys (BENCHMARKS.md). @default 'longest-first' */
+  order?: 'longest-first' | 'fifo';
 }
 
 export interface SceneResult {
@@ -81,10 +83,11 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       stop.abort(error);
     }
   };
-  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
-    options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error });
-    if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
-  };
+  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) =>
+    store.batch(() => {
+      options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error });
+      if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
+    });
 
   // One job per key: scenes with identical inputs and seed share one render.
   const byKey = new Map<string, PlannedScene[]>();
@@ -111,7 +114,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     retryAmbiguous: options.retryAmbiguous ?? false,
     now: options.now ?? Date.now,
   };
-  const leaders = submissionOrder([...byKey.values()].map((group) => group[0]));
+  const groups = [...byKey.values()].map((group) => group[0]);
+  const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
   for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
   await Promise.allSettled(

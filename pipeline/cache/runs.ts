@@ -1,32 +1,44 @@
+import type Database from 'better-sqlite3';
 import type { Db } from './db.ts';
 
 export type SceneOutcome = 'rendered' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
 /** The run ledger: what each run was asked, what it spent, what happened to each scene. */
 export class RunLedger {
+  private statements = new Map<string, Database.Statement>();
+
   constructor(
     private db: Db,
     private now: () => number = Date.now,
   ) {}
 
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   start(info: { provider: string; args: string[]; budgetUsd?: number; plannedUsd: number }): number {
-    const r = this.db
-      .prepare('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd) VALUES (?, ?, ?, ?, ?, ?)')
+    const r = this
+      .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd) VALUES (?, ?, ?, ?, ?, ?)')
       .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd);
     return Number(r.lastInsertRowid);
   }
 
   scene(runId: number, s: { episodeId: string; sceneId: string; key: string; outcome: SceneOutcome; costUsd?: number; error?: string }): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
       )
       .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
-    if (s.costUsd) this.db.prepare('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(s.costUsd, runId);
+    if (s.costUsd) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(s.costUsd, runId);
   }
 
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed'): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, result = ? WHERE id = ?').run(this.now(), result, runId);
+    this.sql('UPDATE runs SET finished_at = ?, result = ? WHERE id = ?').run(this.now(), result, runId);
   }
 }

@@ -45,8 +45,10 @@ export interface Delivered {
   /** Final path of the clip (renamed into place). */
   path: string;
   bytes: number;
-  /** Duration of the delivered clip, from ffprobe: what spend is recorded from. */
+  /** Duration of the delivered clip (as ffprobe would report it): what spend is recorded from. */
   durationSeconds: number;
+  /** sha256 of the clip, when the provider computed it on the way in. */
+  sha256?: string;
 }
 
 /**

@@ -133,7 +133,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
       store.markComplete(scene.key, {
         path: delivered.path,
-        sha256: await sha256File(delivered.path),
+        sha256: delivered.sha256 ?? (await sha256File(delivered.path)),
         bytes: delivered.bytes,
         videoSeconds: delivered.durationSeconds,
         billedSeconds: billed,

@@ -3,6 +3,8 @@
  * result. Numbers go into BENCHMARKS.md with this command.
  */
 import { benchLocalRender } from './local-render.ts';
+import { benchMakespan } from './makespan.ts';
+import { benchOverhead } from './overhead.ts';
 import { benchPlanWarm } from './plan-warm.ts';
 import { benchStitch } from './stitch.ts';
 
@@ -10,6 +12,8 @@ const benches: Record<string, () => Promise<Record<string, string | number>>> = 
   plan: benchPlanWarm,
   local: benchLocalRender,
   stitch: benchStitch,
+  makespan: benchMakespan,
+  overhead: benchOverhead,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -96,7 +96,9 @@ export class FakeWavespeed {
     await mkdir(path.join(this.options.workDir, 'media'), { recursive: true });
     this.api = createServer((req, res) => void this.handle('api', req, res));
     this.cdn = createServer((req, res) => void this.handle('cdn', req, res));
-    for (const s of [this.api, this.cdn]) s.keepAliveTimeout = 500;
+    // Long enough that undici reuses connections (it subtracts a 2 s threshold from the server's hint);
+    // stop() closes every connection, so tests still exit at once.
+    for (const s of [this.api, this.cdn]) s.keepAliveTimeout = 5_000;
     await Promise.all([listen(this.api), listen(this.cdn)]);
     this.apiUrl = `http://127.0.0.1:${(this.api.address() as AddressInfo).port}`;
     this.cdnUrl = `http://127.0.0.1:${(this.cdn.address() as AddressInfo).port}`;

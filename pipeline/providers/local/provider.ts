@@ -99,7 +99,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
         throw new DuologueError('E_INTERNAL', `download called for ${task.episodeId}/${task.sceneId} before it completed`);
       }
       const label = `${task.episodeId}/${task.sceneId}`;
-      const durationSeconds = await verifyClip(result.outputUrl, task.videoSeconds, options.ffmpeg, label, signal);
+      const durationSeconds = await verifyClip(result.outputUrl, task.videoSeconds, label);
       await mkdir(path.dirname(dest), { recursive: true });
       await rename(result.outputUrl, dest);
       const bytes = (await stat(dest)).size;

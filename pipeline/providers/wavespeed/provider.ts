@@ -1,7 +1,9 @@
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
 import { Agent, FormData, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
 import { DuologueError, OutputError } from '../../errors.ts';
@@ -9,7 +11,7 @@ import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { sha256File } from '../../media/hash.ts';
 import { materializeTrack } from '../../media/tracks.ts';
-import type { TrackSpec } from '../../media/timeline.ts';
+import { trackIdentity, type TrackSpec } from '../../media/timeline.ts';
 import { verifyClip } from '../../media/verify-clip.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
@@ -83,10 +85,19 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       throw error;
     });
   const inFlightUploads = new Map<string, Promise<string>>();
+  // Per-process memory over the cache database: one lookup per distinct file, not per scene.
+  const knownUrls = new Map<string, { url: string; at: number }>();
+  const trackUrls = new Map<string, string>();
+  const madeDirs = new Set<string>();
 
   async function upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string> {
+    const known = knownUrls.get(sha256);
+    if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
     const remembered = options.uploads.get(sha256, policy.uploadTtlMs);
-    if (remembered) return remembered;
+    if (remembered) {
+      knownUrls.set(sha256, { url: remembered, at: deps.now() });
+      return remembered;
+    }
     const pending = inFlightUploads.get(sha256);
     if (pending) return pending;
     const job = (async () => {
@@ -113,6 +124,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         throw new DuologueError('E_API', `upload of ${path.basename(file)} (${label}): the response has no download_url`);
       }
       options.uploads.put(sha256, data.download_url);
+      knownUrls.set(sha256, { url: data.download_url, at: deps.now() });
       return data.download_url;
     })();
     inFlightUploads.set(sha256, job);
@@ -125,8 +137,17 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
   async function trackUrl(track: TrackSpec, label: string, signal?: AbortSignal): Promise<string> {
     if (track.kind === 'file' && /^https?:\/\//i.test(track.location)) return track.location;
+    if (track.kind === 'file') return upload(track.localPath, track.sha256, label, signal);
+    // A built track's bytes are fixed by its recipe: build, hash and upload it once per process.
+    const identity = trackIdentity(track);
+    const cached = trackUrls.get(identity);
+    if (cached) {
+      const known = knownUrls.get(cached);
+      if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
+    }
     const file = await materializeTrack(track, options.workDir, options.ffmpeg, signal);
-    const sha = track.kind === 'file' ? track.sha256 : await sha256File(file, signal);
+    const sha = await sha256File(file, signal);
+    trackUrls.set(identity, sha);
     return upload(file, sha, label, signal);
   }
 
@@ -234,8 +255,13 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           const label = `${task.episodeId}/${task.sceneId}`;
           if (result.status !== 'completed' || !result.outputUrl) throw new DuologueError('E_INTERNAL', `download of ${label} before it completed`);
           const url = result.outputUrl;
-          await mkdir(path.dirname(dest), { recursive: true });
+          if (!madeDirs.has(path.dirname(dest))) {
+            await mkdir(path.dirname(dest), { recursive: true });
+            madeDirs.add(path.dirname(dest));
+          }
           const tmp = `${dest}.${process.pid}.download`;
+          let sha256 = '';
+          let bytes = 0;
           try {
             for (let attempt = 1; ; attempt++) {
               const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
@@ -248,8 +274,19 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               );
               const expected = Number(res.headers['content-length']);
               try {
-                await pipeline(res.body, createWriteStream(tmp), { signal });
-                const got = (await stat(tmp)).size;
+                // Hash while writing: the clip is not read back just to hash it.
+                const hash = createHash('sha256');
+                let got = 0;
+                const tap = new Transform({
+                  transform(chunk: Buffer, _enc, done) {
+                    hash.update(chunk);
+                    got += chunk.length;
+                    done(null, chunk);
+                  },
+                });
+                await pipeline(res.body, tap, createWriteStream(tmp), { signal });
+                sha256 = hash.digest('hex');
+                bytes = got;
                 if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`got ${got} of ${expected} bytes`), { code: 'TRUNCATED' });
                 break;
               } catch (error) {
@@ -258,9 +295,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
                 await deps.sleep(policyBackoff(attempt), signal);
               }
             }
-            const durationSeconds = await verifyClip(tmp, task.videoSeconds, options.ffmpeg, `${label} (prediction output)`, signal);
+            const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);
             await rename(tmp, dest);
-            return { path: dest, bytes: (await stat(dest)).size, durationSeconds };
+            return { path: dest, bytes, durationSeconds, sha256 };
           } finally {
             await rm(tmp, { force: true });
           }
