@@ -5,11 +5,16 @@
 import { benchLocalRender } from './local-render.ts';
 import { benchMakespan } from './makespan.ts';
 import { benchOverhead } from './overhead.ts';
+import { benchHashing } from './hashing.ts';
+import { benchNightlyCost } from './nightly-cost.ts';
 import { benchPlanWarm } from './plan-warm.ts';
 import { benchStitch } from './stitch.ts';
 
 const benches: Record<string, () => Promise<Record<string, string | number>>> = {
-  plan: benchPlanWarm,
+  plan: () => benchPlanWarm(20),
+  plan10k: () => benchPlanWarm(200),
+  hashing: benchHashing,
+  cost: benchNightlyCost,
   local: benchLocalRender,
   stitch: benchStitch,
   makespan: benchMakespan,
