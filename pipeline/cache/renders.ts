@@ -1,6 +1,6 @@
 import type { CacheKeyInput } from './key.ts';
 import type Database from 'better-sqlite3';
-import type { Db } from './db.ts';
+import { statementCache, type Db } from './db.ts';
 import { ownerAlive } from './owner.ts';
 
 export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
@@ -54,23 +54,16 @@ export type ClaimResult =
  * pid) frees the key for the next run, which resumes from the recorded state.
  */
 export class RenderStore {
-  /** Statements compiled once: compiling on every call was a measurable share of the per-scene CPU. */
-  private statements = new Map<string, Database.Statement>();
+  /** Statements compiled once per text. */
+  private sql: (text: string) => Database.Statement;
 
   constructor(
     private db: Db,
     private owner: string,
     private now: () => number = Date.now,
     private leaseMs = 30_000,
-  ) {}
-
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+  ) {
+    this.sql = statementCache(db);
   }
 
   get(key: string): RenderRow | undefined {

@@ -1,24 +1,18 @@
 import type Database from 'better-sqlite3';
-import type { Db } from './db.ts';
+import { statementCache, type Db } from './db.ts';
 
 export type SceneOutcome = 'rendered' | 'cached' | 'failed' | 'skipped' | 'interrupted';
 
 /** The run ledger: what each run was asked, what it spent, what happened to each scene. */
 export class RunLedger {
-  private statements = new Map<string, Database.Statement>();
+  /** Statements compiled once per text. */
+  private sql: (text: string) => Database.Statement;
 
   constructor(
     private db: Db,
     private now: () => number = Date.now,
-  ) {}
-
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+  ) {
+    this.sql = statementCache(db);
   }
 
   start(info: { provider: string; args: string[]; budgetUsd?: number; plannedUsd: number }): number {
