@@ -1,23 +1,16 @@
-import { createWriteStream, openAsBlob } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
-import { Agent, FormData, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
-import { DuologueError, OutputError } from '../../errors.ts';
+import { DuologueError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
-import { sha256File } from '../../media/hash.ts';
-import { materializeTrack } from '../../media/tracks.ts';
-import { trackIdentity, type TrackSpec } from '../../media/timeline.ts';
-import { verifyClip } from '../../media/verify-clip.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
-import type { Delivered, PollResult, Provider, RenderTask } from '../types.ts';
-import { HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
+import type { PollResult, Provider } from '../types.ts';
+import { plainBackoffMs, type ApiContext } from './context.ts';
+import { createDownloader } from './download.ts';
+import { readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
 
@@ -77,6 +70,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   /** Auth only for the API's own origin; any other host gets no key. */
   const headersFor = (url: string, extra: Record<string, string> = {}) =>
     new URL(url).origin === base.origin ? { ...extra, authorization: `Bearer ${options.apiKey}` } : extra;
+  const ctx: ApiContext = { deps, policy, apiUrl, headersFor };
   const redact = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error: unknown) => {
       if (error instanceof Error && options.apiKey && error.message.includes(options.apiKey)) {
@@ -84,72 +78,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       }
       throw error;
     });
-  const inFlightUploads = new Map<string, Promise<string>>();
-  // Per-process memory over the cache database: one lookup per distinct file, not per scene.
-  const knownUrls = new Map<string, { url: string; at: number }>();
-  const trackUrls = new Map<string, string>();
-  const madeDirs = new Set<string>();
-
-  async function upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string> {
-    const known = knownUrls.get(sha256);
-    if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
-    const remembered = options.uploads.get(sha256, policy.uploadTtlMs);
-    if (remembered) {
-      knownUrls.set(sha256, { url: remembered, at: deps.now() });
-      return remembered;
-    }
-    const pending = inFlightUploads.get(sha256);
-    if (pending) return pending;
-    const job = (async () => {
-      const url = apiUrl('/api/v3/media/upload/binary');
-      const res = await send(
-        {
-          method: 'POST',
-          url,
-          label: `[POST] "${url}" (${label}: ${path.basename(file)})`,
-          headers: headersFor(url),
-          body: async () => {
-            // A fresh blob per attempt; streamed from disk by undici, never read whole.
-            const form = new FormData();
-            form.append('file', await openAsBlob(file), path.basename(file));
-            return form;
-          },
-          mode: 'idempotent',
-          signal,
-        },
-        deps,
-      );
-      const data = await readEnvelope<{ download_url?: unknown }>(res, `upload of ${path.basename(file)} (${label})`);
-      if (typeof data.download_url !== 'string' || !/^https?:\/\//.test(data.download_url)) {
-        throw new DuologueError('E_API', `upload of ${path.basename(file)} (${label}): the response has no download_url`);
-      }
-      options.uploads.put(sha256, data.download_url);
-      knownUrls.set(sha256, { url: data.download_url, at: deps.now() });
-      return data.download_url;
-    })();
-    inFlightUploads.set(sha256, job);
-    try {
-      return await job;
-    } finally {
-      inFlightUploads.delete(sha256);
-    }
-  }
-
-  async function trackUrl(track: TrackSpec, label: string, signal?: AbortSignal): Promise<string> {
-    if (track.kind === 'file' && /^https?:\/\//i.test(track.location)) return track.location;
-    if (track.kind === 'file') return upload(track.localPath, track.sha256, label, signal);
-    // A built track's bytes are fixed by its recipe: build, hash and upload it once per process.
-    const identity = trackIdentity(track);
-    const cached = trackUrls.get(identity);
-    if (cached) {
-      const known = knownUrls.get(cached);
-      if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
-    }
-    const file = await materializeTrack(track, options.workDir, options.ffmpeg, signal);
-    const sha = await sha256File(file, signal);
-    trackUrls.set(identity, sha);
-    return upload(file, sha, label, signal);
-  }
+  const uploader = createUploader(ctx, options);
+  const download = createDownloader(ctx);
 
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
@@ -158,8 +88,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       redact(
         (async () => {
           const label = `${task.episodeId}/${task.sceneId}`;
-          const image = /^https?:\/\//i.test(task.image.location) ? task.image.location : await upload(task.image.localPath, task.image.sha256, label, signal);
-          const [left, right] = await Promise.all([trackUrl(task.tracks.left, label, signal), trackUrl(task.tracks.right, label, signal)]);
+          const image = /^https?:\/\//i.test(task.image.location) ? task.image.location : await uploader.upload(task.image.localPath, task.image.sha256, label, signal);
+          const [left, right] = await Promise.all([uploader.trackUrl(task.tracks.left, label, signal), uploader.trackUrl(task.tracks.right, label, signal)]);
           const body = JSON.stringify({
             left_audio: left,
             right_audio: right,
@@ -234,7 +164,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           // the prediction: look again, a bounded number of times in a row.
           const e = error as DuologueError;
           if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
-          await deps.sleep(policyBackoff(unreadable), signal);
+          await deps.sleep(plainBackoffMs(unreadable, policy), signal);
           continue;
         }
         if (result.status === 'completed' || result.status === 'failed') return result;
@@ -249,68 +179,12 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       }
     },
 
-    download: (result, task, dest, { signal } = {}) =>
-      redact(
-        (async (): Promise<Delivered> => {
-          const label = `${task.episodeId}/${task.sceneId}`;
-          if (result.status !== 'completed' || !result.outputUrl) throw new DuologueError('E_INTERNAL', `download of ${label} before it completed`);
-          const url = result.outputUrl;
-          if (!madeDirs.has(path.dirname(dest))) {
-            await mkdir(path.dirname(dest), { recursive: true });
-            madeDirs.add(path.dirname(dest));
-          }
-          const tmp = `${dest}.${process.pid}.download`;
-          let sha256 = '';
-          let bytes = 0;
-          try {
-            for (let attempt = 1; ; attempt++) {
-              const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
-                (error: unknown) => {
-                  if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
-                    throw new OutputError(`${label}: the output is gone (${error.status} from the output host); provider URLs expire`, { cause: error });
-                  }
-                  throw error;
-                },
-              );
-              const expected = Number(res.headers['content-length']);
-              try {
-                // Hash while writing: the clip is not read back just to hash it.
-                const hash = createHash('sha256');
-                let got = 0;
-                const tap = new Transform({
-                  transform(chunk: Buffer, _enc, done) {
-                    hash.update(chunk);
-                    got += chunk.length;
-                    done(null, chunk);
-                  },
-                });
-                await pipeline(res.body, tap, createWriteStream(tmp), { signal });
-                sha256 = hash.digest('hex');
-                bytes = got;
-                if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`got ${got} of ${expected} bytes`), { code: 'TRUNCATED' });
-                break;
-              } catch (error) {
-                if (signal?.aborted) throw abortError(signal);
-                if (attempt >= policy.maxAttempts) throw new DuologueError('E_API', `${label}: download failed after ${attempt} attempts: ${(error as Error).message}`, { cause: error });
-                await deps.sleep(policyBackoff(attempt), signal);
-              }
-            }
-            const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);
-            await rename(tmp, dest);
-            return { path: dest, bytes, durationSeconds, sha256 };
-          } finally {
-            await rm(tmp, { force: true });
-          }
-        })(),
-      ),
+    download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
 
     estimateUsd: (task) => estimateTask(task, PROVIDERS.wavespeed.prices),
     async close() {
       if (ownsDispatcher) await dispatcher.close();
     },
   };
-  function policyBackoff(attempt: number): number {
-    return Math.min(policy.backoffMaxMs, policy.backoffBaseMs * policy.backoffFactor ** (attempt - 1));
-  }
   return provider;
 }

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DuologueError, OutputError } from '../../errors.ts';
+import { abortError } from '../../media/ffmpeg.ts';
+import { verifyClip } from '../../media/verify-clip.ts';
+import type { Delivered, PollResult, RenderTask } from '../types.ts';
+import { plainBackoffMs, type ApiContext } from './context.ts';
+import { HttpStatusError, send } from './http.ts';
+
+/**
+ * Fetches a finished clip from the output host (never with the key) to a temp
+ * file beside `dest`, hashing it on the way, retrying transient failures and
+ * short bodies; checks it; renames it into place. An expired (404/410) or
+ * unusable output is an OutputError: only a new render can help.
+ */
+export function createDownloader(ctx: ApiContext): (result: PollResult, task: RenderTask, dest: string, signal?: AbortSignal) => Promise<Delivered> {
+  const { deps, policy, headersFor } = ctx;
+  const madeDirs = new Set<string>();
+  return async (result, task, dest, signal) => {
+    const label = `${task.episodeId}/${task.sceneId}`;
+    if (result.status !== 'completed' || !result.outputUrl) throw new DuologueError('E_INTERNAL', `download of ${label} before it completed`);
+    const url = result.outputUrl;
+    if (!madeDirs.has(path.dirname(dest))) {
+      await mkdir(path.dirname(dest), { recursive: true });
+      madeDirs.add(path.dirname(dest));
+    }
+    const tmp = `${dest}.${process.pid}.download`;
+    let sha256 = '';
+    let bytes = 0;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
+          (error: unknown) => {
+            if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
+              throw new OutputError(`${label}: the output is gone (${error.status} from the output host); provider URLs expire`, { cause: error });
+            }
+            throw error;
+          },
+        );
+        const expected = Number(res.headers['content-length']);
+        try {
+          // Hash while writing: the clip is not read back just to hash it.
+          const hash = createHash('sha256');
+          let got = 0;
+          const tap = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              hash.update(chunk);
+              got += chunk.length;
+              done(null, chunk);
+            },
+          });
+          await pipeline(res.body, tap, createWriteStream(tmp), { signal });
+          sha256 = hash.digest('hex');
+          bytes = got;
+          if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`got ${got} of ${expected} bytes`), { code: 'TRUNCATED' });
+          break;
+        } catch (error) {
+          if (signal?.aborted) throw abortError(signal);
+          if (attempt >= policy.maxAttempts) throw new DuologueError('E_API', `${label}: download failed after ${attempt} attempts: ${(error as Error).message}`, { cause: error });
+          await deps.sleep(plainBackoffMs(attempt, policy), signal);
+        }
+      }
+      const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);
+      await rename(tmp, dest);
+      return { path: dest, bytes, durationSeconds, sha256 };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  };
+}
