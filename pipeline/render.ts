@@ -23,10 +23,8 @@ import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
 import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
 import { schedule, type ScheduleResult } from './schedule.ts';
 import type { Sleep } from './sleep.ts';
-import { stitchEpisode } from './stitch/episode.ts';
-import { episodeFormat } from './stitch/format.ts';
+import { finishEpisodes, type EpisodeOutcome } from './stitch/run-episodes.ts';
 import { VERSION } from './version.ts';
-import { findFont } from './stitch/font.ts';
 import { writeRunReport } from './report/write-report.ts';
 
 export interface RenderOptions {
@@ -64,16 +62,7 @@ export interface RenderOptions {
   providerInstance?: Provider;
 }
 
-export interface EpisodeOutcome {
-  id: string;
-  status: 'complete' | 'incomplete';
-  output: string | null;
-  /** The scene clips this episode has. */
-  clips: string[];
-  reason?: string;
-  /** `stitched` (written now) or `up-to-date` (inputs unchanged, file untouched). */
-  stitch?: 'stitched' | 'up-to-date';
-}
+export type { EpisodeOutcome } from './stitch/run-episodes.ts';
 
 export interface RenderResult {
   plan: Plan;
@@ -154,41 +143,14 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
 
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
-    const episodes: EpisodeOutcome[] = [];
-    for (const ep of plan.episodes) {
-      const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
-      const missing = scenes.filter((s) => !s.clip);
-      const output = ep.output ?? path.join(outDir, `${ep.id}.mp4`);
-      const outcome: EpisodeOutcome = { id: ep.id, status: missing.length === 0 ? 'complete' : 'incomplete', output: null, clips: scenes.flatMap((s) => (s.clip ? [s.clip] : [])) };
-      if (missing.length > 0) outcome.reason = `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.error ?? s.outcome))].join('; ')})`;
-      if (!result.interrupted && !result.authError && (missing.length === 0 || options.allowPartial)) {
-        const stitched = await stitchEpisode(
-          {
-            episodeId: ep.id,
-            title: ep.title,
-            output,
-            format: episodeFormat(ep.scenes.map((s) => s.resolution), ep.format),
-            allowPartial: options.allowPartial,
-            scenes: scenes.map((s) => ({
-              sceneId: s.scene.sceneId,
-              title: s.scene.title,
-              clip: s.clip,
-              identity: s.scene.key,
-              seed: s.scene.seed,
-              expectedSeconds: s.scene.videoSeconds,
-              missingReason: s.clip ? undefined : (s.error ?? s.outcome),
-            })),
-            provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: info.prices.version },
-          },
-          { workDir: path.join(cacheDir, 'work'), ffmpeg, signal: options.signal, fontFile: findFont() },
-        );
-        if (stitched.status !== 'not-stitched') {
-          outcome.output = stitched.output;
-          outcome.stitch = stitched.status;
-        }
-      }
-      episodes.push(outcome);
-    }
+    const episodes = await finishEpisodes(plan, result, {
+      outDir,
+      workDir: path.join(cacheDir, 'work'),
+      ffmpeg,
+      signal: options.signal,
+      allowPartial: options.allowPartial,
+      provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: info.prices.version },
+    });
     let reportPath: string | undefined;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const interrupted = result.interrupted;

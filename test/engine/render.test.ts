@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +113,17 @@ describe('render engine (fake WaveSpeed, real SQLite, real ffmpeg)', () => {
     expect(summary).toMatchObject({ rendered: 2, skipped: 3 });
     expect(result.schedule.scenes.filter((s) => s.outcome === 'skipped').map((s) => s.error)).toEqual(['over budget', 'over budget', 'over budget']);
     expect(fake.submissions).toHaveLength(2);
+  });
+
+  it('--allow-partial: an episode with skipped scenes is stitched with slates and still reported incomplete', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    const { result, summary } = await run(manifest, cacheDir, fake, { budgetUsd: 0.5, allowPartial: true });
+    expect(summary.episodes[1]).toMatchObject({ id: 'ep2', status: 'incomplete', output: expect.stringMatching(/ep2\.mp4$/) });
+    const sidecar = JSON.parse(readFileSync(`${summary.episodes[1].output}.json`, 'utf8'));
+    expect(sidecar.scenes.map((s: { slate: boolean }) => s.slate)).toEqual([true, true, true]);
+    expect(result.episodes[1].reason).toMatch(/3 scenes without a clip \(over budget\)/);
   });
 
   it('fault mix (20% 500s, 429s, one failed prediction): finishes; only the failed scene\'s episode is incomplete', async () => {

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import type { FfmpegPaths } from '../media/ffmpeg.ts';
+import type { Plan } from '../plan.ts';
+import type { ScheduleResult } from '../schedule.ts';
+import { stitchEpisode } from './episode.ts';
+import { findFont } from './font.ts';
+import { episodeFormat } from './format.ts';
+
+export interface EpisodeOutcome {
+  id: string;
+  status: 'complete' | 'incomplete';
+  output: string | null;
+  /** The scene clips this episode has. */
+  clips: string[];
+  reason?: string;
+  /** `stitched` (written now) or `up-to-date` (inputs unchanged, file untouched). */
+  stitch?: 'stitched' | 'up-to-date';
+}
+
+export interface FinishOptions {
+  outDir: string;
+  workDir: string;
+  ffmpeg: FfmpegPaths;
+  signal?: AbortSignal;
+  allowPartial?: boolean;
+  provenance: Record<string, unknown>;
+}
+
+/**
+ * After scheduling: each episode whose scenes all have clips is stitched (or
+ * found up to date); with `allowPartial`, the others too, slates in the gaps.
+ * Nothing is stitched after an interruption or a refused key.
+ */
+export async function finishEpisodes(plan: Plan, result: ScheduleResult, options: FinishOptions): Promise<EpisodeOutcome[]> {
+  const { outDir, ffmpeg } = options;
+  const episodes: EpisodeOutcome[] = [];
+  for (const ep of plan.episodes) {
+    const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
+    const missing = scenes.filter((s) => !s.clip);
+    const output = ep.output ?? path.join(outDir, `${ep.id}.mp4`);
+    const outcome: EpisodeOutcome = { id: ep.id, status: missing.length === 0 ? 'complete' : 'incomplete', output: null, clips: scenes.flatMap((s) => (s.clip ? [s.clip] : [])) };
+    if (missing.length > 0) outcome.reason = `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.error ?? s.outcome))].join('; ')})`;
+    if (!result.interrupted && !result.authError && (missing.length === 0 || options.allowPartial)) {
+      const stitched = await stitchEpisode(
+        {
+          episodeId: ep.id,
+          title: ep.title,
+          output,
+          format: episodeFormat(ep.scenes.map((s) => s.resolution), ep.format),
+          allowPartial: options.allowPartial,
+          scenes: scenes.map((s) => ({
+            sceneId: s.scene.sceneId,
+            title: s.scene.title,
+            clip: s.clip,
+            identity: s.scene.key,
+            seed: s.scene.seed,
+            expectedSeconds: s.scene.videoSeconds,
+            missingReason: s.clip ? undefined : (s.error ?? s.outcome),
+          })),
+          provenance: options.provenance,
+        },
+        { workDir: options.workDir, ffmpeg, signal: options.signal, fontFile: findFont() },
+      );
+      if (stitched.status !== 'not-stitched') {
+        outcome.output = stitched.output;
+        outcome.stitch = stitched.status;
+      }
+    }
+    episodes.push(outcome);
+  }
+  return episodes;
+}
