@@ -16,6 +16,7 @@ import { RunEvents } from './events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
 import { plan as buildPlan, type Plan } from './plan.ts';
 import { prepare } from './prepare.ts';
+import { createRemoteFetcher } from './media/remote.ts';
 import { PROVIDERS, type ProviderId } from './providers/info.ts';
 import { createLocalProvider } from './providers/local/provider.ts';
 import type { Provider } from './providers/types.ts';
@@ -90,7 +91,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
   const store = new RenderStore(db, newOwnerId(), Date.now, options.leaseMs);
   let provider: Provider | undefined;
   try {
-    const prepared = await prepare(files, { db, ffmpeg, prices: info.prices, signal: options.signal });
+    const prepared = await prepare(files, { db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
     const series = selectEpisodes(prepared.series, options.episodes);
     const budgetUsd = options.budgetUsd ?? manifestBudget(series);
     const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db) });

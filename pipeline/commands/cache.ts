@@ -7,6 +7,7 @@ import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
 import { plan as buildPlan } from '../plan.ts';
 import { prepare } from '../prepare.ts';
+import { createRemoteFetcher } from '../media/remote.ts';
 import { PROVIDERS } from '../providers/info.ts';
 import { cacheDirOf, ffmpegOf, type CommandContext } from './context.ts';
 
@@ -102,7 +103,7 @@ async function gc(db: Db, dir: string, manifests: string[], options: CacheOption
   const keep = new Set<string>();
   if (manifests.length > 0) {
     for (const info of Object.values(PROVIDERS)) {
-      const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal });
+      const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
       // Random seeds cannot be referenced by a later run: their clips are kept only by age.
       const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db) });
       for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);

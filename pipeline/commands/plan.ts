@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { createCacheLookup } from '../cache/lookup.ts';
 import { plan as buildPlan } from '../plan.ts';
 import { prepare } from '../prepare.ts';
+import { createRemoteFetcher } from '../media/remote.ts';
 import { planToJson } from '../report/plan-json.ts';
 import { planToText } from '../report/plan-text.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, outputResolver, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
@@ -19,9 +21,10 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const providerId = providerOf(ctx, options.provider);
   const budgetUsd = parseBudget(options.budget);
   const provider = providerInfo(providerId);
-  const db = openCacheForReading(ctx, cacheDirOf(ctx, options.cacheDir));
+  const cacheDir = cacheDirOf(ctx, options.cacheDir);
+  const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: provider.prices, signal: ctx.signal });
+    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: provider.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
     const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { formatDiagnostic } from '../errors.ts';
 import { CURRENT_PRICE_TABLE } from '../cost/price-table.ts';
 import { prepare } from '../prepare.ts';
+import { createRemoteFetcher } from '../media/remote.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, type CommandContext } from './context.ts';
 
 export interface ValidateOptions {
@@ -10,9 +11,10 @@ export interface ValidateOptions {
 
 /** `duologue validate`: exit 0 with a line per manifest, or throws ManifestErrors (all of them). */
 export async function validateCommand(files: string[], options: ValidateOptions, ctx: CommandContext): Promise<number> {
-  const db = openCacheForReading(ctx, cacheDirOf(ctx, options.cacheDir));
+  const cacheDir = cacheDirOf(ctx, options.cacheDir);
+  const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: CURRENT_PRICE_TABLE, signal: ctx.signal });
+    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: CURRENT_PRICE_TABLE, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
     for (const m of prepared.series.manifests) {
       const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));
       const scenes = episodes.reduce((n, e) => n + e.scenes.length, 0);

@@ -240,13 +240,18 @@ export class FakeWavespeed {
       return;
     }
     try {
-      const file = (u: unknown) => {
+      const file = async (u: unknown) => {
         const m = /\/media\/([^/]+)\//.exec(String(u));
-        const f = m && this.media.get(m[1]);
-        if (!f) throw new Error(`input not found: ${String(u)}`);
-        return f;
+        const own = m && this.media.get(m[1]);
+        if (own) return own;
+        // Like the real API, fetch inputs given as URLs (follows redirects).
+        const res = await fetch(String(u));
+        if (!res.ok) throw new Error(`input ${String(u)}: ${res.status}`);
+        const dest = path.join(this.options.workDir, 'media', `url-${++this.counter}${path.extname(new URL(String(u)).pathname)}`);
+        await writeFile(dest, Buffer.from(await res.arrayBuffer()));
+        return dest;
       };
-      const [image, left, right] = [file(body.image), file(body.left_audio), file(body.right_audio)];
+      const [image, left, right] = await Promise.all([file(body.image), file(body.left_audio), file(body.right_audio)]);
       const [ip, lp, rp] = await Promise.all([image, left, right].map((f) => ffprobe(f, this.options.ffmpeg)));
       const v = ip.streams.find((s) => s.codec_type === 'video')!;
       const ms = (p: typeof lp) => Math.round(Number(p.format.duration) * 1000);
