@@ -17,6 +17,12 @@ export async function readMp4Info(file: string): Promise<Mp4Info | undefined> {
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
+    // Small clips: one read, parsed in memory (fewer round trips than box-by-box reads).
+    if (size <= SMALL_FILE) {
+      const all = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(all, 0, size, 0);
+      return bytesRead === size ? parseFile(all) : undefined;
+    }
     const header = Buffer.alloc(16);
     let offset = 0;
     let moov: Buffer | undefined;
@@ -50,7 +56,24 @@ export async function readMp4Info(file: string): Promise<Mp4Info | undefined> {
   }
 }
 
-function* boxes(buf: Buffer): Generator<{ type: string; body: Buffer }> {
+const SMALL_FILE = 16 * 1024 * 1024;
+
+/** The same checks as the box walk above, on a file already in memory. */
+function parseFile(buf: Buffer): Mp4Info | undefined {
+  let covered = 0;
+  let moov: Buffer | undefined;
+  let first = true;
+  for (const box of boxes(buf)) {
+    if (first && box.type !== 'ftyp') return undefined;
+    first = false;
+    if (box.type === 'moov') moov = box.body;
+    covered = box.end;
+  }
+  if (first || covered !== buf.length || !moov) return undefined; // boxes must tile the file: a cut download does not
+  return parseMoov(moov);
+}
+
+function* boxes(buf: Buffer): Generator<{ type: string; body: Buffer; end: number }> {
   let offset = 0;
   while (offset + 8 <= buf.length) {
     let size = buf.readUInt32BE(offset);
@@ -63,7 +86,7 @@ function* boxes(buf: Buffer): Generator<{ type: string; body: Buffer }> {
       size = buf.length - offset;
     }
     if (size < header || offset + size > buf.length) return;
-    yield { type, body: buf.subarray(offset + header, offset + size) };
+    yield { type, body: buf.subarray(offset + header, offset + size), end: offset + size };
     offset += size;
   }
 }

@@ -67,8 +67,9 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
       const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);
       await rename(tmp, dest);
       return { path: dest, bytes, durationSeconds, sha256 };
-    } finally {
-      await rm(tmp, { force: true });
+    } catch (error) {
+      await rm(tmp, { force: true }); // never leave a partial clip behind
+      throw error;
     }
   };
 }
