@@ -26,6 +26,7 @@ export type RunEvent =
   | { type: 'failed'; episode: string; scene: string; key: string; error: string; code: string }
   | { type: 'spend'; reservedUsd: number; spentUsd: number; budgetUsd: number | null }
   | { type: 'retry'; label: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'warning'; message: string }
   | { type: 'episode'; episode: string; status: 'complete' | 'incomplete'; output: string | null; reason?: string }
   | {
       type: 'summary';

@@ -165,7 +165,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
         );
         reportPath = written.html;
       } catch (error) {
-        events.emitEvent({ type: 'progress', episode: '-', scene: '-', status: `report not written: ${(error as Error).message}` });
+        events.emitEvent({ type: 'warning', message: `report not written: ${(error as Error).message}` });
       }
     }
     for (const e of episodes) {

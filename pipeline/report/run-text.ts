@@ -20,6 +20,8 @@ export function eventLine(e: RunEvent): string | undefined {
       return `FAILED ${at}: ${e.error}`;
     case 'skipped':
       return `skipped ${at}: ${e.reason}`;
+    case 'warning':
+      return `warning: ${e.message}`;
     case 'retry':
       return `retry ${e.label} in ${e.delayMs} ms (${e.reason})`;
     case 'episode':

@@ -16,7 +16,7 @@ export interface TerminalOptions {
 }
 
 /** Lines worth keeping in the scrollback above the live block. */
-const KEEP = new Set<RunEvent['type']>(['failed', 'episode', 'summary']);
+const KEEP = new Set<RunEvent['type']>(['failed', 'warning', 'episode', 'summary']);
 
 /**
  * A listener for run events. `live`: a redrawn block of bars (TTY only), with
@@ -64,7 +64,7 @@ export function createTerminalView(options: TerminalOptions): { onEvent: (e: Run
         return;
       }
       if (mode === 'quiet') {
-        if (line && (e.type === 'failed' || e.type === 'summary')) stream.write(`${line}\n`);
+        if (line && (e.type === 'failed' || e.type === 'warning' || e.type === 'summary')) stream.write(`${line}\n`);
         return;
       }
       const text = line ?? (mode === 'verbose' ? verboseLine(e) : undefined);

@@ -162,7 +162,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (e.code === 'E_AUTH') throw error;
         return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API');
       }
-      if ((e as { ambiguous?: boolean }).ambiguous || (submitting && !predictionId && e.code === 'E_API' && /may have been/.test(e.message))) {
+      if ((e as { ambiguous?: boolean }).ambiguous) {
         store.markFailed(scene.key, e.message, 'ambiguous');
         return fail(e.message, e.code); // the hold stays: it may have been billed
       }

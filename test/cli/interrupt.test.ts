@@ -25,7 +25,7 @@ describe('Ctrl-C', () => {
   it('SIGINT exits 130 with work recorded; the next run completes it', async () => {
     const { manifest } = tinyProject(oneSecondSeries(12));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-sigint-'));
-    const args = ['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--concurrency', '1', '--no-report'];
+    const args = ['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--concurrency', '1', '--no-report'];
     let sent = false;
     const first = await runBin(args, (text, kill) => {
       if (!sent && /^done /m.test(text)) {

@@ -8,7 +8,7 @@ import { PROVIDERS, estimateTask } from '../info.ts';
 import type { PollResult, Provider } from '../types.ts';
 import { plainBackoffMs, type ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
-import { readEnvelope, send, type HttpDeps } from './http.ts';
+import { AmbiguousSubmitError, readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { createUploader } from './uploader.ts';
 
@@ -119,10 +119,10 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
             data = await readEnvelope<Prediction>(res, `submit ${label}`);
           } catch (error) {
             // A 2xx whose body we cannot read may still have created the task.
-            throw new DuologueError('E_API', `${(error as Error).message} — the task may have been created and billed; it is not resubmitted this run`, { cause: error });
+            throw new AmbiguousSubmitError('E_API', `${(error as Error).message} — the task may have been created and billed; it is not resubmitted this run`, { cause: error });
           }
           if (typeof data.id !== 'string' || data.id === '') {
-            throw new DuologueError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
+            throw new AmbiguousSubmitError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
           }
           return { predictionId: data.id };
         })(),
