@@ -68,7 +68,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   async function work(row: RenderRow): Promise<JobOutcome> {
     let predictionId = row.status === 'in-flight' ? row.prediction_id : null;
     let reserved = 0;
-    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !deps.retryAmbiguous) {
+    // A local render costs nothing: an interrupted one is simply done again.
+    const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
+    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !deps.retryAmbiguous && !free) {
       const error = `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`;
       store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', 'ambiguous');
       return fail(error, 'E_API');
