@@ -41,6 +41,13 @@ export interface SubmitOptions extends CallOptions {
   onSubmitting?: () => void;
 }
 
+export interface WaitOptions extends CallOptions {
+  /** Epoch ms after which waiting stops (the prediction id is kept). */
+  deadline?: number;
+  /** Submitted a moment ago: wait one poll interval before the first look (it cannot be done yet). */
+  justSubmitted?: boolean;
+}
+
 export interface Delivered {
   /** Final path of the clip (renamed into place). */
   path: string;
@@ -62,7 +69,7 @@ export interface Provider {
   /** One look at a prediction. */
   poll(predictionId: string, task: RenderTask, options?: CallOptions): Promise<PollResult>;
   /** Polls until a final status or the deadline; on `completed` returns the result. */
-  wait(predictionId: string, task: RenderTask, options?: CallOptions & { deadline?: number }): Promise<PollResult>;
+  wait(predictionId: string, task: RenderTask, options?: WaitOptions): Promise<PollResult>;
   /** Fetches the clip to a temp file beside `dest`, checks it, renames it to `dest`. */
   download(result: PollResult, task: RenderTask, dest: string, options?: CallOptions): Promise<Delivered>;
   /** Estimated USD for the task (the plan's number; 0 for local). */

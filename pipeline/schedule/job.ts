@@ -99,7 +99,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         store.markInFlight(scene.key, predictionId);
         events.emitEvent({ type: 'submitted', ...at, predictionId });
       }
-      let result = await deps.provider.wait(predictionId, scene, { signal });
+      let result = await deps.provider.wait(predictionId, scene, { signal, justSubmitted: row.status !== 'in-flight' });
       if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
         // A local render whose process died costs nothing to redo.
         const again = await deps.provider.submit(scene, { signal });

@@ -151,9 +151,11 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         })(),
       ),
 
-    async wait(id, task, { signal, deadline } = {}) {
+    async wait(id, task, { signal, deadline, justSubmitted } = {}) {
       const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
       let unreadable = 0;
+      // A task submitted a moment ago is still queued or processing: polling now would be a wasted request.
+      if (justSubmitted) await deps.sleep(pollDelayMs(0, policy), signal);
       for (let n = 0; ; n++) {
         let result: PollResult;
         try {
