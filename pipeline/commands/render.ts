@@ -1,10 +1,9 @@
-import { formatDiagnostic } from '../errors.ts';
+import path from 'node:path';
+import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { render } from '../render.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
 import { cacheDirOf, ffmpegOf, parseBudget, providerOf, type CommandContext } from './context.ts';
-import { DuologueError } from '../errors.ts';
-import path from 'node:path';
 
 export interface RenderCommandOptions {
   provider?: string;
@@ -51,24 +50,28 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
     view.onEvent(e);
   });
   if (!options.quiet) human.write(`provider: ${provider}\n`);
-  const result = await render(files, {
-    report: options.report !== false,
-    provider,
-    apiKey: ctx.env.WAVESPEED_API_KEY?.trim(),
-    baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined,
-    cacheDir: cacheDirOf(ctx, options.cacheDir),
-    outDir: path.resolve(ctx.cwd, options.out ?? './out'),
-    budgetUsd,
-    concurrency,
-    episodes: options.episode,
-    signal: ctx.signal,
-    events,
-    ffmpeg: ffmpegOf(ctx),
-    args: argv,
-    retryAmbiguous: options.retryAmbiguous,
-    allowPartial: options.allowPartial,
-  });
-  view.close();
+  let result;
+  try {
+    result = await render(files, {
+      report: options.report !== false,
+      provider,
+      apiKey: ctx.env.WAVESPEED_API_KEY?.trim(),
+      baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined,
+      cacheDir: cacheDirOf(ctx, options.cacheDir),
+      outDir: path.resolve(ctx.cwd, options.out ?? './out'),
+      budgetUsd,
+      concurrency,
+      episodes: options.episode,
+      signal: ctx.signal,
+      events,
+      ffmpeg: ffmpegOf(ctx),
+      args: argv,
+      retryAmbiguous: options.retryAmbiguous,
+      allowPartial: options.allowPartial,
+    });
+  } finally {
+    view.close(); // the live block is drawn a last time and its timer stopped, whatever happened
+  }
   if (result.report && !options.quiet) human.write(`report: ${path.relative(ctx.cwd, result.report) || result.report}\n`);
   if (!options.quiet) for (const w of result.warnings) human.write(`warning: ${formatDiagnostic(w)}\n`);
   if (result.schedule.interrupted) return 130;
