@@ -10,8 +10,3 @@ export interface ApiContext {
   /** Headers for a URL: the Authorization header only for the API's own origin. */
   headersFor: (url: string, extra?: Record<string, string>) => Record<string, string>;
 }
-
-/** Backoff without jitter, for loops outside `send` (downloads, unreadable polls). */
-export function plainBackoffMs(attempt: number, policy: WavespeedPolicy): number {
-  return Math.min(policy.backoffMaxMs, policy.backoffBaseMs * policy.backoffFactor ** (attempt - 1));
-}

@@ -8,8 +8,9 @@ import { DuologueError, OutputError } from '../../errors.ts';
 import { abortError } from '../../media/ffmpeg.ts';
 import { verifyClip } from '../../media/verify-clip.ts';
 import type { Delivered, PollResult, RenderTask } from '../types.ts';
-import { plainBackoffMs, type ApiContext } from './context.ts';
+import type { ApiContext } from './context.ts';
 import { HttpStatusError, send } from './http.ts';
+import { baseBackoffMs } from './policy.ts';
 
 /**
  * Fetches a finished clip from the output host (never with the key) to a temp
@@ -61,7 +62,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
         } catch (error) {
           if (signal?.aborted) throw abortError(signal);
           if (attempt >= policy.maxAttempts) throw new DuologueError('E_API', `${label}: download failed after ${attempt} attempts: ${(error as Error).message}`, { cause: error });
-          await deps.sleep(plainBackoffMs(attempt, policy), signal);
+          await deps.sleep(baseBackoffMs(attempt, policy), signal);
         }
       }
       const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);

@@ -46,8 +46,13 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   uploadTtlMs: 24 * 60 * 60_000,
 };
 
+/** base × factor^(attempt-1), capped: the schedule before jitter (also used as is by loops outside `send`). */
+export function baseBackoffMs(attempt: number, policy: WavespeedPolicy): number {
+  return Math.min(policy.backoffMaxMs, policy.backoffBaseMs * policy.backoffFactor ** (attempt - 1));
+}
+
 export function backoffMs(attempt: number, policy: WavespeedPolicy, random: () => number): number {
-  const raw = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * policy.backoffFactor ** (attempt - 1));
+  const raw = baseBackoffMs(attempt, policy);
   const spread = raw * policy.jitter;
   return Math.max(0, Math.round(raw - spread + random() * 2 * spread));
 }

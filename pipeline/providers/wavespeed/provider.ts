@@ -6,10 +6,10 @@ import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
 import type { PollResult, Provider } from '../types.ts';
-import { plainBackoffMs, type ApiContext } from './context.ts';
+import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { AmbiguousSubmitError, readEnvelope, send, type HttpDeps } from './http.ts';
-import { DEFAULT_POLICY, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
@@ -166,7 +166,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           // the prediction: look again, a bounded number of times in a row.
           const e = error as DuologueError;
           if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
-          await deps.sleep(plainBackoffMs(unreadable, policy), signal);
+          await deps.sleep(baseBackoffMs(unreadable, policy), signal);
           continue;
         }
         if (result.status === 'completed' || result.status === 'failed') return result;
