@@ -28,9 +28,9 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
-      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, options.explain), null, 2)}\n`);
+      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);
     } else {
-      ctx.stdout.write(planToText(result, prepared.warnings, outputOf, options.explain));
+      ctx.stdout.write(planToText(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }));
     }
     return 0;
   } finally {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { render } from '../render.ts';
+import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
 import { cacheDirOf, ffmpegOf, parseBudget, providerOf, type CommandContext } from './context.ts';
 
@@ -72,7 +73,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   } finally {
     view.close(); // the live block is drawn a last time and its timer stopped, whatever happened
   }
-  if (result.report && !options.quiet) human.write(`report: ${path.relative(ctx.cwd, result.report) || result.report}\n`);
+  if (result.report && !options.quiet) human.write(`report: ${displayPath(result.report, ctx.cwd)}\n`);
   if (!options.quiet) for (const w of result.warnings) human.write(`warning: ${formatDiagnostic(w)}\n`);
   if (result.schedule.interrupted) return 130;
   if (result.schedule.authError) throw result.schedule.authError;

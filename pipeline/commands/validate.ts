@@ -2,6 +2,7 @@ import path from 'node:path';
 import { formatDiagnostic } from '../errors.ts';
 import { CURRENT_PRICE_TABLE } from '../cost/price-table.ts';
 import { prepare } from '../prepare.ts';
+import { displayPath } from '../report/table.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, type CommandContext } from './context.ts';
 
@@ -18,7 +19,7 @@ export async function validateCommand(files: string[], options: ValidateOptions,
     for (const m of prepared.series.manifests) {
       const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));
       const scenes = episodes.reduce((n, e) => n + e.scenes.length, 0);
-      const name = path.relative(ctx.cwd, m.file) || m.file;
+      const name = displayPath(m.file, ctx.cwd);
       ctx.stdout.write(`${name}: valid — ${m.title ? `"${m.title}", ` : ''}${episodes.length} episode${episodes.length === 1 ? '' : 's'}, ${scenes} scene${scenes === 1 ? '' : 's'}\n`);
     }
     for (const w of prepared.warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);

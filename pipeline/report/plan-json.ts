@@ -1,14 +1,19 @@
-import path from 'node:path';
 import type { Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan.ts';
 import { explainScene } from './explain.ts';
+import { displayPath } from './table.ts';
 
 /** The plan as one JSON document (`plan --json`): stable field names, no internals. */
-export function planToJson(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string, explain = false) {
+export function planToJson(
+  plan: Plan,
+  warnings: Diagnostic[],
+  outputOf: (episodeId: string, output?: string) => string,
+  { explain = false, cwd }: { explain?: boolean; cwd: string },
+) {
   return {
     type: 'plan',
     provider: plan.provider,
-    budgets: plan.budgets.map((b) => ({ ...b, id: b.id === 'run' ? 'run' : path.relative(process.cwd(), b.id) || b.id })),
+    budgets: plan.budgets.map((b) => ({ ...b, id: b.id === 'run' ? 'run' : displayPath(b.id, cwd) })),
     episodes: plan.episodes.map((e) => ({
       id: e.id,
       title: e.title ?? null,

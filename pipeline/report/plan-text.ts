@@ -1,11 +1,16 @@
-import path from 'node:path';
 import { formatDiagnostic, type Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan.ts';
 import { explainScene } from './explain.ts';
-import { table, usd } from './table.ts';
+import { displayPath, table, usd } from './table.ts';
 
 /** The human view of a plan: a table per episode, totals, budget verdict, warnings. */
-export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episodeId: string, output?: string) => string, explain = false): string {
+export function planToText(
+  plan: Plan,
+  warnings: Diagnostic[],
+  outputOf: (episodeId: string, output?: string) => string,
+  { explain = false, cwd }: { explain?: boolean; cwd: string },
+): string {
+  const rel = (file: string) => displayPath(file, cwd);
   const lines: string[] = [];
   const p = plan.provider;
   lines.push(`provider: ${p.id} (${p.model}; prices ${p.priceTable}, read ${p.pricesReadAt})`, '');
@@ -42,9 +47,4 @@ export function planToText(plan: Plan, warnings: Diagnostic[], outputOf: (episod
     for (const w of warnings) lines.push(`  warning: ${formatDiagnostic({ ...w, file: rel(w.file) })}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function rel(file: string): string {
-  const r = path.relative(process.cwd(), file);
-  return r && !r.startsWith('..') ? r : file;
 }
