@@ -28,7 +28,7 @@ export async function parseManifestFile(file: string): Promise<ParseResult> {
     if (!info.isFile()) return { ok: false, diagnostics: [error(file, 'not a file')] };
     size = info.size;
   } catch (cause) {
-    return { ok: false, diagnostics: [error(file, describeFsError(cause, 'manifest'))] };
+    return { ok: false, diagnostics: [error(file, `manifest ${describeFsError(cause)}`)] };
   }
   if (size > LIMITS.maxManifestBytes) {
     return {
@@ -113,12 +113,13 @@ function yamlMessage(code: string, message: string, near: string): string {
   return `YAML syntax: ${first}`;
 }
 
-export function describeFsError(cause: unknown, what: string): string {
+/** What went wrong reading a file, as a phrase to follow its name: `"a.wav" not found`. */
+export function describeFsError(cause: unknown): string {
   const code = (cause as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return `${what} not found`;
-  if (code === 'EACCES' || code === 'EPERM') return `${what} is not readable (permission denied)`;
-  if (code === 'EISDIR') return `${what} is a directory, not a file`;
-  return `cannot read ${what}: ${(cause as Error)?.message ?? String(cause)}`;
+  if (code === 'ENOENT') return 'not found';
+  if (code === 'EACCES' || code === 'EPERM') return 'is not readable (permission denied)';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return `cannot be read: ${(cause as Error)?.message ?? String(cause)}`;
 }
 
 function formatBytes(n: number): string {

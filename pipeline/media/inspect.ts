@@ -104,7 +104,7 @@ async function inspectOne(
     info = await stat(file, { bigint: false });
     if (!info.isFile()) return { ok: false, reason: 'is not a file' };
   } catch (cause) {
-    return { ok: false, reason: describeFsError(cause, 'file').replace(/^file /, '') };
+    return { ok: false, reason: describeFsError(cause) };
   }
   if (info.size === 0) return { ok: false, reason: 'is an empty file (0 bytes)' };
   const memo = options.memo.get(file, info);
@@ -124,7 +124,7 @@ async function inspectOne(
         }),
       ]);
     } catch (cause) {
-      return { ok: false, reason: describeFsError(cause, 'file').replace(/^file /, '') };
+      return { ok: false, reason: describeFsError(cause) };
     }
     if (options.stats) {
       options.stats.hashed++;
