@@ -30,16 +30,9 @@ export async function readMp4Info(file: string): Promise<Mp4Info | undefined> {
     while (offset < size) {
       if (size - offset < 8) return undefined;
       await fh.read(header, 0, 16, offset);
-      let boxSize = header.readUInt32BE(0);
-      const type = header.toString('latin1', 4, 8);
-      let headerSize = 8;
-      if (boxSize === 1) {
-        boxSize = Number(header.readBigUInt64BE(8));
-        headerSize = 16;
-      } else if (boxSize === 0) {
-        boxSize = size - offset; // runs to the end of the file
-      }
-      if (boxSize < headerSize || offset + boxSize > size) return undefined; // truncated or garbage
+      const box = boxHeader(header, 0, size - offset);
+      if (!box) return undefined; // truncated or garbage
+      const { type, size: boxSize, header: headerSize } = box;
       if (offset === 0 && type !== 'ftyp') return undefined;
       if (type === 'ftyp') sawFtyp = true;
       if (type === 'moov') {
@@ -73,21 +66,31 @@ function parseFile(buf: Buffer): Mp4Info | undefined {
   return parseMoov(moov);
 }
 
+/**
+ * The box header at `at`: 32-bit size (1 = a 64-bit size follows, 0 = to the
+ * end) and a 4-letter type. Undefined when the box would run past `remaining`
+ * bytes (a cut file) or is smaller than its own header (garbage).
+ */
+function boxHeader(buf: Buffer, at: number, remaining: number): { type: string; header: number; size: number } | undefined {
+  if (remaining < 8 || buf.length - at < 8) return undefined;
+  let size = buf.readUInt32BE(at);
+  const type = buf.toString('latin1', at + 4, at + 8);
+  let header = 8;
+  if (size === 1) {
+    if (buf.length - at < 16) return undefined;
+    size = Number(buf.readBigUInt64BE(at + 8));
+    header = 16;
+  } else if (size === 0) {
+    size = remaining;
+  }
+  return size < header || size > remaining ? undefined : { type, header, size };
+}
+
 function* boxes(buf: Buffer): Generator<{ type: string; body: Buffer; end: number }> {
   let offset = 0;
-  while (offset + 8 <= buf.length) {
-    let size = buf.readUInt32BE(offset);
-    const type = buf.toString('latin1', offset + 4, offset + 8);
-    let header = 8;
-    if (size === 1) {
-      size = Number(buf.readBigUInt64BE(offset + 8));
-      header = 16;
-    } else if (size === 0) {
-      size = buf.length - offset;
-    }
-    if (size < header || offset + size > buf.length) return;
-    yield { type, body: buf.subarray(offset + header, offset + size), end: offset + size };
-    offset += size;
+  for (let box = boxHeader(buf, 0, buf.length); box; box = boxHeader(buf, offset, buf.length - offset)) {
+    yield { type: box.type, body: buf.subarray(offset + box.header, offset + box.size), end: offset + box.size };
+    offset += box.size;
   }
 }
 
