@@ -98,6 +98,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--no-report', 'do not write <out>/report.html and report.json')
     .option('--allow-partial', 'stitch episodes with failed or skipped scenes, a slate in each gap')
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
+    .option('--retry-held', 'submit once more the scenes held after two paid renders without a usable clip')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 
   program

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_FFMPEG'
   | 'E_CACHE'
   | 'E_DEADLINE'
+  | 'E_HELD'
   | 'E_ABORTED'
   | 'E_INTERNAL';
 
@@ -31,9 +32,25 @@ export class DuologueError extends Error {
  * only a new render can.
  */
 export class OutputError extends DuologueError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** How long the refused clip was, when it could be read (it was billed by that length). */
+  readonly deliveredSeconds?: number;
+  constructor(message: string, options?: { cause?: unknown; deliveredSeconds?: number }) {
     super('E_API', message, options);
     this.name = 'OutputError';
+    this.deliveredSeconds = options?.deliveredSeconds;
+  }
+}
+
+/**
+ * A stop that came while a submit was between attempts, after an answer that
+ * proved no task was created (a 429, a refused connection): nothing can have
+ * been billed.
+ */
+export class StoppedBeforeTaskError extends DuologueError {
+  readonly taskNotCreated = true;
+  constructor(options?: { cause?: unknown }) {
+    super('E_ABORTED', 'aborted before the task was created', options);
+    this.name = 'StoppedBeforeTaskError';
   }
 }
 

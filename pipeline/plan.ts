@@ -56,6 +56,8 @@ export interface PlannedScene {
   billedSeconds: number;
   /** What rendering it would cost from scratch. */
   estimateUsd: number;
+  /** The most a render may be charged (a clip up to the length tolerance longer): what a submit reserves. */
+  maxUsd: number;
   /** What this run is expected to spend on it (0 for hits, in-flight and skipped). */
   costUsd: number;
   cache: CacheLookup;
@@ -76,6 +78,10 @@ export interface PlannedEpisode {
   costUsd: number;
   /** What the misses of this episode would cost, whether admitted or not. */
   neededUsd: number;
+  /** The most those misses may be charged: what admission holds against the budget. */
+  neededMaxUsd: number;
+  /** The budget pool this episode's spend counts against (`run` or a manifest file); none = no cap. */
+  budgetPool?: string;
   /** What the whole episode would cost with an empty cache. */
   fullCostUsd: number;
 }
@@ -84,6 +90,7 @@ export interface BudgetPool {
   /** `run` for --budget, else the manifest file whose `budget:` it is. */
   id: string;
   limitUsd: number;
+  /** What admission holds: the most the admitted misses may be charged. */
   reservedUsd: number;
 }
 
@@ -100,6 +107,8 @@ export interface Plan {
     videoSeconds: number;
     billedSeconds: number;
     costUsd: number;
+    /** The most this run may be charged for what it plans to render. */
+    maxUsd: number;
     fullCostUsd: number;
   };
 }
@@ -113,18 +122,22 @@ export function plan(input: PlanInput): Plan {
   const episodes = series.episodes.map((ep): PlannedEpisode => {
     const scenes = ep.scenes.map((spec) => planScene(spec));
     const neededUsd = roundUsd(scenes.reduce((sum, s) => sum + (s.action === 'render' ? s.estimateUsd : 0), 0));
+    const neededMaxUsd = roundUsd(scenes.reduce((sum, s) => sum + (s.action === 'render' ? s.maxUsd : 0), 0));
     const fullCostUsd = roundUsd(scenes.reduce((sum, s) => sum + s.estimateUsd, 0));
     // Episodes are admitted whole, in manifest order; a later, cheaper one may still fit.
+    // Admission holds the most the misses may be charged, as the submits will: an admitted
+    // episode can always reserve all of its scenes.
     const pool = pools.byEpisode.get(ep.id);
     let admitted = true;
     let skipReason: string | undefined;
-    if (pool && neededUsd > 0) {
+    if (pool && neededMaxUsd > 0) {
       const left = roundUsd(pool.limitUsd - pool.reservedUsd);
-      if (neededUsd > left) {
+      if (neededMaxUsd > left) {
         admitted = false;
-        skipReason = `over budget: needs $${neededUsd.toFixed(2)}, $${left.toFixed(2)} of $${pool.limitUsd.toFixed(2)} left`;
+        const upTo = neededMaxUsd > neededUsd ? ` (up to $${neededMaxUsd.toFixed(2)})` : '';
+        skipReason = `over budget: needs $${neededUsd.toFixed(2)}${upTo}, $${left.toFixed(2)} of $${pool.limitUsd.toFixed(2)} left`;
       } else {
-        pool.reservedUsd = roundUsd(pool.reservedUsd + neededUsd);
+        pool.reservedUsd = roundUsd(pool.reservedUsd + neededMaxUsd);
       }
     }
     if (!admitted) {
@@ -136,7 +149,21 @@ export function plan(input: PlanInput): Plan {
         }
       }
     }
-    return { id: ep.id, title: ep.title, format: ep.format, output: ep.output, file: ep.file, scenes, admitted, skipReason, costUsd: admitted ? neededUsd : 0, neededUsd, fullCostUsd };
+    return {
+      id: ep.id,
+      title: ep.title,
+      format: ep.format,
+      output: ep.output,
+      file: ep.file,
+      scenes,
+      admitted,
+      skipReason,
+      costUsd: admitted ? neededUsd : 0,
+      neededUsd,
+      neededMaxUsd,
+      fullCostUsd,
+      budgetPool: pool?.id,
+    };
   });
 
   const all = episodes.flatMap((e) => e.scenes);
@@ -153,6 +180,7 @@ export function plan(input: PlanInput): Plan {
       videoSeconds: round3(all.reduce((sum, s) => sum + s.videoSeconds, 0)),
       billedSeconds: all.reduce((sum, s) => sum + s.billedSeconds, 0),
       costUsd: roundUsd(episodes.reduce((sum, e) => sum + e.costUsd, 0)),
+      maxUsd: roundUsd(episodes.reduce((sum, e) => sum + (e.admitted ? e.neededMaxUsd : 0), 0)),
       fullCostUsd: roundUsd(episodes.reduce((sum, e) => sum + e.fullCostUsd, 0)),
     },
   };
@@ -194,6 +222,7 @@ export function plan(input: PlanInput): Plan {
       videoSeconds: est.videoSeconds,
       billedSeconds: est.billedSeconds,
       estimateUsd: est.costUsd,
+      maxUsd: est.maxUsd,
       costUsd: action === 'render' ? est.costUsd : 0,
       cache,
       action,

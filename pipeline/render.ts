@@ -43,12 +43,17 @@ export interface RenderOptions {
   concurrency?: number;
   /** Only these episode ids (all when empty). */
   episodes?: string[];
+  /** Stops the run: no new submits, what is in flight recorded. A submit request already sent is let finish (its answer carries the task's id). */
   signal?: AbortSignal;
+  /** Stops at once, cutting even an open submit request (the second Ctrl-C): that submit is then recorded as maybe billed. */
+  forceSignal?: AbortSignal;
   events?: RunEvents;
   ffmpeg?: FfmpegPaths;
   /** Recorded in the run ledger. */
   args?: string[];
   retryAmbiguous?: boolean;
+  /** Submit keys held after two paid predictions without a usable clip (once more each). */
+  retryHeld?: boolean;
   /** Collaborators for tests. */
   dispatcher?: Dispatcher;
   policy?: Partial<WavespeedPolicy>;
@@ -136,11 +141,12 @@ export async function render(files: readonly string[], options: RenderOptions): 
       events,
       clipsDir: path.join(cacheDir, 'clips'),
       concurrency,
-      budgetUsd,
       signal: options.signal,
+      forceSignal: options.forceSignal,
       sleep: options.sleep,
       waitPollMs: options.waitPollMs,
       retryAmbiguous: options.retryAmbiguous,
+      retryHeld: options.retryHeld,
     });
 
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);

@@ -4,7 +4,7 @@
  * submits and records what is in flight; a 401 stops everything.
  */
 import pLimit from 'p-limit';
-import { Budget } from './budget.ts';
+import { Budgets } from './budget.ts';
 import { DuologueError } from './errors.ts';
 import { cacheError } from './cache/db.ts';
 import type { RenderStore } from './cache/renders.ts';
@@ -13,7 +13,7 @@ import type { RunEvents } from './events.ts';
 import type { Plan, PlannedScene } from './plan.ts';
 import type { Provider } from './providers/types.ts';
 import { realSleep, type Sleep } from './sleep.ts';
-import { runJob, type JobOutcome } from './schedule/job.ts';
+import { runJob, type JobDeps, type JobOutcome } from './schedule/job.ts';
 import { submissionOrder } from './schedule/order.ts';
 
 export interface ScheduleOptions {
@@ -26,16 +26,20 @@ export interface ScheduleOptions {
   clipsDir: string;
   /** @default 4 */
   concurrency?: number;
-  budgetUsd?: number;
+  /** Stops the run: no new submit, in-flight work recorded. A submit request already sent is let finish. */
   signal?: AbortSignal;
+  /** Stops at once, cutting even an open submit request (the second Ctrl-C). */
+  forceSignal?: AbortSignal;
   sleep?: Sleep;
   /** @default 1000 */
   waitPollMs?: number;
   /** @default Date.now */
   now?: () => number;
-  /** @default 10000 (a third of the 30 s lease) */
+  /** @default a third of the store's lease */
   heartbeatMs?: number;
   retryAmbiguous?: boolean;
+  /** Submit keys held after two paid predictions without a usable clip. */
+  retryHeld?: boolean;
   /** Submission order; `fifo` exists to measure what longest-first buys (BENCHMARKS.md). @default 'longest-first' */
   order?: 'longest-first' | 'fifo';
 }
@@ -61,17 +65,27 @@ export interface ScheduleResult {
 
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const { plan, events, store } = options;
-  const budget = new Budget(options.budgetUsd);
-  const stop = new AbortController(); // aborted by Ctrl-C or by a 401
+  // The caps the plan admitted episodes under; each submit reserves against its episode's.
+  const budgets = new Budgets(plan.budgets);
+  const poolOf = new Map(plan.episodes.map((e) => [e.id, e.budgetPool]));
+  const stop = new AbortController(); // aborted by Ctrl-C, a 401, or a cache that cannot be written
   const onAbort = () => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
   let authError: DuologueError | undefined;
-  const heartbeat = setInterval(() => store.renew(), options.heartbeatMs ?? 10_000);
+  let fatal: unknown;
+  const heartbeat = setInterval(() => {
+    try {
+      store.renew();
+    } catch (error) {
+      // Disk full, I/O error: the leases cannot be kept, so stop submitting (reported as E_CACHE below).
+      fatal ??= error;
+      stop.abort(error);
+    }
+  }, options.heartbeatMs ?? store.leaseMs / 3);
   heartbeat.unref();
 
   const results = new Map<PlannedScene, SceneResult>();
-  let fatal: unknown;
   const record = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
     results.set(scene, { scene, ...r });
     try {
@@ -103,16 +117,21 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   }
 
   const limit = pLimit(options.concurrency ?? 4);
-  const deps = {
+  const deps: JobDeps = {
     provider: options.provider,
     store,
-    budget,
+    budgetFor: (scene) => budgets.for(poolOf.get(scene.episodeId)),
     events,
     clipsDir: options.clipsDir,
     sleep: options.sleep ?? realSleep,
     waitPollMs: options.waitPollMs ?? 1_000,
     retryAmbiguous: options.retryAmbiguous ?? false,
+    retryHeld: options.retryHeld ?? false,
     now: options.now ?? Date.now,
+    forceSignal: options.forceSignal,
+    // Written with the prediction id, so a run killed from here on still shows what it paid.
+    onCharged: (scene, usd) => options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: 'in-flight', costUsd: usd }),
+    spend: () => events.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
   };
   const groups = [...byKey.values()].map((group) => group[0]);
   const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
@@ -134,7 +153,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
             authError ??= e;
             stop.abort(e);
           }
-          outcome = { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL' };
+          outcome = { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL', costUsd: 0 };
         }
         for (const [i, scene] of byKey.get(leader.key)!.entries()) {
           const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
@@ -148,7 +167,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
               events.emitEvent({ type: 'cached', ...at });
               break;
             case 'failed':
-              record(scene, { outcome: 'failed', costUsd: 0, error: outcome.error, code: outcome.code });
+              record(scene, { outcome: 'failed', costUsd: i === 0 ? outcome.costUsd : 0, error: outcome.error, code: outcome.code });
               events.emitEvent({ type: 'failed', ...at, error: outcome.error, code: outcome.code });
               break;
             case 'skipped':
@@ -156,7 +175,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
               events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: outcome.reason });
               break;
             case 'interrupted':
-              record(scene, { outcome: authError ? 'failed' : 'interrupted', costUsd: 0, error: authError?.message ?? 'interrupted' });
+              record(scene, { outcome: authError ? 'failed' : 'interrupted', costUsd: i === 0 ? outcome.costUsd : 0, error: authError?.message ?? 'interrupted' });
               break;
           }
         }
@@ -173,5 +192,5 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   if (fatal) throw cacheError(fatal, options.clipsDir.replace(/[\\/]clips$/, ''));
 
   const ordered = plan.episodes.flatMap((ep) => ep.scenes).map((s) => results.get(s)!);
-  return { scenes: ordered, spentUsd: budget.spentUsd, interrupted: Boolean(options.signal?.aborted), authError };
+  return { scenes: ordered, spentUsd: budgets.spentUsd, interrupted: Boolean(options.signal?.aborted), authError };
 }

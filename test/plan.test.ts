@@ -60,13 +60,15 @@ describe('plan (pure)', () => {
     const p = plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 1.0 });
     expect(p.episodes.map((e) => e.admitted)).toEqual([true, false, true]);
     expect(p.episodes[1].scenes[0]).toMatchObject({ action: 'skip', skipReason: 'over budget', costUsd: 0 });
-    expect(p.episodes[1].skipReason).toMatch(/over budget: needs \$1\.20, \$0\.70 of \$1\.00 left/);
-    expect(p.budgets[0].reservedUsd).toBe(0.6);
+    // Admission holds the most each miss may be charged: a clip up to 0.5 s long is billed 11 s, not 10.
+    expect(p.episodes[1].skipReason).toMatch(/over budget: needs \$1\.20 \(up to \$1\.26\), \$0\.67 of \$1\.00 left/);
+    expect(p.budgets[0].reservedUsd).toBe(0.66);
+    expect(p.episodes[0]).toMatchObject({ neededUsd: 0.3, neededMaxUsd: 0.33, budgetPool: 'run' });
     expect(p.totals.costUsd).toBeLessThanOrEqual(1.0);
   });
 
   it('the manifest budget applies when --budget is absent; --budget overrides it', () => {
-    const s = series([episode('e1', [scene('e1', 'a')]), episode('e2', [scene('e2', 'a')])], 0.3);
+    const s = series([episode('e1', [scene('e1', 'a')]), episode('e2', [scene('e2', 'a')])], 0.33);
     expect(plan({ series: s, media: media(), provider: wavespeed }).episodes.map((e) => e.admitted)).toEqual([true, false]);
     expect(plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 10 }).episodes.map((e) => e.admitted)).toEqual([true, true]);
   });

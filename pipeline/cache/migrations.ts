@@ -81,4 +81,7 @@ export const MIGRATIONS: readonly string[] = [
      error      TEXT,
      PRIMARY KEY (run_id, episode_id, scene_id)
    );`,
+  // 4: paid attempts per key: predictions that completed (and so were billed).
+  // A key paid twice without a usable clip is held, not paid a third time.
+  `ALTER TABLE renders ADD COLUMN paid_attempts INTEGER NOT NULL DEFAULT 0;`,
 ];

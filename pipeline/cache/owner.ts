@@ -1,24 +1,60 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-/** `host:pid:nonce` — who holds a claim. The nonce tells apart two runs of one process. */
+/**
+ * `host:pid:start:nonce` — who holds a claim. `start` is the process's start
+ * time as the kernel counts it (empty where unknown), so a pid reused by an
+ * unrelated process is not taken for the owner; the nonce tells apart two
+ * runs in one process.
+ */
 export function newOwnerId(pid = process.pid): string {
-  return `${hostname()}:${pid}:${randomBytes(4).toString('hex')}`;
+  return `${hostname()}:${pid}:${processStart(pid) ?? ''}:${randomBytes(4).toString('hex')}`;
 }
 
 /**
- * Whether the owner of a claim is still alive. On this host we can ask the
- * OS (a `kill -9`ed run frees its claims at once); elsewhere only the lease
- * tells.
+ * Whether the owner of a claim may still be working on it.
+ *
+ * On this host the OS answers: a live owner keeps its claim even past its
+ * lease (a run stopped with Ctrl-Z or SIGSTOP is paused, not dead: taking its
+ * key would let it submit a second time when continued), and a dead one
+ * (kill -9) frees it at once. Elsewhere only the lease tells; the owner's own
+ * compare-and-set before the submit then stops a run that lost its claim.
  */
 export function ownerAlive(owner: string, leaseUntil: number, now: number): boolean {
-  if (leaseUntil < now) return false;
-  const [host, pid] = owner.split(':');
-  if (host !== hostname()) return true;
+  const parts = owner.split(':');
+  const [host, pid] = parts;
+  if (host !== hostname()) return leaseUntil >= now;
+  const start = parts.length >= 4 ? parts[2] : '';
+  return pidAlive(Number(pid), start || undefined);
+}
+
+/** Whether `pid` runs on this host (and, when `start` is given, is the same process that had it). */
+export function pidAlive(pid: number, start?: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(Number(pid), 0);
-    return true;
+    process.kill(pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = procStat(pid);
+  if (!stat) return true; // no /proc: the signal's answer is all there is
+  if (stat.state === 'Z' || stat.state === 'X') return false; // exited, not yet reaped
+  return start === undefined || stat.start === start;
+}
+
+function processStart(pid: number): string | undefined {
+  return procStat(pid)?.start;
+}
+
+/** State (field 3) and start time (field 22, clock ticks since boot) from /proc/PID/stat; undefined off Linux. */
+function procStat(pid: number): { state: string; start: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], start: fields[19] };
+  } catch {
+    return undefined;
   }
 }

@@ -24,6 +24,8 @@ export interface RenderRow {
   cost_usd: number | null;
   error: string | null;
   attempts: number;
+  /** Predictions that completed for this key (each one was billed). */
+  paid_attempts: number;
   owner: string | null;
   lease_until: number | null;
   created_at: number;
@@ -59,9 +61,10 @@ export class RenderStore {
 
   constructor(
     private db: Db,
-    private owner: string,
+    readonly owner: string,
     private now: () => number = Date.now,
-    private leaseMs = 30_000,
+    /** How long a claim lives without a heartbeat (schedule renews it every third of this). */
+    readonly leaseMs = 30_000,
   ) {
     this.sql = statementCache(db);
   }
@@ -86,12 +89,12 @@ export class RenderStore {
       if (row.status === 'complete') return { kind: 'complete', row };
       if (row.owner && row.owner !== this.owner && ownerAlive(row.owner, row.lease_until ?? 0, now)) return { kind: 'busy', row };
       // Free, expired, or a dead owner's: take it over where it stands. A failed
-      // render is tried afresh; an interrupted submit stays "submitting" so the
-      // caller can see it may have been billed.
+      // render is tried afresh (its last error kept, for the held rule); an
+      // interrupted submit stays "submitting" so the caller can see it may have been billed.
       const status: RenderStatus = row.status === 'failed' ? 'pending' : row.status;
       this
-        .sql('UPDATE renders SET owner = ?, lease_until = ?, status = ?, error = CASE WHEN ? = \'pending\' THEN NULL ELSE error END, episode_id = ?, scene_id = ?, updated_at = ? WHERE key = ?')
-        .run(this.owner, now + this.leaseMs, status, status, req.episodeId, req.sceneId, now, req.key);
+        .sql('UPDATE renders SET owner = ?, lease_until = ?, status = ?, episode_id = ?, scene_id = ?, updated_at = ? WHERE key = ?')
+        .run(this.owner, now + this.leaseMs, status, req.episodeId, req.sceneId, now, req.key);
       return { kind: 'claimed', row: this.get(req.key)! };
     });
     return tx.immediate();
@@ -107,30 +110,46 @@ export class RenderStore {
     this.sql('UPDATE renders SET lease_until = ? WHERE owner = ?').run(this.now() + this.leaseMs, this.owner);
   }
 
-  markSubmitting(key: string): void {
-    this.update(key, "status = 'submitting', attempts = attempts + 1");
+  /**
+   * The last step before the paid request: a compare-and-set on still owning
+   * the row. False means another run took the key over (this one was paused
+   * or slow past its lease): the caller must not submit.
+   */
+  markSubmitting(key: string): boolean {
+    const r = this
+      .sql("UPDATE renders SET status = 'submitting', attempts = attempts + 1, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'")
+      .run(this.now() + this.leaseMs, this.now(), key, this.owner);
+    return r.changes === 1;
   }
 
+  /**
+   * The provider created a task: its id is recorded whoever holds the row now
+   * (losing it would mean paying again), and the row is ours again if free.
+   */
   markInFlight(key: string, predictionId: string): void {
-    this.update(key, "status = 'in-flight', prediction_id = ?, submitted_at = ?", predictionId, this.now());
+    this
+      .sql(
+        `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL,
+           owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
+         WHERE key = ? AND status <> 'complete'`,
+      )
+      .run(predictionId, this.now(), this.owner, this.now(), key);
   }
 
-  markComplete(key: string, clip: { path: string; sha256: string; bytes: number; videoSeconds: number; billedSeconds: number; costUsd: number }): void {
-    this.update(
-      key,
-      "status = 'complete', clip_path = ?, clip_sha256 = ?, clip_bytes = ?, video_seconds = ?, billed_seconds = ?, cost_usd = ?, error = NULL, completed_at = ?, owner = NULL, lease_until = NULL",
-      clip.path,
-      clip.sha256,
-      clip.bytes,
-      clip.videoSeconds,
-      clip.billedSeconds,
-      clip.costUsd,
-      this.now(),
-    );
+  /** The clip is in the store and checked. Counts the paid prediction. */
+  markComplete(key: string, clip: { path: string; sha256: string; bytes: number; videoSeconds: number; billedSeconds: number; costUsd: number }, predictionId?: string): void {
+    this
+      .sql(
+        `UPDATE renders SET status = 'complete', clip_path = ?, clip_sha256 = ?, clip_bytes = ?, video_seconds = ?, billed_seconds = ?, cost_usd = ?,
+           error = NULL, completed_at = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, updated_at = ?
+         WHERE key = ? AND status <> 'complete' AND (owner = ? OR owner IS NULL OR prediction_id = ?)`,
+      )
+      .run(clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, this.now(), predictionId ? 1 : 0, this.now(), key, this.owner, predictionId ?? null);
   }
 
-  markFailed(key: string, error: string, status: 'failed' | 'ambiguous' = 'failed'): void {
-    this.update(key, 'status = ?, error = ?, owner = NULL, lease_until = NULL', status, error);
+  /** Gives the key up as failed (`paid`: a prediction completed and was billed, but its clip is unusable). */
+  markFailed(key: string, error: string, status: 'failed' | 'ambiguous' = 'failed', paid = false): void {
+    this.update(key, 'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?', status, error, paid ? 1 : 0);
   }
 
   /** Gives the key back without changing its state (Ctrl-C, deadline): the next run resumes it. */
@@ -144,7 +163,8 @@ export class RenderStore {
 
   /** A complete render whose clip went missing or bad becomes a plain miss. */
   forget(key: string, why: string): void {
-    this.sql("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, updated_at = ? WHERE key = ? AND status = 'complete'").run(why, this.now(), key);
+    // The clip was good when it came; losing it later is no reason to hold the key.
+    this.sql("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, paid_attempts = 0, updated_at = ? WHERE key = ? AND status = 'complete'").run(why, this.now(), key);
   }
 
   recordSceneKey(episodeId: string, sceneId: string, key: string, inputs: CacheKeyInput): void {

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { statementCache, type Db } from './db.ts';
 
-export type SceneOutcome = 'rendered' | 'cached' | 'failed' | 'skipped' | 'interrupted';
+/** `in-flight`: submitted by this run and not settled yet (a run killed there keeps the charge on its books). */
+export type SceneOutcome = 'rendered' | 'cached' | 'failed' | 'skipped' | 'interrupted' | 'in-flight';
 
 /** The run ledger: what each run was asked, what it spent, what happened to each scene. */
 export class RunLedger {
@@ -29,7 +30,8 @@ export class RunLedger {
          ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
       )
       .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
-    if (s.costUsd) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(s.costUsd, runId);
+    // A scene may be written twice (charged at submit, settled at the end): the run's spend is the sum, not a running total.
+    this.sql('UPDATE runs SET spent_usd = (SELECT round(coalesce(sum(cost_usd), 0), 4) FROM run_scenes WHERE run_id = ?) WHERE id = ?').run(runId, runId);
   }
 
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed'): void {

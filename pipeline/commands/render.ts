@@ -15,6 +15,7 @@ export interface RenderCommandOptions {
   out?: string;
   json?: boolean;
   retryAmbiguous?: boolean;
+  retryHeld?: boolean;
   allowPartial?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -68,7 +69,9 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       ffmpeg: ffmpegOf(ctx),
       args: argv,
       retryAmbiguous: options.retryAmbiguous,
+      retryHeld: options.retryHeld,
       allowPartial: options.allowPartial,
+      leaseMs: parseLease(ctx.env.DUOLOGUE_LEASE_SECONDS),
     });
   } finally {
     view.close(); // the live block is drawn a last time and its timer stopped, whatever happened
@@ -78,6 +81,16 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   if (result.schedule.interrupted) return 130;
   if (result.schedule.authError) throw result.schedule.authError;
   return result.episodes.every((e) => e.status === 'complete') ? 0 : 1;
+}
+
+/** `DUOLOGUE_LEASE_SECONDS`: how long a claim outlives a run that stopped renewing it (default 30). */
+function parseLease(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0.5 || seconds > 3600) {
+    throw new DuologueError('E_USAGE', `Expected \`DUOLOGUE_LEASE_SECONDS\` to be a number of seconds from 0.5 to 3600, got \`${value}\``);
+  }
+  return Math.round(seconds * 1000);
 }
 
 function parseConcurrency(value: string | undefined): number | undefined {

@@ -34,10 +34,20 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 10_000) / 10_000;
 }
 
+/**
+ * How far a delivered clip's length may be from the planned video length
+ * before it is refused (media/verify-clip.ts). The provider bills what it
+ * delivers, so a clip the check accepts may cost up to this much more video
+ * than planned: budgets reserve that worst case (see `maxUsd`).
+ */
+export const CLIP_DURATION_TOLERANCE_S = 0.5;
+
 export interface CostEstimate {
   videoSeconds: number;
   billedSeconds: number;
   costUsd: number;
+  /** The most the provider may charge for a clip the check accepts (planned length + tolerance). */
+  maxUsd: number;
 }
 
 export function estimate(
@@ -49,5 +59,6 @@ export function estimate(
 ): CostEstimate {
   const ms = videoMillis(order, leftMs, rightMs);
   const billed = billedSeconds(ms, table);
-  return { videoSeconds: ms / 1000, billedSeconds: billed, costUsd: costUsd(billed, resolution, table) };
+  const worst = billedSeconds(ms + CLIP_DURATION_TOLERANCE_S * 1000, table);
+  return { videoSeconds: ms / 1000, billedSeconds: billed, costUsd: costUsd(billed, resolution, table), maxUsd: costUsd(worst, resolution, table) };
 }

@@ -1,8 +1,8 @@
 import { OutputError } from '../errors.ts';
+import { CLIP_DURATION_TOLERANCE_S } from '../cost/estimate.ts';
 import { readMp4Info } from './mp4-info.ts';
 
-/** How far a delivered clip's length may be from the planned video length. */
-export const CLIP_DURATION_TOLERANCE_S = 0.5;
+export { CLIP_DURATION_TOLERANCE_S };
 
 /**
  * Checks a delivered clip before it is trusted: a whole mp4 (its boxes tile
@@ -21,6 +21,7 @@ export async function verifyClip(file: string, expectedSeconds: number, label: s
   if (Math.abs(duration - expectedSeconds) > CLIP_DURATION_TOLERANCE_S) {
     throw new OutputError(
       `${label}: the delivered clip lasts ${duration.toFixed(2)} s, expected ${expectedSeconds.toFixed(2)} s (±${CLIP_DURATION_TOLERANCE_S} s)`,
+      { deliveredSeconds: duration },
     );
   }
   return duration;

@@ -37,8 +37,16 @@ export interface SubmitOptions extends CallOptions {
   /**
    * Called just before the request that creates the (paid) task is sent:
    * from here on, a crash or an unclear failure means it may have been billed.
+   * If it throws, nothing is sent and the error is the submit's.
    */
   onSubmitting?: () => void;
+  /**
+   * `signal` stops a submit only up to the paid request. Once that request is
+   * sent it is let finish (within its timeouts), so a stop never cuts off the
+   * answer that carries the new task's id; this signal cuts it all the same
+   * (the second Ctrl-C). @default never
+   */
+  forceSignal?: AbortSignal;
 }
 
 export interface WaitOptions extends CallOptions {

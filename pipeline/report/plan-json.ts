@@ -22,6 +22,7 @@ export function planToJson(
       skip_reason: e.skipReason ?? null,
       cost_usd: e.costUsd,
       needed_usd: e.neededUsd,
+      needed_max_usd: e.neededMaxUsd,
       full_cost_usd: e.fullCostUsd,
       scenes: e.scenes.map((s) => ({
         id: s.sceneId,
@@ -31,6 +32,7 @@ export function planToJson(
         video_seconds: s.videoSeconds,
         billed_seconds: s.billedSeconds,
         estimate_usd: s.estimateUsd,
+        max_usd: s.maxUsd,
         cost_usd: s.costUsd,
         seed: s.seed,
         seed_source: s.seedSource,
@@ -51,6 +53,7 @@ export function planToJson(
       video_seconds: plan.totals.videoSeconds,
       billed_seconds: plan.totals.billedSeconds,
       cost_usd: plan.totals.costUsd,
+      max_usd: plan.totals.maxUsd,
       full_cost_usd: plan.totals.fullCostUsd,
     },
     warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),

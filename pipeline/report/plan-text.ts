@@ -34,7 +34,7 @@ export function planToText(
   const t = plan.totals;
   lines.push(
     `total: ${t.scenes} scenes — ${t.render} to render, ${t.cached} cached, ${t.resume} in flight, ${t.skipped} skipped; ` +
-      `${t.billedSeconds} s billed; ${usd(t.costUsd)} to spend (${usd(t.fullCostUsd)} from scratch)`,
+      `${t.billedSeconds} s billed; ${usd(t.costUsd)} to spend${t.maxUsd > t.costUsd ? ` (at most ${usd(t.maxUsd)} if clips run long)` : ''} (${usd(t.fullCostUsd)} from scratch)`,
   );
   for (const b of plan.budgets) {
     const skipped = plan.episodes.filter((e) => !e.admitted).map((e) => e.id);

@@ -10,17 +10,26 @@ import type { PlannedScene } from '../plan.ts';
 import type { Provider } from '../providers/types.ts';
 import type { Sleep } from '../sleep.ts';
 
+/**
+ * `costUsd` is what this run is charged for the outcome: the prediction's
+ * charge is counted once, by the run that submitted it (a later run that
+ * collects its clip is charged nothing).
+ */
 export type JobOutcome =
   | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number }
   | { outcome: 'cached'; clip: string }
-  | { outcome: 'failed'; error: string; code: string }
+  | { outcome: 'failed'; error: string; code: string; costUsd: number }
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'interrupted' };
+  | { outcome: 'interrupted'; costUsd: number };
+
+/** Paid predictions per key without a usable clip before the key is held. */
+export const MAX_PAID_ATTEMPTS = 2;
 
 export interface JobDeps {
   provider: Provider;
   store: RenderStore;
-  budget: Budget;
+  /** The cap this scene's spend counts against. */
+  budgetFor: (scene: PlannedScene) => Budget;
   events: RunEvents;
   clipsDir: string;
   sleep: Sleep;
@@ -28,13 +37,30 @@ export interface JobDeps {
   waitPollMs: number;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
+  /** Submit keys held after MAX_PAID_ATTEMPTS paid predictions without a usable clip. */
+  retryHeld: boolean;
   now: () => number;
+  /** Cuts even an open submit request (the second Ctrl-C); the run's stop signal lets it finish. */
+  forceSignal?: AbortSignal;
+  /** The provider took a task this run submitted: its worst-case charge is this run's from now on (written with the id). */
+  onCharged: (scene: PlannedScene, usd: number) => void;
+  /** Emits the run's money totals. */
+  spend: () => void;
 }
 
 /** Path of a key's clip in the content-addressed store. */
 export function clipPath(clipsDir: string, key: string): string {
   return path.join(clipsDir, key.slice(0, 2), `${key}.mp4`);
 }
+
+/** This run lost its claim before the paid request (paused or slow past its lease); nothing was sent. */
+class ClaimLostError extends DuologueError {
+  constructor(key: string) {
+    super('E_CACHE', `the claim on ${key.slice(0, 12)} was taken over by another run before the submit; not submitted`);
+  }
+}
+
+const LOST = Symbol('claim lost');
 
 /**
  * One cache key, from claim to clip. Every state change is written before
@@ -45,7 +71,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   const { store, events } = deps;
   const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
   for (;;) {
-    if (signal.aborted) return { outcome: 'interrupted' };
+    if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
     const claim = store.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
       const problem = clipProblem(claim.row);
@@ -58,15 +84,19 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       try {
         await deps.sleep(deps.waitPollMs, signal);
       } catch {
-        return { outcome: 'interrupted' };
+        return { outcome: 'interrupted', costUsd: 0 };
       }
       continue;
     }
-    return work(claim.row);
+    const outcome = await work(claim.row);
+    if (outcome !== LOST) return outcome;
+    events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: another run took this key over while this one was paused; not submitted, waiting for its outcome` });
   }
 
-  async function work(row: RenderRow): Promise<JobOutcome> {
+  async function work(row: RenderRow): Promise<JobOutcome | typeof LOST> {
+    const budget = deps.budgetFor(scene);
     let predictionId = row.status === 'in-flight' ? row.prediction_id : null;
+    /** Held for a submit of this run; 0 when resuming one an earlier run paid for. */
     let reserved = 0;
     // A local render costs nothing: an interrupted one is simply done again.
     const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
@@ -75,28 +105,41 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', 'ambiguous');
       return fail(error, 'E_API');
     }
+    if (!predictionId && !free && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
+      store.markFailed(scene.key, row.error ?? 'held');
+      return fail(
+        `held: paid ${row.paid_attempts} times without a usable clip (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more`,
+        'E_HELD',
+      );
+    }
     let submitting = false;
     const started = deps.now();
     try {
       if (predictionId) {
         events.emitEvent({ type: 'resumed', ...at, predictionId });
       } else {
-        reserved = scene.estimateUsd;
-        if (!deps.budget.reserve(reserved)) {
+        // The most the provider may charge for it, beside what this cap already spent and holds.
+        if (!budget.reserve(scene.maxUsd)) {
           store.release(scene.key);
           return { outcome: 'skipped', reason: 'over budget' };
         }
-        spend();
+        reserved = scene.maxUsd;
+        deps.spend();
         const submitted = await deps.provider.submit(scene, {
           signal,
+          forceSignal: deps.forceSignal,
           onSubmitting: () => {
+            if (!store.markSubmitting(scene.key)) throw new ClaimLostError(scene.key);
             submitting = true;
-            store.markSubmitting(scene.key);
           },
         });
         predictionId = submitted.predictionId;
         submitting = false;
-        store.markInFlight(scene.key, predictionId);
+        const id = predictionId;
+        store.batch(() => {
+          store.markInFlight(scene.key, id);
+          if (reserved > 0) deps.onCharged(scene, reserved);
+        });
         events.emitEvent({ type: 'submitted', ...at, predictionId });
       }
       let result = await deps.provider.wait(predictionId, scene, { signal, justSubmitted: row.status !== 'in-flight' });
@@ -108,9 +151,10 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         result = await deps.provider.wait(predictionId, scene, { signal });
       }
       if (result.status === 'failed') {
+        // A failed prediction is not billed: the hold goes back.
         store.markFailed(scene.key, result.error ?? 'failed');
-        deps.budget.release(reserved);
-        spend();
+        budget.release(reserved);
+        deps.spend();
         return fail(`prediction ${predictionId} failed: ${result.error ?? 'no reason given'}`, 'E_API');
       }
       const dest = clipPath(deps.clipsDir, scene.key);
@@ -119,68 +163,91 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         delivered = await deps.provider.download(result, scene, dest, { signal });
       } catch (error) {
         if (isAbort(error)) throw error;
-        // Paid either way. A bad or expired output can only be rendered again; any other
-        // download failure keeps the prediction, and the next run downloads it at no charge.
-        deps.budget.settle(reserved, reserved);
-        spend();
         if (error instanceof OutputError) {
-          store.markFailed(scene.key, error.message);
-          return fail(error.message, error.code);
+          // Paid, and unusable: only a new render can help. Charged what it delivered, when known.
+          const charged = error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
+          budget.settle(reserved, reserved > 0 ? charged : 0);
+          deps.spend();
+          store.markFailed(scene.key, error.message, 'failed', true);
+          return fail(error.message, error.code, reserved > 0 ? charged : 0);
+        }
+        // Paid; the prediction is kept and the next run downloads it at no charge.
+        budget.settle(reserved, reserved);
+        deps.spend();
+        store.release(scene.key);
+        return fail(`${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`, (error as DuologueError).code ?? 'E_API', reserved);
+      }
+      const billed = billedSeconds(toMillis(delivered.durationSeconds), deps.provider.info.prices);
+      const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
+      store.markComplete(
+        scene.key,
+        {
+          path: delivered.path,
+          sha256: delivered.sha256 ?? (await sha256File(delivered.path)),
+          bytes: delivered.bytes,
+          videoSeconds: delivered.durationSeconds,
+          billedSeconds: billed,
+          costUsd: cost,
+        },
+        predictionId,
+      );
+      // Resumed from an earlier run: that run paid for it; this one only collects the clip.
+      const charged = reserved > 0 ? cost : 0;
+      budget.settle(reserved, charged);
+      deps.spend();
+      const processingSeconds = (deps.now() - started) / 1000;
+      events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: charged, processingSeconds });
+      return { outcome: 'rendered', clip: delivered.path, costUsd: charged, processingSeconds };
+    } catch (error) {
+      if (error instanceof ClaimLostError) {
+        budget.release(reserved);
+        deps.spend();
+        return LOST;
+      }
+      const taskNotCreated = !submitting || (error as { taskNotCreated?: boolean }).taskNotCreated === true;
+      if (isAbort(error) || signal.aborted) {
+        // Ctrl-C: keep what is recorded (an in-flight id is resumed next run, at no charge to it);
+        // a submit cut mid-request stays "submitting": it may have been billed.
+        if (!predictionId && taskNotCreated) {
+          store.markFailed(scene.key, 'interrupted before submit');
+          budget.release(reserved);
+          deps.spend();
+          return { outcome: 'interrupted', costUsd: 0 };
         }
         store.release(scene.key);
-        return fail(`${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`, (error as DuologueError).code ?? 'E_API');
-      }
-      const ms = toMillis(delivered.durationSeconds);
-      const billed = billedSeconds(ms, deps.provider.info.prices);
-      const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
-      store.markComplete(scene.key, {
-        path: delivered.path,
-        sha256: delivered.sha256 ?? (await sha256File(delivered.path)),
-        bytes: delivered.bytes,
-        videoSeconds: delivered.durationSeconds,
-        billedSeconds: billed,
-        costUsd: cost,
-      });
-      deps.budget.settle(reserved, cost);
-      spend();
-      const processingSeconds = (deps.now() - started) / 1000;
-      events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: cost, processingSeconds });
-      return { outcome: 'rendered', clip: delivered.path, costUsd: cost, processingSeconds };
-    } catch (error) {
-      if (isAbort(error) || signal.aborted) {
-        // Ctrl-C: keep what is recorded (an in-flight id is resumed next run); a submit cut mid-request stays "submitting".
-        if (!predictionId && !submitting) {
-          store.markFailed(scene.key, 'interrupted before submit');
-          deps.budget.release(reserved);
-        } else {
-          store.release(scene.key);
-        }
-        return { outcome: 'interrupted' };
+        budget.settle(reserved, reserved); // submitted (or maybe): this run's charge, at worst
+        deps.spend();
+        return { outcome: 'interrupted', costUsd: reserved };
       }
       const e = error as DuologueError;
       if (predictionId) {
         // Submitted and not known to have failed: keep the id, so the next run resumes it instead of paying again.
         store.release(scene.key);
+        budget.settle(reserved, reserved);
+        deps.spend();
         if (e.code === 'E_AUTH') throw error;
-        return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API');
+        return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API', reserved);
       }
       if ((e as { ambiguous?: boolean }).ambiguous) {
+        // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
         store.markFailed(scene.key, e.message, 'ambiguous');
-        return fail(e.message, e.code); // the hold stays: it may have been billed
+        budget.settle(reserved, reserved);
+        deps.spend();
+        return fail(e.message, e.code, reserved);
       }
       store.markFailed(scene.key, e.message ?? String(error));
-      deps.budget.release(reserved);
-      spend();
+      budget.release(reserved);
+      deps.spend();
       if (e.code === 'E_AUTH') throw error;
       return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
     }
   }
 
-  function fail(error: string, code: string): JobOutcome {
-    return { outcome: 'failed', error, code };
+  function chargeFor(seconds: number): number {
+    return costUsd(billedSeconds(toMillis(seconds), deps.provider.info.prices), scene.resolution, deps.provider.info.prices);
   }
 
-  function spend(): void {
-    events.emitEvent({ type: 'spend', reservedUsd: deps.budget.reservedUsd, spentUsd: deps.budget.spentUsd, budgetUsd: deps.budget.limitUsd ?? null });
+  function fail(error: string, code: string, charged = 0): JobOutcome {
+    return { outcome: 'failed', error, code, costUsd: charged };
   }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
 import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
 import { createCacheLookup, whatChanged } from '../../pipeline/cache/lookup.ts';
+import { newOwnerId } from '../../pipeline/cache/owner.ts';
 import { RenderStore } from '../../pipeline/cache/renders.ts';
 import { scene } from '../helpers/series.ts';
 
@@ -15,19 +16,57 @@ describe('render store and cache lookup', () => {
   it('a key held by a live process is busy for another; a dead owner frees it with its state', () => {
     const db = openDb(':memory:');
     let now = 1_000;
-    const a = new RenderStore(db, `${hostname()}:${process.pid}:aaaa`, () => now, 30_000);
-    const b = new RenderStore(db, `${hostname()}:${process.pid}:bbbb`, () => now, 30_000);
+    // Owners on another host: only their lease tells whether they are alive.
+    const a = new RenderStore(db, 'other-host:4242:1:aaaa', () => now, 30_000);
+    const b = new RenderStore(db, `${hostname()}:${process.pid}::bbbb`, () => now, 30_000);
     expect(a.claim(req('k')).kind).toBe('claimed');
-    a.markSubmitting('k');
+    expect(a.markSubmitting('k')).toBe(true);
     a.markInFlight('k', 'pred-1');
     expect(b.claim(req('k')).kind).toBe('busy');
     now += 31_000; // a's lease ran out (it stopped renewing)
     const taken = b.claim(req('k'));
     expect(taken).toMatchObject({ kind: 'claimed', row: { status: 'in-flight', prediction_id: 'pred-1' } });
     // A dead pid on this host frees the key at once, lease or not.
-    const dead = new RenderStore(db, `${hostname()}:999999999:dead`, () => now, 30_000);
+    const dead = new RenderStore(db, `${hostname()}:999999999::dead`, () => now, 30_000);
     expect(dead.claim(req('k2')).kind).toBe('claimed');
     expect(a.claim(req('k2')).kind).toBe('claimed');
+  });
+
+  it('a live process on this host keeps its claim past its lease (paused with SIGSTOP/Ctrl-Z is not dead)', () => {
+    const db = openDb(':memory:');
+    let now = 1_000;
+    const paused = new RenderStore(db, newOwnerId(), () => now, 30_000);
+    const other = new RenderStore(db, `${hostname()}:${process.pid}::other`, () => now, 30_000);
+    expect(paused.claim(req('k')).kind).toBe('claimed');
+    now += 10 * 60_000; // no heartbeat for ten minutes
+    expect(other.claim(req('k')).kind).toBe('busy');
+    // The same pid with another start time is a reused pid: the owner is gone.
+    const parts = newOwnerId().split(':');
+    const reused = new RenderStore(db, [parts[0], parts[1], '1', 'gone'].join(':'), () => now, 30_000);
+    expect(reused.claim(req('k3')).kind).toBe('claimed');
+    expect(other.claim(req('k3')).kind).toBe('claimed');
+  });
+
+  it('marking "submitting" is a compare-and-set on the claim: a run that lost it cannot submit, and its id is never dropped', () => {
+    const db = openDb(':memory:');
+    let now = 1_000;
+    const slow = new RenderStore(db, 'host-a:10:1:slow', () => now, 30_000);
+    const fast = new RenderStore(db, 'host-b:20:1:fast', () => now, 30_000);
+    expect(slow.claim(req('k')).kind).toBe('claimed');
+    now += 31_000; // slow was partitioned or paused past its lease
+    expect(fast.claim(req('k')).kind).toBe('claimed');
+    expect(slow.markSubmitting('k')).toBe(false); // slow must not POST
+    expect(fast.markSubmitting('k')).toBe(true);
+    fast.markInFlight('k', 'pred-fast');
+    expect(slow.get('k')).toMatchObject({ status: 'in-flight', prediction_id: 'pred-fast', owner: 'host-b:20:1:fast' });
+    // A submit that was sent before the claim moved still records its id (losing it would mean paying again).
+    expect(slow.claim(req('k2')).kind).toBe('claimed');
+    expect(slow.markSubmitting('k2')).toBe(true);
+    now += 31_000;
+    expect(fast.claim(req('k2'))).toMatchObject({ kind: 'claimed', row: { status: 'submitting' } });
+    fast.markFailed('k2', 'may have been billed', 'ambiguous');
+    slow.markInFlight('k2', 'pred-late');
+    expect(fast.get('k2')).toMatchObject({ status: 'in-flight', prediction_id: 'pred-late' });
   });
 
   it('complete is a hit only while the clip is there and whole', () => {

@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { DuologueError } from '../../errors.ts';
+import { DuologueError, StoppedBeforeTaskError } from '../../errors.ts';
 import { abortError } from '../../media/ffmpeg.ts';
 import type { Sleep } from '../../sleep.ts';
 import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
@@ -32,7 +32,10 @@ export interface HttpCall {
   /** A fresh body per attempt (streams cannot be replayed). */
   body?: () => Dispatcher.DispatchOptions['body'] | Promise<Dispatcher.DispatchOptions['body']>;
   mode: RetryMode;
+  /** Stops the call: no new attempt starts, a backoff wait ends; cuts an open request unless `requestSignal` is given. */
   signal?: AbortSignal;
+  /** Cuts an open request (default: `signal`). A submit sets it apart so a stop does not cut off the new task's id. */
+  requestSignal?: AbortSignal;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -67,8 +70,11 @@ export class HttpStatusError extends DuologueError {
 /** Sends a call; on success returns the response with its body unread. Retries per `mode`. */
 export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.ResponseData> {
   const { policy } = deps;
+  // A submit only starts another attempt after an answer proved no task was created, so a
+  // stop between attempts is a clean one.
+  const stopped = (signal: AbortSignal, cause?: unknown) => (call.mode === 'submit' ? new StoppedBeforeTaskError({ cause: cause ?? signal.reason }) : abortError(signal));
   for (let attempt = 1; ; attempt++) {
-    if (call.signal?.aborted) throw abortError(call.signal);
+    if (call.signal?.aborted) throw stopped(call.signal);
     let retryReason: string;
     let waitMs: number | undefined;
     try {
@@ -77,7 +83,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         headers: call.headers,
         body: await call.body?.(),
         dispatcher: deps.dispatcher,
-        signal: call.signal,
+        signal: call.requestSignal ?? call.signal,
       });
       if (res.statusCode < 300) return res;
       const text = await readText(res).catch(() => '');
@@ -97,7 +103,8 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         throw new HttpStatusError(res.statusCode, `${call.label}: ${status}`);
       }
     } catch (error) {
-      if (call.signal?.aborted) throw abortError(call.signal);
+      const cut = call.requestSignal ?? call.signal;
+      if (cut?.aborted) throw abortError(cut);
       if (error instanceof DuologueError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
       const message = (error as Error).message;
@@ -116,7 +123,12 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
     }
     const delayMs = waitMs ?? backoffMs(attempt, policy, deps.random);
     deps.onRetry?.({ label: call.label, attempt, delayMs, reason: retryReason });
-    await deps.sleep(delayMs, call.signal);
+    try {
+      await deps.sleep(delayMs, call.signal);
+    } catch (error) {
+      if (call.signal?.aborted) throw stopped(call.signal, error);
+      throw error;
+    }
   }
 }
 

@@ -84,7 +84,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
 
-    submit: (task, { signal, onSubmitting } = {}) =>
+    submit: (task, { signal, onSubmitting, forceSignal } = {}) =>
       redact(
         (async () => {
           const label = `${task.episodeId}/${task.sceneId}`;
@@ -111,6 +111,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               body: () => body,
               mode: 'submit',
               signal,
+              // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
+              requestSignal: forceSignal ?? new AbortController().signal,
             },
             deps,
           );
