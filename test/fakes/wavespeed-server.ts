@@ -25,7 +25,8 @@ export type Fault =
   | { kind: 'status-final'; status: 'cancelled' | 'timeout' }
   | { kind: 'empty-outputs' }
   | { kind: 'truncated' }
-  | { kind: 'not-mp4' };
+  | { kind: 'not-mp4' }
+  | { kind: 'stretch'; seconds: number }; // submit: the output runs this much longer (or shorter) than its audio
 
 export interface RecordedRequest {
   origin: 'api' | 'cdn';
@@ -49,6 +50,7 @@ interface PredictionState {
   finalStatus?: string;
   startedAt?: number;
   videoSeconds?: number;
+  resolution?: string;
 }
 
 export interface FakeOptions {
@@ -69,11 +71,25 @@ export interface FakeOptions {
   cannedSeconds?: number;
   /** Keep request headers only for the last N requests (memory in long runs). @default all */
   keepRequests?: number;
+  /** Seconds the n-th submission's output (0-based) runs past its audio; negative = shorter. @default none */
+  lengthDeviation?: (submission: number) => number;
+}
+
+/**
+ * What the fake bills, by its own rule (not duologue's code): a completed
+ * prediction is charged by the length it delivered, at least 5 s, whole
+ * seconds up; $0.03/s at 480p, $0.06/s at 720p. Failed predictions are free.
+ */
+export function fakeCharge(seconds: number, resolution: string): number {
+  const billed = Math.max(5, Math.ceil(Math.round(seconds * 1000) / 1000));
+  return Math.round(billed * (resolution === '720p' ? 0.06 : 0.03) * 10_000) / 10_000;
 }
 
 export class FakeWavespeed {
   readonly requests: RecordedRequest[] = [];
   readonly submissions: Submission[] = [];
+  /** USD billed per prediction id (completed predictions only). */
+  readonly charges = new Map<string, number>();
   apiUrl = '';
   cdnUrl = '';
   private api!: Server;
@@ -123,6 +139,11 @@ export class FakeWavespeed {
   /** How many submissions carried each seed+inputs combination (for "exactly once"). */
   submitCount(): number {
     return this.submissions.length;
+  }
+
+  /** Everything billed so far. */
+  get chargedUsd(): number {
+    return Math.round([...this.charges.values()].reduce((a, b) => a + b, 0) * 10_000) / 10_000;
   }
 
   get peakConcurrency(): number {
@@ -200,8 +221,10 @@ export class FakeWavespeed {
       if (body[field] === undefined) return json(res, 400, { code: 400, message: `${field} is required` });
     }
     const id = `pred-${++this.counter}`;
+    const deviation = this.options.lengthDeviation?.(this.submissions.length) ?? 0;
     this.submissions.push({ id, body });
-    const state: PredictionState = { id, status: 'created', fault };
+    const stretch = fault?.kind === 'stretch' ? fault.seconds : deviation;
+    const state: PredictionState = { id, status: 'created', fault: fault ?? (stretch ? { kind: 'stretch', seconds: stretch } : undefined), resolution: String(body.resolution) };
     this.predictions.set(id, state);
     if (fault?.kind === 'missing-id') return json(res, 200, { code: 200, message: 'success', data: { model: 'wavespeed-ai/infinitetalk/multi', status: 'created' } });
     this.queue.push(state);
@@ -256,13 +279,19 @@ export class FakeWavespeed {
       const v = ip.streams.find((s) => s.codec_type === 'video')!;
       const ms = (p: typeof lp) => Math.round(Number(p.format.duration) * 1000);
       const order = body.order as 'meanwhile' | 'left_right' | 'right_left';
-      const videoMs = order === 'meanwhile' ? Math.max(ms(lp), ms(rp)) : ms(lp) + ms(rp);
+      // A stretched output: each side's track is taken as that much longer (or shorter), so the video is too.
+      const extra = state.fault?.kind === 'stretch' ? Math.round(state.fault.seconds * 1000) : 0;
+      const leftMs = Math.max(1, ms(lp) + extra);
+      const rightMs = Math.max(1, order === 'meanwhile' ? ms(rp) + extra : ms(rp));
+      const videoMs = order === 'meanwhile' ? Math.max(leftMs, rightMs) : leftMs + rightMs;
       state.videoSeconds = videoMs / 1000;
       const out = path.join(this.options.workDir, `${state.id}.mp4`);
       await runFfmpeg(
-        localRenderArgs({ image, imageWidth: v.width!, imageHeight: v.height!, left, right, leftMs: ms(lp), rightMs: ms(rp), order, resolution: body.resolution as '480p', out }),
+        localRenderArgs({ image, imageWidth: v.width!, imageHeight: v.height!, left, right, leftMs, rightMs, order, resolution: body.resolution as '480p', out }),
         this.options.ffmpeg,
       );
+      // Billed by what it delivers, measured as a client would.
+      state.videoSeconds = Number((await ffprobe(out, this.options.ffmpeg)).format.duration);
       const wait = state.startedAt! + state.videoSeconds * (this.options.msPerVideoSecond ?? 20) - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       state.outputFile = out;
@@ -283,6 +312,7 @@ export class FakeWavespeed {
       state.error = `task ${state.fault.status}`;
     } else {
       state.status = 'completed';
+      this.charges.set(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p'));
     }
   }
 
