@@ -1,0 +1,113 @@
+/**
+ * The real bin against the fake WaveSpeed, stopped the ways people stop it:
+ * Ctrl-Z / SIGSTOP past the lease while another run starts, and Ctrl-C while
+ * a submit request is open. Neither may pay a scene twice or leave it to a
+ * person to sort out.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { runCli } from '../helpers/cli.ts';
+import { KEY, startFake, until } from '../helpers/engine.ts';
+import { tinyProject } from '../helpers/tasks.ts';
+
+const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
+const SUBMIT = '/api/v3/wavespeed-ai/infinitetalk/multi';
+const ONE_SCENE = 'version: 1\ndefaults: { image: two-people.png }\nepisodes:\n  - id: ep1\n    scenes:\n      - { id: talk, left: tone-1s.wav, right: tone-2500ms.wav, seed: 5 }\n';
+
+const fakes: FakeWavespeed[] = [];
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface BinRun {
+  child: ChildProcess;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function runBin(args: string[], env: NodeJS.ProcessEnv): BinRun {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exit };
+}
+
+async function setup() {
+  const fake = await startFake();
+  fakes.push(fake);
+  const { dir, manifest } = tinyProject(ONE_SCENE);
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-signals-'));
+  dirs.push(dir, cacheDir);
+  const args = ['render', manifest, '--provider', 'wavespeed', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report'];
+  const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_LEASE_SECONDS: '1' };
+  return { fake, cacheDir, args, env };
+}
+
+describe('stopping a run never pays twice', () => {
+  it('SIGSTOP past the lease, a second run meanwhile, SIGCONT: one submit, both runs end complete', async () => {
+    const { fake, args, env } = await setup();
+    fake.script('upload', { kind: 'slow', ms: 1_500 });
+    const a = runBin(args, env);
+    await until(() => fake.requests.some((r) => r.path === '/api/v3/media/upload/binary'), 'run A uploading', 30_000);
+    a.child.kill('SIGSTOP'); // Ctrl-Z mid-upload
+    await new Promise((r) => setTimeout(r, 2_500)); // well past A's 1 s lease
+    const b = runBin(args, env);
+    // B would have submitted within this time if it took A's key; it must wait for A instead.
+    await until(() => /waiting|another run/.test(b.stderr()) || fake.submissions.length > 0, 'run B to wait or submit', 30_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(fake.submissions).toHaveLength(0);
+    a.child.kill('SIGCONT');
+    const [codeA, codeB] = await Promise.all([a.exit, b.exit]);
+    expect(fake.submissions).toHaveLength(1);
+    expect([codeA, codeB]).toEqual([0, 0]);
+  });
+
+  it('Ctrl-C while the submit request is open: the answer is awaited, the id recorded; the next run resumes it at no charge', async () => {
+    const { fake, cacheDir, args, env } = await setup();
+    fake.script('submit', { kind: 'slow', ms: 1_500 });
+    const a = runBin(args, env);
+    await until(() => fake.requests.some((r) => r.method === 'POST' && r.path === SUBMIT), 'run A submitting', 30_000);
+    a.child.kill('SIGINT');
+    expect(await a.exit).toBe(130);
+    expect(fake.submissions).toHaveLength(1);
+    const status = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout);
+    expect(status.in_flight).toMatchObject([{ status: 'in-flight', prediction_id: fake.submissions[0].id }]);
+    expect(status.attention).toEqual([]);
+    expect(status.runs[0].spent_usd).toBe(0.15); // the run that submitted it carries its charge
+
+    const b = runBin(args, env);
+    expect(await b.exit).toBe(0);
+    expect(fake.submissions).toHaveLength(1);
+    expect(b.stderr()).toMatch(/\$0\.00/);
+  });
+
+  it('a second Ctrl-C quits at once, even mid-submit: the scene is then flagged as maybe billed, never resubmitted blindly', async () => {
+    const { fake, cacheDir, args, env } = await setup();
+    fake.script('submit', { kind: 'slow', ms: 3_000 });
+    const a = runBin(args, env);
+    await until(() => fake.requests.some((r) => r.method === 'POST' && r.path === SUBMIT), 'run A submitting', 30_000);
+    a.child.kill('SIGINT');
+    await until(() => a.stderr().includes('interrupting'), 'the first Ctrl-C to be seen');
+    a.child.kill('SIGINT');
+    expect(await a.exit).toBe(130);
+    const b = runBin(args, env);
+    expect(await b.exit).toBe(1);
+    expect(b.stderr()).toMatch(/may have been billed/);
+    await new Promise((r) => setTimeout(r, 2_000)); // the fake finishes creating A's task
+    expect(fake.submissions).toHaveLength(1);
+    const status = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout);
+    expect(status.attention).toHaveLength(1);
+  });
+});
