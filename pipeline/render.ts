@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { DEFAULTS } from './defaults.ts';
 import { DuologueError, type Diagnostic } from './errors.ts';
-import { openDb } from './cache/db.ts';
+import { cacheError, openDb } from './cache/db.ts';
 import { createCacheLookup } from './cache/lookup.ts';
 import { newOwnerId } from './cache/owner.ts';
 import { RenderStore } from './cache/renders.ts';
@@ -189,6 +189,10 @@ export async function render(files: readonly string[], options: RenderOptions): 
       episodes: episodes.map(({ id, status, output }) => ({ id, status, output })),
     });
     return { plan, warnings: prepared.warnings, schedule: result, episodes, runId, report: reportPath };
+  } catch (error) {
+    // Any write to the cache database (ledger, memos) that fails is the same clean stop as the heartbeat's.
+    if ((error as Error)?.name === 'SqliteError') throw cacheError(error, cacheDir);
+    throw error;
   } finally {
     await provider?.close?.();
     db.close();
