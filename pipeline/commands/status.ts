@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { openDb } from '../cache/db.ts';
 import { table, usd } from '../report/table.ts';
+import { MAX_PAID_ATTEMPTS } from '../schedule/job.ts';
 import { cacheDirOf, type CommandContext } from './context.ts';
 
 interface RunRow {
@@ -24,13 +25,16 @@ interface RunRow {
 export async function statusCommand(options: { cacheDir?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
   if (!existsSync(path.join(dir, DB_FILE))) {
-    ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [] })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
+    ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [], held: [] })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
     return 0;
   }
   const db = openDb(dir);
   try {
     const runs = db.prepare<[], RunRow>('SELECT * FROM runs ORDER BY id DESC LIMIT 10').all();
     const open = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status IN ('pending','submitting','in-flight','ambiguous') ORDER BY updated_at").all();
+    const held = db
+      .prepare<[number], RenderRow>("SELECT * FROM renders WHERE status = 'failed' AND paid_attempts >= ? ORDER BY updated_at")
+      .all(MAX_PAID_ATTEMPTS);
     const now = Date.now();
     const inFlight = open.filter((r) => r.status !== 'ambiguous');
     const attention = open.filter((r) => r.status === 'ambiguous' || (r.status === 'submitting' && !(r.owner && ownerAlive(r.owner, r.lease_until ?? 0, now))));
@@ -41,6 +45,7 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
           runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null })),
           in_flight: inFlight.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, prediction_id: r.prediction_id, state: state(r) })),
           attention: attention.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, error: r.error })),
+          held: held.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, paid_attempts: r.paid_attempts, error: r.error })),
         })}\n`,
       );
       return 0;
@@ -61,6 +66,10 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
           'if there is one, `duologue cache attach KEY PREDICTION_ID`; if not, `render --retry-ambiguous`',
       );
       for (const r of attention) lines.push(`  ${r.episode_id}/${r.scene_id}  key ${r.key.slice(0, 12)}  seed ${r.seed}: ${r.error ?? 'interrupted mid-submit'}`);
+    }
+    if (held.length > 0) {
+      lines.push('', `held: ${held.length} (paid ${MAX_PAID_ATTEMPTS} times without a usable clip; not paid again until \`render --retry-held\`)`);
+      for (const r of held) lines.push(`  ${r.episode_id}/${r.scene_id}  key ${r.key.slice(0, 12)}  paid ${r.paid_attempts}×: ${r.error ?? 'unknown'}`);
     }
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;

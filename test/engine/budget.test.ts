@@ -13,6 +13,7 @@ import { render, type RenderOptions } from '../../pipeline/render.ts';
 import { mulberry32, type FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
+import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
 const fakes: FakeWavespeed[] = [];
@@ -170,6 +171,9 @@ describe('budget: spent + reserved ≤ cap, measured by what the provider bills'
     expect(f.submissions).toHaveLength(2); // held: not paid a third time
     expect(third.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed', code: 'E_HELD', costUsd: 0 });
     expect(third.result.schedule.scenes[0].error).toMatch(/held: paid 2 times without a usable clip .*--retry-held/);
+    const status = await runCli(['status', '--cache-dir', cacheDir, '--json']);
+    expect(JSON.parse(status.stdout).held).toMatchObject([{ episode: 'ep1', scene: 'long', paid_attempts: 2, error: expect.stringMatching(/lasts 9\.\d+ s/) }]);
+    expect((await runCli(['status', '--cache-dir', cacheDir])).stdout).toMatch(/held: 1 .*--retry-held[\s\S]*ep1\/long .*paid 2×/);
     const again = await startRun(manifest, cacheDir, f, { retryHeld: true }).done;
     expect(f.submissions).toHaveLength(3);
     expect(again.summary.failed).toBe(1);
