@@ -24,14 +24,16 @@ export class RunLedger {
   }
 
   scene(runId: number, s: { episodeId: string; sceneId: string; key: string; outcome: SceneOutcome; costUsd?: number; error?: string }): void {
+    const before = this.sql('SELECT cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { cost_usd: number } | undefined;
     this
       .sql(
         `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
       )
       .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
-    // A scene may be written twice (charged at submit, settled at the end): the run's spend is the sum, not a running total.
-    this.sql('UPDATE runs SET spent_usd = (SELECT round(coalesce(sum(cost_usd), 0), 4) FROM run_scenes WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+    // A scene may be written twice (charged at submit, settled at the end): the run's spend moves by the difference.
+    const delta = (s.costUsd ?? 0) - (before?.cost_usd ?? 0);
+    if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
   }
 
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed'): void {
