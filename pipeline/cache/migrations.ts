@@ -81,4 +81,7 @@ export const MIGRATIONS: readonly string[] = [
      error      TEXT,
      PRIMARY KEY (run_id, episode_id, scene_id)
    );`,
+  // 4: what a finished run wants the user to know beyond its result (an episode
+  // that could not be written), shown by `duologue status`.
+  `ALTER TABLE runs ADD COLUMN note TEXT;`,
 ];
