@@ -34,8 +34,21 @@ export interface Removal {
 /** Lists what may go, in the order to remove it; removes nothing. */
 export function sweep(input: SweepInput): Removal[] {
   const out: Removal[] = [];
-  const age = (file: string) => input.now - statSync(file).mtimeMs;
-  const take = (file: string) => out.push({ path: file, bytes: size(file) });
+  // A live run renames its temp files away at any moment: a file gone since it was listed is simply skipped.
+  const age = (file: string) => {
+    try {
+      return input.now - statSync(file).mtimeMs;
+    } catch {
+      return -Infinity;
+    }
+  };
+  const take = (file: string) => {
+    try {
+      out.push({ path: file, bytes: size(file) });
+    } catch {
+      /* gone meanwhile */
+    }
+  };
   const isScratch = (file: string) => input.scratchAgeMs !== undefined && age(file) >= input.scratchAgeMs;
 
   /** Temp files anywhere: removed when abandoned. True when `name` was a temp name. */
