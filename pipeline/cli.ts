@@ -110,11 +110,14 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
 
   program
     .command('cache')
-    .description('stats: sizes and counts · verify: re-hash the clip store · gc: remove clips the given manifests do not use · attach KEY ID: give an ambiguous submit the prediction id found on the dashboard')
+    .description(
+      'stats: sizes and counts · verify: re-hash the clip store · gc: remove leftovers, and clips no given manifest uses that no run used within --older-than (or any, with --all) · attach KEY ID: give an ambiguous submit the prediction id found on the dashboard',
+    )
     .argument('<action>', 'stats | verify | gc | attach')
     .argument('[args...]', 'gc: manifests whose clips to keep; attach: key and prediction id')
     .addOption(cacheDir())
-    .option('--older-than <age>', 'for gc: remove clips older than this (12h, 30d, 2w)')
+    .option('--older-than <age>', 'for gc: also remove clips no run has used for this long (12h, 30d, 2w), and scratch as old')
+    .option('--all', 'for gc: remove every clip the given manifests do not use, however recently a run used it, and all scratch')
     .option('--dry-run', 'for gc: list what would be removed, remove nothing')
     .option('--fix', 'for verify: forget damaged clips so the next render redoes them')
     .action(async (action: string, manifests: string[], opts) => setExit(await cacheCommand(action, manifests, opts, ctx)));

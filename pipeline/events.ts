@@ -36,7 +36,8 @@ export type RunEvent =
       skipped: number;
       cost_usd: number;
       interrupted: boolean;
-      episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null }[];
+      /** `error` is present when the episode's file could not be written (its scenes may all be done). */
+      episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null; error?: string }[];
     };
 
 export class RunEvents extends EventEmitter<{ event: [RunEvent] }> {

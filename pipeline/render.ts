@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { DEFAULTS } from './defaults.ts';
-import { DuologueError, type Diagnostic } from './errors.ts';
+import { DuologueError, isAbort, type Diagnostic } from './errors.ts';
 import { cacheError, openDb } from './cache/db.ts';
 import { createCacheLookup } from './cache/lookup.ts';
 import { newOwnerId } from './cache/owner.ts';
@@ -95,6 +95,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
   const db = openDb(cacheDir);
   const store = new RenderStore(db, newOwnerId(), Date.now, options.leaseMs);
   let provider: Provider | undefined;
+  let run: { ledger: RunLedger; id: number; finished: boolean } | undefined;
   try {
     const prepared = await prepare(files, { db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
     const series = selectEpisodes(prepared.series, options.episodes);
@@ -117,6 +118,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
           }));
     const ledger = new RunLedger(db);
     const runId = ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd });
+    run = { ledger, id: runId, finished: false };
     const t = plan.totals;
     events.emitEvent({
       type: 'run',
@@ -161,7 +163,13 @@ export async function render(files: readonly string[], options: RenderOptions): 
     let reportPath: string | undefined;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const interrupted = result.interrupted;
-    ledger.finish(runId, interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete');
+    const unwritten = episodes.filter((e) => e.stitch === 'failed').map((e) => `${e.id} not written: ${e.error}`);
+    ledger.finish(
+      runId,
+      interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete',
+      unwritten.length > 0 ? unwritten.join('; ') : undefined,
+    );
+    run.finished = true;
     if (options.report !== false) {
       try {
         const written = await writeRunReport(
@@ -186,10 +194,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
       skipped: count('skipped') + count('interrupted'),
       cost_usd: result.spentUsd,
       interrupted,
-      episodes: episodes.map(({ id, status, output }) => ({ id, status, output })),
+      episodes: episodes.map(({ id, status, output, error }) => ({ id, status, output, ...(error === undefined ? {} : { error }) })),
     });
     return { plan, warnings: prepared.warnings, schedule: result, episodes, runId, report: reportPath };
   } catch (error) {
+    // The ledger says how the run ended, whatever ended it (status shows "died" only for a killed process).
+    if (run && !run.finished) {
+      try {
+        run.ledger.finish(run.id, isAbort(error) ? 'interrupted' : 'failed', (error as Error)?.message);
+      } catch {
+        /* the cache itself may be what failed; the error below says so */
+      }
+    }
     // Any write to the cache database (ledger, memos) that fails is the same clean stop as the heartbeat's.
     if ((error as Error)?.name === 'SqliteError') throw cacheError(error, cacheDir);
     throw error;

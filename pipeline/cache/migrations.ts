@@ -84,4 +84,7 @@ export const MIGRATIONS: readonly string[] = [
   // 4: paid attempts per key: predictions that completed (and so were billed).
   // A key paid twice without a usable clip is held, not paid a third time.
   `ALTER TABLE renders ADD COLUMN paid_attempts INTEGER NOT NULL DEFAULT 0;`,
+  // 5: what a finished run wants the user to know beyond its result (an episode
+  // that could not be written), shown by `duologue status`.
+  `ALTER TABLE runs ADD COLUMN note TEXT;`,
 ];

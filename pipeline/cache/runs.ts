@@ -36,7 +36,7 @@ export class RunLedger {
     if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
   }
 
-  finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed'): void {
-    this.sql('UPDATE runs SET finished_at = ?, result = ? WHERE id = ?').run(this.now(), result, runId);
+  finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed', note?: string): void {
+    this.sql('UPDATE runs SET finished_at = ?, result = ?, note = ? WHERE id = ?').run(this.now(), result, note ?? null, runId);
   }
 }

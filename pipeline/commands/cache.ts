@@ -1,20 +1,14 @@
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, openDb, type Db } from '../cache/db.ts';
-import { createCacheLookup } from '../cache/lookup.ts';
 import type { RenderRow } from '../cache/renders.ts';
 import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
-import { plan as buildPlan } from '../plan.ts';
-import { prepare } from '../prepare.ts';
-import { createRemoteFetcher } from '../media/remote.ts';
-import { PROVIDERS } from '../providers/info.ts';
-import { cacheDirOf, ffmpegOf, type CommandContext } from './context.ts';
+import { cacheDirOf, type CommandContext } from './context.ts';
+import { gc, type GcOptions } from './gc.ts';
 
-export interface CacheOptions {
+export interface CacheOptions extends GcOptions {
   cacheDir?: string;
-  olderThan?: string;
-  dryRun?: boolean;
   fix?: boolean;
   json?: boolean;
 }
@@ -92,47 +86,6 @@ function attach(db: Db, args: string[], ctx: CommandContext): number {
   db.prepare("UPDATE renders SET status = 'in-flight', prediction_id = ?, error = NULL, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?").run(predictionId, Date.now(), row.key);
   ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
   return 0;
-}
-
-/** Removes clips that none of the given manifests references, or older than --older-than. */
-async function gc(db: Db, dir: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
-  const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
-  if (manifests.length === 0 && maxAgeMs === undefined) {
-    throw new DuologueError('E_USAGE', 'cache gc needs the manifests whose clips to keep, or --older-than AGE (e.g. 30d)');
-  }
-  const keep = new Set<string>();
-  if (manifests.length > 0) {
-    for (const info of Object.values(PROVIDERS)) {
-      const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
-      // Random seeds cannot be referenced by a later run: their clips are kept only by age.
-      const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db) });
-      for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
-    }
-  }
-  const now = Date.now();
-  const rows = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status = 'complete'").all();
-  const doomed = rows.filter((r) => {
-    const unreferenced = manifests.length > 0 && !keep.has(r.key);
-    const old = maxAgeMs !== undefined && now - (r.completed_at ?? r.updated_at) > maxAgeMs;
-    return manifests.length > 0 && maxAgeMs !== undefined ? unreferenced && old : unreferenced || old;
-  });
-  let bytes = 0;
-  for (const r of doomed) {
-    bytes += r.clip_bytes ?? 0;
-    if (options.dryRun) continue;
-    if (r.clip_path) rmSync(r.clip_path, { force: true });
-    db.prepare('DELETE FROM renders WHERE key = ?').run(r.key);
-  }
-  ctx.stdout.write(`${options.dryRun ? 'would remove' : 'removed'} ${doomed.length} clip${doomed.length === 1 ? '' : 's'} (${mb(bytes)}); kept ${rows.length - doomed.length}\n`);
-  for (const r of doomed) ctx.stdout.write(`  ${r.episode_id}/${r.scene_id} ${r.key.slice(0, 12)}\n`);
-  return 0;
-}
-
-export function parseAge(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value.trim());
-  if (!m) throw new DuologueError('E_USAGE', `Expected \`--older-than\` like 12h, 30d or 2w, got \`${value}\``);
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's'];
-  return Number(m[1]) * unit;
 }
 
 function dirSize(dir: string): number {

@@ -19,6 +19,7 @@ interface RunRow {
   planned_usd: number;
   spent_usd: number;
   result: string | null;
+  note: string | null;
 }
 
 /** `duologue status`: recent runs with their spend, and renders in flight or needing attention. */
@@ -57,6 +58,7 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
       rows.push([`#${r.id}`, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19), r.provider, result, usd(r.planned_usd), usd(r.spent_usd), r.budget_usd === null ? '-' : usd(r.budget_usd)]);
     }
     lines.push(...(runs.length ? table(rows, ['l', 'l', 'l', 'l', 'r', 'r', 'r']).map((l) => `  ${l}`) : ['  none']));
+    for (const r of runs) if (r.note) lines.push(`  #${r.id}: ${r.note}`);
     lines.push('', `in flight: ${inFlight.length}`);
     for (const r of inFlight) lines.push(`  ${r.episode_id}/${r.scene_id}  ${r.status}${r.prediction_id ? ` (prediction ${r.prediction_id})` : ''} — ${state(r)}`);
     if (attention.length > 0) {

@@ -26,6 +26,8 @@ export interface ReportEpisode {
   id: string;
   title: string | null;
   status: 'complete' | 'incomplete';
+  /** Why it is incomplete (scenes without clips, or a file that could not be written). */
+  reason: string | null;
   /** Relative to the report file. */
   video: string | null;
   duration_seconds: number;
@@ -49,7 +51,7 @@ export interface RunReport {
 export interface ReportInput {
   plan: Plan;
   scenes: SceneResult[];
-  episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null }[];
+  episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null; reason?: string }[];
   spentUsd: number;
   interrupted: boolean;
   runId: number;
@@ -89,6 +91,7 @@ export function buildRunReport(input: ReportInput): RunReport {
         id: ep.id,
         title: ep.title ?? null,
         status: outcome?.status ?? 'incomplete',
+        reason: outcome?.reason ?? null,
         video: outcome?.output ? rel(outcome.output) : null,
         duration_seconds: Math.round(results.reduce((n, s) => n + s.scene.videoSeconds, 0) * 1000) / 1000,
         cost_usd: roundUsd(results.reduce((n, s) => n + s.costUsd, 0)),

@@ -28,18 +28,54 @@ export function conformArgs(input: { clip: string; hasAudio: boolean; frames: nu
   ];
 }
 
-/** A slate for a missing scene: black, silent, its expected length, with the scene and reason written on it when a font exists. */
-export function slateArgs(input: { frames: number; format: EpisodeFormat; text: string; fontFile?: string; out: string }): string[] {
+/**
+ * A slate for a missing scene: black, silent, its expected length, with the
+ * scene and reason written on it when a font exists. The text is read from a
+ * file with expansion off, so whatever an API says (quotes, colons, `%{...}`)
+ * is drawn as is and never parsed as filter syntax.
+ */
+export function slateArgs(input: { frames: number; format: EpisodeFormat; textFile: string; fontFile?: string; out: string }): string[] {
   const { width, height, fps } = input.format;
   const seconds = (input.frames / fps).toFixed(3);
   const text = input.fontFile
-    ? `,drawtext=fontfile='${escapeFilterValue(input.fontFile)}':text='${escapeFilterValue(input.text)}':fontcolor=white:fontsize=${Math.round(height / 18)}:x=(w-text_w)/2:y=(h-text_h)/2`
+    ? `,drawtext=fontfile=${filterValue(input.fontFile)}:textfile=${filterValue(input.textFile)}:expansion=none:fontcolor=white:fontsize=${Math.round(height / 18)}:line_spacing=${Math.round(height / 60)}:x=(w-text_w)/2:y=(h-text_h)/2`
     : '';
   return [
     '-f', 'lavfi', '-i', `color=c=black:s=${width}x${height}:r=${fps}:d=${seconds}${text}`,
     '-f', 'lavfi', '-i', `anullsrc=r=${EPISODE_AUDIO_RATE}:cl=stereo`,
     '-t', seconds, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-f', 'mp4', input.out,
   ];
+}
+
+/** Characters per slate line (fits the 480p frame at the slate's font size) and lines of reason kept. */
+const SLATE_COLUMNS = 48;
+const SLATE_REASON_LINES = 6;
+
+/** The slate's text as lines: the scene, then the reason wrapped at word boundaries, cut with "…" when long. */
+export function slateLines(sceneId: string, reason: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of reason.split(/\s+/).filter(Boolean)) {
+    for (let rest = word; rest.length > 0; ) {
+      const room = line ? SLATE_COLUMNS - line.length - 1 : SLATE_COLUMNS;
+      if (rest.length <= room) {
+        line = line ? `${line} ${rest}` : rest;
+        rest = '';
+      } else if (line) {
+        lines.push(line);
+        line = '';
+      } else {
+        lines.push(rest.slice(0, SLATE_COLUMNS)); // a word longer than a line is split
+        rest = rest.slice(SLATE_COLUMNS);
+      }
+    }
+  }
+  if (line) lines.push(line);
+  if (lines.length > SLATE_REASON_LINES) {
+    lines.length = SLATE_REASON_LINES;
+    lines[SLATE_REASON_LINES - 1] = `${lines[SLATE_REASON_LINES - 1].slice(0, SLATE_COLUMNS - 1)}…`;
+  }
+  return [`${sceneId}:`, ...lines];
 }
 
 /** A concat-demuxer list; single quotes in paths are escaped the way the demuxer reads them. */
@@ -125,6 +161,12 @@ function escapeMetadata(s: string): string {
   return s.replace(/([=;#\\\n])/g, '\\$1');
 }
 
-function escapeFilterValue(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/:/g, '\\:');
+/**
+ * An option value inside a filtergraph, escaped for both levels ffmpeg parses
+ * it at: the option value (`\ ' :`), then the graph (`\ ' [ ] , ;`).
+ * https://ffmpeg.org/ffmpeg-filters.html#Notes-on-filtergraph-escaping
+ */
+function filterValue(s: string): string {
+  const value = s.replace(/[\\':]/g, (c) => `\\${c}`);
+  return value.replace(/[\\'[\],;]/g, (c) => `\\${c}`);
 }

@@ -31,17 +31,17 @@ export async function conformClip(clip: string, identity: string, format: Episod
   const id = sha256Text(JSON.stringify([CONFORM_VERSION, identity, format.width, format.height, format.fps]));
   const base = path.join(options.dir, id.slice(0, 2), id);
   const out = { video: `${base}.mp4`, audio: `${base}.wav`, meta: `${base}.json` };
-  if (existsSync(out.video) && existsSync(out.audio) && existsSync(out.meta)) {
-    const { frames } = JSON.parse(await readFile(out.meta, 'utf8')) as { frames: number };
+  const known = existsSync(out.video) && existsSync(out.audio) ? await readFrames(out.meta, identity) : undefined;
+  if (known !== undefined) {
     if (options.stats) options.stats.reused++;
-    return { video: out.video, audio: out.audio, frames };
+    return { video: out.video, audio: out.audio, frames: known };
   }
   const probe = await ffprobe(clip, options.ffmpeg, options.signal);
   const video = probe.streams.find((s) => s.codec_type === 'video');
   const seconds = Number(video?.duration ?? probe.format.duration);
   const frames = Math.max(1, Math.round(seconds * format.fps));
   await mkdir(path.dirname(base), { recursive: true });
-  const tmp = { video: `${base}.${process.pid}.tmp.mp4`, audio: `${base}.${process.pid}.tmp.wav` };
+  const tmp = { video: `${base}.${process.pid}.tmp.mp4`, audio: `${base}.${process.pid}.tmp.wav`, meta: `${out.meta}.${process.pid}.tmp` };
   try {
     await runFfmpeg(
       conformArgs({ clip, hasAudio: probe.streams.some((s) => s.codec_type === 'audio'), frames, format, videoOut: tmp.video, audioOut: tmp.audio }),
@@ -50,11 +50,26 @@ export async function conformClip(clip: string, identity: string, format: Episod
     );
     await rename(tmp.video, out.video);
     await rename(tmp.audio, out.audio);
-    await writeFile(out.meta, JSON.stringify({ frames, identity }));
+    // The metadata is what says "conformed": written last, whole or not at all.
+    await writeFile(tmp.meta, JSON.stringify({ frames, identity }));
+    await rename(tmp.meta, out.meta);
   } finally {
-    await rm(tmp.video, { force: true });
-    await rm(tmp.audio, { force: true });
+    await Promise.all(Object.values(tmp).map((f) => rm(f, { force: true })));
   }
   if (options.stats) options.stats.conformed++;
   return { video: out.video, audio: out.audio, frames };
+}
+
+/**
+ * The frame count a finished conform recorded, or undefined when there is
+ * none to trust (missing, unreadable, cut short, another clip's): the clip
+ * is then conformed again, which costs a little time and nothing else.
+ */
+async function readFrames(meta: string, identity: string): Promise<number | undefined> {
+  try {
+    const m = JSON.parse(await readFile(meta, 'utf8')) as { frames?: unknown; identity?: unknown };
+    return Number.isInteger(m.frames) && (m.frames as number) > 0 && m.identity === identity ? (m.frames as number) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuologueError } from '../errors.ts';
 import { runFfmpeg, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { sha256Text } from '../media/hash.ts';
-import { concatList, episodeArgs, ffmetadata, measureArgs, slateArgs, type LoudnessMeasure } from './args.ts';
+import { concatList, episodeArgs, ffmetadata, measureArgs, slateArgs, slateLines, type LoudnessMeasure } from './args.ts';
 import { conformClip } from './conform.ts';
 import type { EpisodeFormat } from './format.ts';
 
@@ -56,6 +56,9 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
   if (missing.length > 0 && !input.allowPartial) {
     return { status: 'not-stitched', reason: `${missing.map((s) => `${s.sceneId} (${s.missingReason ?? 'no clip'})`).join(', ')} missing; --allow-partial puts slates in their place` };
   }
+  if ((await stat(input.output).catch(() => undefined))?.isDirectory()) {
+    throw new DuologueError('E_USAGE', `output "${input.output}" is a directory; an episode's output: names its file (e.g. ${path.join(input.output, `${input.episodeId}.mp4`)})`);
+  }
   const inputsHash = sha256Text(
     JSON.stringify([STITCH_VERSION, input.format, input.title ?? null, input.scenes.map((s) => [s.clip ? s.identity : `slate:${s.missingReason}:${s.expectedSeconds}`, s.title])]),
   );
@@ -81,12 +84,18 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
       if (!existsSync(clip)) {
         await mkdir(path.dirname(clip), { recursive: true });
         const tmp = `${clip}.${process.pid}.tmp.mp4`;
-        await runFfmpeg(
-          slateArgs({ frames, format: input.format, text: `${scene.sceneId}: ${scene.missingReason ?? 'missing'}`, fontFile: options.fontFile, out: tmp }),
-          options.ffmpeg,
-          { signal: options.signal, label: `slate for ${input.episodeId}/${scene.sceneId}` },
-        );
-        await rename(tmp, clip);
+        const textFile = `${clip}.${process.pid}.tmp.txt`;
+        try {
+          await writeFile(textFile, slateLines(scene.sceneId, scene.missingReason ?? 'missing').join('\n'));
+          await runFfmpeg(slateArgs({ frames, format: input.format, textFile, fontFile: options.fontFile, out: tmp }), options.ffmpeg, {
+            signal: options.signal,
+            label: `slate for ${input.episodeId}/${scene.sceneId}`,
+          });
+          await rename(tmp, clip);
+        } finally {
+          await rm(tmp, { force: true });
+          await rm(textFile, { force: true });
+        }
       }
     }
     parts.push({ scene, ...(await conformClip(clip, identity, input.format, { dir: conformDir, ffmpeg: options.ffmpeg, signal: options.signal, stats: options.stats })) });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuologueError } from '../../errors.ts';
 import { abortError, runFfmpeg, type FfmpegPaths } from '../../media/ffmpeg.ts';
@@ -33,24 +33,30 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     ]);
     const out = outputOf(id);
     await mkdir(path.dirname(out), { recursive: true });
-    const tmp = `${out}.tmp`;
-    await runFfmpeg(
-      localRenderArgs({
-        image: task.image.localPath,
-        imageWidth: task.image.width,
-        imageHeight: task.image.height,
-        left,
-        right,
-        leftMs: task.tracks.left.durationMs,
-        rightMs: task.tracks.right.durationMs,
-        order: task.order,
-        resolution: task.resolution,
-        out: tmp,
-      }),
-      options.ffmpeg,
-      { signal, label: `render ${task.episodeId}/${task.sceneId} locally` },
-    );
-    await rename(tmp, out);
+    // The pid in the name tells `cache gc` whether its writer is still alive.
+    const tmp = `${out}.${process.pid}.tmp`;
+    try {
+      await runFfmpeg(
+        localRenderArgs({
+          image: task.image.localPath,
+          imageWidth: task.image.width,
+          imageHeight: task.image.height,
+          left,
+          right,
+          leftMs: task.tracks.left.durationMs,
+          rightMs: task.tracks.right.durationMs,
+          order: task.order,
+          resolution: task.resolution,
+          out: tmp,
+        }),
+        options.ffmpeg,
+        { signal, label: `render ${task.episodeId}/${task.sceneId} locally` },
+      );
+      await rename(tmp, out);
+    } catch (error) {
+      await rm(tmp, { force: true }); // aborted or failed: a half-written preview is worth nothing
+      throw error;
+    }
     return out;
   }
 

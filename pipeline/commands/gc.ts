@@ -1,0 +1,111 @@
+/**
+ * `duologue cache gc`: removes clips nothing says are wanted, and what
+ * interrupted processes left behind; says how much it freed.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../cache/db.ts';
+import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
+import { processAlive, remove, sweep } from '../cache/gc/sweep.ts';
+import { activeRuns, awaitedPredictions, dropRender, renderKeys, storedClips, type StoredClip } from '../cache/gc/usage.ts';
+import { createCacheLookup } from '../cache/lookup.ts';
+import { DuologueError } from '../errors.ts';
+import { createRemoteFetcher } from '../media/remote.ts';
+import { plan as buildPlan } from '../plan.ts';
+import { prepare } from '../prepare.ts';
+import { PROVIDERS } from '../providers/info.ts';
+import { ffmpegOf, type CommandContext } from './context.ts';
+
+export interface GcOptions {
+  olderThan?: string;
+  all?: boolean;
+  dryRun?: boolean;
+}
+
+export async function gc(db: Db, dir: string, manifests: string[], options: GcOptions, ctx: CommandContext): Promise<number> {
+  if (options.all && options.olderThan !== undefined) {
+    throw new DuologueError('E_USAGE', '--all removes every clip the given manifests do not use, whatever its age; --older-than AGE removes those no run used for AGE: give one of them');
+  }
+  const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
+  const keep = await manifestKeys(db, dir, manifests, ctx);
+  const now = Date.now();
+  const active = activeRuns(db, now, processAlive);
+  const verdicts = storedClips(db).map((clip) => ({
+    clip,
+    verdict: active.length > 0 ? ('used' as const) : clipVerdict(clip, { keep, all: options.all ?? false, maxAgeMs, now }),
+  }));
+  const doomed = verdicts.filter((v) => v.verdict === 'remove').map((v) => v.clip);
+  const leftovers = sweep({
+    dir,
+    now,
+    alive: processAlive,
+    leftoversOnly: active.length > 0,
+    knownKeys: renderKeys(db),
+    keptClips: new Set(verdicts.filter((v) => v.verdict !== 'remove').map((v) => v.clip.key)),
+    awaited: awaitedPredictions(db),
+    scratchAgeMs: options.all ? 0 : maxAgeMs,
+  });
+  if (!options.dryRun) {
+    for (const clip of doomed) {
+      dropRender(db, clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
+      if (clip.clipPath) await rm(clip.clipPath, { force: true });
+    }
+    await remove(leftovers, dir);
+  }
+  ctx.stdout.write(report({ verdicts, doomed, leftovers, active, manifests: manifests.length, olderThan: options.olderThan, dryRun: options.dryRun ?? false }));
+  return 0;
+}
+
+/** Keys the manifests' scenes have, under every provider (a manifest rendered with either keeps its clips). */
+async function manifestKeys(db: Db, dir: string, manifests: string[], ctx: CommandContext): Promise<Set<string>> {
+  const keep = new Set<string>();
+  if (manifests.length === 0) return keep;
+  for (const info of Object.values(PROVIDERS)) {
+    const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
+    // Random seeds cannot be referenced by a later run: their clips are kept only by use.
+    const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db) });
+    for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
+  }
+  return keep;
+}
+
+function report(r: {
+  verdicts: { clip: StoredClip; verdict: ClipVerdict }[];
+  doomed: StoredClip[];
+  leftovers: { bytes: number }[];
+  active: string[];
+  manifests: number;
+  olderThan?: string;
+  dryRun: boolean;
+}): string {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  const count = (v: ClipVerdict) => r.verdicts.filter((x) => x.verdict === v).length;
+  const clipBytes = r.doomed.reduce((n, c) => n + (c.clipBytes ?? 0), 0);
+  const leftoverBytes = r.leftovers.reduce((n, l) => n + l.bytes, 0);
+  const lines: string[] = [];
+  if (r.active.length > 0) {
+    lines.push(`${r.active.join(', ')} ${r.active.length === 1 ? 'is' : 'are'} still running on this cache: no clip or scratch file is removed while it may need them; only temp files of ended processes are`);
+  }
+  const why = [
+    count('in-manifest') > 0 ? `${count('in-manifest')} used by the given manifest${r.manifests === 1 ? '' : 's'}` : '',
+    count('used') > 0 ? `${count('used')} ${r.active.length > 0 ? 'held for the live run' : r.olderThan ? `used by a run within ${r.olderThan}` : 'used by a run (gc removes those only with --older-than AGE, or --all)'}` : '',
+  ].filter(Boolean);
+  lines.push(`${verb} ${r.doomed.length} clip${r.doomed.length === 1 ? '' : 's'} (${size(clipBytes)}); kept ${r.verdicts.length - r.doomed.length}${why.length ? `: ${why.join(', ')}` : ''}`);
+  for (const c of r.doomed) lines.push(`  ${c.episodeId}/${c.sceneId} ${c.key.slice(0, 12)}`);
+  lines.push(`${verb} ${r.leftovers.length} leftover file${r.leftovers.length === 1 ? '' : 's'} (${size(leftoverBytes)}): temp files of ended processes, scratch that is rebuilt for free`);
+  lines.push(`${r.dryRun ? 'would free' : 'freed'} ${size(clipBytes + leftoverBytes)} (${clipBytes + leftoverBytes} bytes)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function parseAge(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(value.trim());
+  if (!m) throw new DuologueError('E_USAGE', `Expected \`--older-than\` like 12h, 30d or 2w, got \`${value}\``);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's'];
+  return Number(m[1]) * unit;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
