@@ -5,6 +5,7 @@ import { ffprobe, runFfmpeg, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { sha256Text } from '../media/hash.ts';
 import { conformArgs } from './args.ts';
 import type { EpisodeFormat } from './format.ts';
+import { tempTag } from '../temp-tag.ts';
 
 /** Bump when conformArgs would produce different output. */
 const CONFORM_VERSION = 1;
@@ -41,7 +42,8 @@ export async function conformClip(clip: string, identity: string, format: Episod
   const seconds = Number(video?.duration ?? probe.format.duration);
   const frames = Math.max(1, Math.round(seconds * format.fps));
   await mkdir(path.dirname(base), { recursive: true });
-  const tmp = { video: `${base}.${process.pid}.tmp.mp4`, audio: `${base}.${process.pid}.tmp.wav`, meta: `${out.meta}.${process.pid}.tmp` };
+  const tag = tempTag();
+  const tmp = { video: `${base}.${tag}.tmp.mp4`, audio: `${base}.${tag}.tmp.wav`, meta: `${out.meta}.${tag}.tmp` };
   try {
     await runFfmpeg(
       conformArgs({ clip, hasAudio: probe.streams.some((s) => s.codec_type === 'audio'), frames, format, videoOut: tmp.video, audioOut: tmp.audio }),

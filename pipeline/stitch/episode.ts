@@ -7,6 +7,7 @@ import { sha256Text } from '../media/hash.ts';
 import { concatList, episodeArgs, ffmetadata, measureArgs, slateArgs, slateLines, type LoudnessMeasure } from './args.ts';
 import { conformClip } from './conform.ts';
 import type { EpisodeFormat } from './format.ts';
+import { tempTag } from '../temp-tag.ts';
 
 /** Bump when the stitched bytes for the same inputs would change. */
 const STITCH_VERSION = 1;
@@ -83,8 +84,9 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
       clip = path.join(options.workDir, 'slates', `${identity.slice(6)}.mp4`);
       if (!existsSync(clip)) {
         await mkdir(path.dirname(clip), { recursive: true });
-        const tmp = `${clip}.${process.pid}.tmp.mp4`;
-        const textFile = `${clip}.${process.pid}.tmp.txt`;
+        const slateTag = tempTag();
+        const tmp = `${clip}.${slateTag}.tmp.mp4`;
+        const textFile = `${clip}.${slateTag}.tmp.txt`;
         try {
           await writeFile(textFile, slateLines(scene.sceneId, scene.missingReason ?? 'missing').join('\n'));
           await runFfmpeg(slateArgs({ frames, format: input.format, textFile, fontFile: options.fontFile, out: tmp }), options.ffmpeg, {
@@ -101,10 +103,11 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
     parts.push({ scene, ...(await conformClip(clip, identity, input.format, { dir: conformDir, ffmpeg: options.ffmpeg, signal: options.signal, stats: options.stats })) });
   }
 
-  const scratch = path.join(options.workDir, 'stitch', `${input.episodeId}.${process.pid}`);
+  const tag = tempTag();
+  const scratch = path.join(options.workDir, 'stitch', `${input.episodeId}.${tag}`);
   await mkdir(scratch, { recursive: true });
   await mkdir(path.dirname(input.output), { recursive: true });
-  const tmpOut = `${input.output}.${process.pid}.tmp.mp4`;
+  const tmpOut = `${input.output}.${tag}.tmp.mp4`;
   try {
     const videoList = path.join(scratch, 'video.ffconcat');
     const audioList = path.join(scratch, 'audio.ffconcat');
@@ -126,7 +129,7 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
     });
     const durationSeconds = frame / input.format.fps;
     await rename(tmpOut, input.output);
-    const sidecarTmp = `${sidecar}.${process.pid}.tmp`;
+    const sidecarTmp = `${sidecar}.${tag}.tmp`;
     await writeFile(
       sidecarTmp,
       `${JSON.stringify(

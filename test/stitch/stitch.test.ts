@@ -119,4 +119,12 @@ describe('stitchEpisode', () => {
     expect(concatList(["/tmp/it's here.mp4"])).toBe("ffconcat version 1.0\nfile '/tmp/it'\\''s here.mp4'\n");
     expect(ffmetadata('A=B; #1', [{ title: 'x', startMs: 0, endMs: 40 }])).toBe(';FFMETADATA1\ntitle=A\\=B\\; \\#1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=40\ntitle=x\n');
   });
+  it('two stitches of one episode at once in one process (two library runs) do not share scratch files', async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'dl-stitch-twice-'));
+    const format = episodeFormat(['480p'], {});
+    const outputs = [path.join(dir, 'twice', 'a', 'ep.mp4'), path.join(dir, 'twice', 'b', 'ep.mp4')];
+    const results = await Promise.all(outputs.map((output) => stitchEpisode({ episodeId: 'ep', output, scenes: scenes().slice(0, 2), format }, { workDir, ffmpeg })));
+    expect(results.map((r) => r.status)).toEqual(['stitched', 'stitched']);
+    for (const o of outputs) expect(statSync(o).size).toBeGreaterThan(1000);
+  });
 });
