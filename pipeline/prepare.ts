@@ -23,6 +23,8 @@ export interface PrepareOptions {
   /** Draws seeds for `seed: random`; a collaborator so tests can fix it. */
   random?: (maxExclusive: number) => number;
   signal?: AbortSignal;
+  /** Kill a probe of an input that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
+  probeTimeoutMs?: number;
   stats?: { hashed: number; probed: number; memoHits: number };
 }
 
@@ -41,6 +43,7 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
     ffmpeg: options.ffmpeg,
     fetchRemote: options.fetchRemote,
     signal: options.signal,
+    probeTimeoutMs: options.probeTimeoutMs,
     stats: options.stats,
   });
   const all = [...diagnostics, ...inspection.diagnostics];

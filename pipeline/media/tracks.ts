@@ -69,7 +69,7 @@ export async function materializeTrack(track: TrackSpec, workDir: string, ffmpeg
     await mkdir(dir, { recursive: true });
     const tmp = `${out}.${randomUUID()}.tmp`;
     try {
-      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track' });
+      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track', mediaSeconds: track.durationMs / 1000 });
       if (!(await exists(out))) await rename(tmp, out); // another process may have built it meanwhile: keep theirs
     } finally {
       await rm(tmp, { force: true });
