@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { CHILD_TIMEOUTS } from '../defaults.ts';
 import { DuologueError } from '../errors.ts';
 
@@ -24,6 +25,15 @@ export function resolveFfmpegPaths(env: NodeJS.ProcessEnv = process.env): Ffmpeg
     ffmpeg: env.FFMPEG_PATH || (require('@ffmpeg-installer/ffmpeg') as { path: string }).path,
     ffprobe: env.FFPROBE_PATH || (require('@ffprobe-installer/ffprobe') as { path: string }).path,
   };
+}
+
+/**
+ * An input path ffmpeg reads as exactly this file: absolute, through the file
+ * protocol (so nothing in the name is taken for a `proto:` prefix). Image
+ * inputs also need a pipe demuxer: image2 reads `%d` in a name as a pattern.
+ */
+export function literalInput(file: string): string {
+  return `file:${path.resolve(file)}`;
 }
 
 export interface ProbeStream {
