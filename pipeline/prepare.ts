@@ -3,11 +3,14 @@
  * probed (memoized in the cache database), length rules applied. Everything
  * that can be wrong before money is spent is found here, all at once.
  */
+import path from 'node:path';
+import { DEFAULTS } from './defaults.ts';
 import { ManifestErrors, type Diagnostic } from './errors.ts';
 import type { Db } from './cache/db.ts';
 import { createFileMemo } from './cache/file-memo.ts';
 import { readManifests } from './manifest/load.ts';
 import { checkSceneLengths } from './manifest/media-rules.ts';
+import { checkOutputs } from './manifest/output-rules.ts';
 import { drawSeed } from './manifest/seed.ts';
 import type { Series } from './manifest/types.ts';
 import type { FfmpegPaths } from './media/ffmpeg.ts';
@@ -26,6 +29,12 @@ export interface PrepareOptions {
   /** Kill a probe of an input that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
   probeTimeoutMs?: number;
   stats?: { hashed: number; probed: number; memoHits: number };
+  /** Where episodes without `output:` go. @default ./out */
+  outDir?: string;
+  /** The cache directory: no episode may be written inside it. */
+  cacheDir?: string;
+  /** Allow `output:` outside the manifest's folder and outDir. @default false */
+  allowOutside?: boolean;
 }
 
 export interface Prepared {
@@ -38,16 +47,24 @@ export interface Prepared {
 
 export async function prepare(files: readonly string[], options: PrepareOptions): Promise<Prepared> {
   const { series, diagnostics } = await readManifests(files);
-  const inspection = await inspectMedia(series, {
-    memo: createFileMemo(options.db),
-    ffmpeg: options.ffmpeg,
-    fetchRemote: options.fetchRemote,
-    signal: options.signal,
-    probeTimeoutMs: options.probeTimeoutMs,
-    stats: options.stats,
-  });
+  const [inspection, outputs] = await Promise.all([
+    inspectMedia(series, {
+      memo: createFileMemo(options.db),
+      ffmpeg: options.ffmpeg,
+      fetchRemote: options.fetchRemote,
+      signal: options.signal,
+      probeTimeoutMs: options.probeTimeoutMs,
+      stats: options.stats,
+    }),
+    checkOutputs(series, {
+      outDir: path.resolve(options.outDir ?? DEFAULTS.outDir),
+      cacheDir: options.cacheDir === undefined ? undefined : path.resolve(options.cacheDir),
+      allowOutside: options.allowOutside,
+    }),
+  ]);
   const all = [...diagnostics, ...inspection.diagnostics];
   if (!all.some((d) => d.severity === 'error')) all.push(...checkSceneLengths(series, inspection.media, options.prices));
+  all.push(...outputs);
   if (all.some((d) => d.severity === 'error')) throw new ManifestErrors(all);
 
   const drawnSeeds = new Map<string, number>();
