@@ -3,14 +3,12 @@
  * probed (memoized in the cache database), length rules applied. Everything
  * that can be wrong before money is spent is found here, all at once.
  */
-import path from 'node:path';
-import { DEFAULTS } from './defaults.ts';
 import { ManifestErrors, type Diagnostic } from './errors.ts';
 import type { Db } from './cache/db.ts';
 import { createFileMemo } from './cache/file-memo.ts';
 import { readManifests } from './manifest/load.ts';
 import { checkSceneLengths } from './manifest/media-rules.ts';
-import { checkOutputs } from './manifest/output-rules.ts';
+import { checkOutputs, type OutputRuleOptions } from './manifest/output-rules.ts';
 import { drawSeed } from './manifest/seed.ts';
 import type { Series } from './manifest/types.ts';
 import type { FfmpegPaths } from './media/ffmpeg.ts';
@@ -29,12 +27,11 @@ export interface PrepareOptions {
   /** Kill a probe of an input that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
   probeTimeoutMs?: number;
   stats?: { hashed: number; probed: number; memoHits: number };
-  /** Where episodes without `output:` go. @default ./out */
-  outDir?: string;
-  /** The cache directory: no episode may be written inside it. */
-  cacheDir?: string;
-  /** Allow `output:` outside the manifest's folder and outDir. @default false */
-  allowOutside?: boolean;
+  /**
+   * Check where episodes will be written (validate, plan, render). Left out
+   * by commands that write no episode (`cache gc`).
+   */
+  outputs?: OutputRuleOptions;
 }
 
 export interface Prepared {
@@ -56,11 +53,7 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
       probeTimeoutMs: options.probeTimeoutMs,
       stats: options.stats,
     }),
-    checkOutputs(series, {
-      outDir: path.resolve(options.outDir ?? DEFAULTS.outDir),
-      cacheDir: options.cacheDir === undefined ? undefined : path.resolve(options.cacheDir),
-      allowOutside: options.allowOutside,
-    }),
+    options.outputs ? checkOutputs(series, options.outputs) : [],
   ]);
   const all = [...diagnostics, ...inspection.diagnostics];
   if (!all.some((d) => d.severity === 'error')) all.push(...checkSceneLengths(series, inspection.media, options.prices));

@@ -95,7 +95,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
   try {
     const prepared = await prepare(files, {
       db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outDir: path.resolve(options.outDir ?? DEFAULTS.outDir), cacheDir, allowOutside: options.allowOutside,
+      outputs: { outDir: path.resolve(options.outDir ?? DEFAULTS.outDir), cacheDir, allowOutside: options.allowOutside },
     });
     const series = selectEpisodes(prepared.series, options.episodes);
     const budgetUsd = options.budgetUsd ?? manifestBudget(series);

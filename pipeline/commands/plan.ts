@@ -31,9 +31,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
       prices: provider.prices,
       signal: ctx.signal,
       fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outDir: outDirOf(ctx, options.out),
-      cacheDir,
-      allowOutside: options.allowOutside,
+      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
     });
     const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);

@@ -23,9 +23,7 @@ export async function validateCommand(files: string[], options: ValidateOptions,
       prices: CURRENT_PRICE_TABLE,
       signal: ctx.signal,
       fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outDir: outDirOf(ctx, options.out),
-      cacheDir,
-      allowOutside: options.allowOutside,
+      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
     });
     for (const m of prepared.series.manifests) {
       const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));

@@ -4,9 +4,9 @@ import type { Diagnostic } from '../errors.ts';
 import type { EpisodeSpec, MediaRef, SceneSpec, Series } from './types.ts';
 
 export interface OutputRuleOptions {
-  /** Where an episode without `output:` goes: `<outDir>/<id>.mp4`. Absolute. */
+  /** Where an episode without `output:` goes: `<outDir>/<id>.mp4`. */
   outDir: string;
-  /** No episode is written inside the cache (gc and the clip store own it). Absolute. */
+  /** No episode is written inside the cache (gc and the clip store own it). */
   cacheDir?: string;
   /** Allow outputs outside the manifest's folder and outDir. */
   allowOutside?: boolean;
@@ -29,11 +29,12 @@ export function episodeOutput(ep: Pick<EpisodeSpec, 'id' | 'output'>, outDir: st
  */
 export async function checkOutputs(series: Series, options: OutputRuleOptions): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  const [outDir, cacheDir] = await Promise.all([realish(options.outDir), options.cacheDir ? realish(options.cacheDir) : undefined]);
+  const outDirGiven = path.resolve(options.outDir);
+  const [outDir, cacheDir] = await Promise.all([realish(outDirGiven), options.cacheDir ? realish(options.cacheDir) : undefined]);
   const inputs = await inputsByRealPath(series);
   const taken = new Map<string, EpisodeSpec>();
   for (const ep of series.episodes) {
-    const file = episodeOutput(ep, options.outDir);
+    const file = episodeOutput(ep, outDirGiven);
     const shown = ep.output === undefined ? `${file} (the default, <out>/${ep.id}.mp4)` : `"${ep.outputGiven ?? ep.output}"`;
     const at = { severity: 'error' as const, code: 'E_MANIFEST' as const, file: ep.file, ...(ep.outputPos ?? ep.pos), where: ep.id };
     const problem = (message: string) => out.push({ ...at, message: `output ${shown} ${message}` });
@@ -46,12 +47,14 @@ export async function checkOutputs(series: Series, options: OutputRuleOptions): 
     if (input) problem(`is an input of this run (${input}); writing the episode would destroy it`);
     // `output:` may not point into the cache at all; `--out` inside it is the user's own choice
     // (CI keeps everything under one folder), except in the folders duologue fills and empties.
-    const managed = ep.output === undefined ? MANAGED_CACHE_FOLDERS.map((f) => path.join(cacheDir ?? '', f)) : [cacheDir];
-    if (cacheDir && managed.some((dir) => dir && isInside(dir, real))) problem(`is inside the cache directory (${options.cacheDir}), which duologue manages and cleans`);
+    if (cacheDir) {
+      const forbidden = ep.output === undefined ? MANAGED_CACHE_FOLDERS.map((f) => path.join(cacheDir, f)) : [cacheDir];
+      if (forbidden.some((dir) => isInside(dir, real))) problem(`is inside the cache directory (${path.resolve(options.cacheDir!)}), which duologue manages and cleans`);
+    }
     if (!options.allowOutside && ep.output !== undefined) {
       const manifestDir = await realish(path.dirname(path.resolve(ep.file)));
       if (!isInside(manifestDir, real) && !isInside(outDir, real)) {
-        problem(`is outside the manifest's folder (${path.dirname(path.resolve(ep.file))}) and the output folder (${options.outDir}); pass --allow-outside to write there`);
+        problem(`is outside the manifest's folder (${path.dirname(path.resolve(ep.file))}) and the output folder (${outDirGiven}); pass --allow-outside to write there`);
       }
     }
     const other = taken.get(real);
