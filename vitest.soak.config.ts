@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/soak/**/*.test.ts'],
     testTimeout: 1_800_000,
     hookTimeout: 600_000,
+    // Each test file's temp folders live under one root, removed when the file ends.
+    setupFiles: ['test/helpers/tmp-root.ts'],
     pool: 'forks',
     maxWorkers: 1,
   },

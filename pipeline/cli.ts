@@ -61,6 +61,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
       writeErr: (s) => ctx.stderr.write(s),
     });
   const cacheDir = () => new Option('--cache-dir <dir>', 'cache location (env DUOLOGUE_CACHE_DIR)').default(undefined, './cache');
+  const allowOutside = () => new Option('--allow-outside', "allow an episode's output: outside its manifest's folder and --out");
   const provider = () => new Option('--provider <name>', 'wavespeed | local (default: wavespeed when WAVESPEED_API_KEY is set, else local)');
 
   program
@@ -68,6 +69,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .description('check manifests and their media; exit 0 when all are valid, 2 with every error otherwise')
     .argument('<manifest...>', 'manifest files')
     .addOption(cacheDir())
+    .option('--out <dir>', 'where episode files go when a manifest sets no output: (checked for clashes)', './out')
+    .addOption(allowOutside())
     .action(async (files: string[], opts) => setExit(await validateCommand(files, opts, ctx)));
 
   program
@@ -80,6 +83,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
     .option('--json', 'print the plan as one JSON document')
     .option('--explain', 'say for every scene why it costs what it costs (what changed since its last render; why an episode is skipped)')
+    .addOption(allowOutside())
     .action(async (files: string[], opts) => setExit(await planCommand(files, opts, ctx)));
 
   program
@@ -97,6 +101,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--verbose', 'print every event as a plain line (queued, money, retries)')
     .option('--no-report', 'do not write <out>/report.html and report.json')
     .option('--allow-partial', 'stitch episodes with failed or skipped scenes, a slate in each gap')
+    .addOption(allowOutside())
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .option('--retry-held', 'submit once more the scenes held after two paid renders without a usable clip')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));

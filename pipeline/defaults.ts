@@ -25,4 +25,32 @@ export const LIMITS = {
   maxSeed: 2_147_483_647,
   /** Parallel ffprobe/hash jobs while inspecting media. */
   inspectConcurrency: 4,
+  /**
+   * Shorter audio is refused: 1–50 ms clips made the local renderer fail or
+   * ffmpeg spin forever, and no model can lip-sync a tenth of a second.
+   */
+  minAudioMs: 100,
+} as const;
+
+/**
+ * Every ffmpeg/ffprobe child is killed when it runs past its timeout (a stuck
+ * child is never waited on forever): SIGTERM (ffmpeg closes its output), then
+ * SIGKILL after the grace. The numbers are generous on purpose: they catch
+ * hangs, not slowness.
+ */
+export const CHILD_TIMEOUTS = {
+  /** Fixed part of an ffmpeg run: start-up, probing, muxing, a busy machine. */
+  ffmpegBaseMs: 60_000,
+  /**
+   * Per second of media the command handles. The local preview encodes 30 s
+   * of 480p in 3.35 s on 2 cores (BENCHMARKS.md, ~0.11 s per second); 5 s per
+   * second is ~45× that, room for 720p, loudness passes and a loaded machine.
+   */
+  ffmpegPerMediaSecondMs: 5_000,
+  /** When a caller cannot say how much media: the longest scene allowed (LIMITS.maxVideoSeconds). */
+  unknownMediaSeconds: 600,
+  /** ffprobe reads headers only: a healthy probe takes milliseconds. */
+  ffprobeMs: 30_000,
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs: 3_000,
 } as const;

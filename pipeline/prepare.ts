@@ -8,6 +8,7 @@ import type { Db } from './cache/db.ts';
 import { createFileMemo } from './cache/file-memo.ts';
 import { readManifests } from './manifest/load.ts';
 import { checkSceneLengths } from './manifest/media-rules.ts';
+import { checkOutputs, type OutputRuleOptions } from './manifest/output-rules.ts';
 import { drawSeed } from './manifest/seed.ts';
 import type { Series } from './manifest/types.ts';
 import type { FfmpegPaths } from './media/ffmpeg.ts';
@@ -23,7 +24,14 @@ export interface PrepareOptions {
   /** Draws seeds for `seed: random`; a collaborator so tests can fix it. */
   random?: (maxExclusive: number) => number;
   signal?: AbortSignal;
+  /** Kill a probe of an input that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
+  probeTimeoutMs?: number;
   stats?: { hashed: number; probed: number; memoHits: number };
+  /**
+   * Check where episodes will be written (validate, plan, render). Left out
+   * by commands that write no episode (`cache gc`).
+   */
+  outputs?: OutputRuleOptions;
 }
 
 export interface Prepared {
@@ -36,15 +44,20 @@ export interface Prepared {
 
 export async function prepare(files: readonly string[], options: PrepareOptions): Promise<Prepared> {
   const { series, diagnostics } = await readManifests(files);
-  const inspection = await inspectMedia(series, {
-    memo: createFileMemo(options.db),
-    ffmpeg: options.ffmpeg,
-    fetchRemote: options.fetchRemote,
-    signal: options.signal,
-    stats: options.stats,
-  });
+  const [inspection, outputs] = await Promise.all([
+    inspectMedia(series, {
+      memo: createFileMemo(options.db),
+      ffmpeg: options.ffmpeg,
+      fetchRemote: options.fetchRemote,
+      signal: options.signal,
+      probeTimeoutMs: options.probeTimeoutMs,
+      stats: options.stats,
+    }),
+    options.outputs ? checkOutputs(series, options.outputs) : [],
+  ]);
   const all = [...diagnostics, ...inspection.diagnostics];
   if (!all.some((d) => d.severity === 'error')) all.push(...checkSceneLengths(series, inspection.media, options.prices));
+  all.push(...outputs);
   if (all.some((d) => d.severity === 'error')) throw new ManifestErrors(all);
 
   const drawnSeeds = new Map<string, number>();

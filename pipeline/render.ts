@@ -64,6 +64,8 @@ export interface RenderOptions {
   report?: boolean;
   /** Stitch episodes with missing scenes, a slate in each gap (status stays incomplete). */
   allowPartial?: boolean;
+  /** Allow an episode's `output:` outside its manifest's folder and outDir. @default false */
+  allowOutside?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
 }
@@ -97,7 +99,10 @@ export async function render(files: readonly string[], options: RenderOptions): 
   let provider: Provider | undefined;
   let run: { ledger: RunLedger; id: number; finished: boolean } | undefined;
   try {
-    const prepared = await prepare(files, { db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
+    const prepared = await prepare(files, {
+      db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
+      outputs: { outDir: path.resolve(options.outDir ?? DEFAULTS.outDir), cacheDir, allowOutside: options.allowOutside },
+    });
     const series = selectEpisodes(prepared.series, options.episodes);
     const budgetUsd = options.budgetUsd ?? manifestBudget(series);
     const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db) });

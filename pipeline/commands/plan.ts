@@ -5,7 +5,7 @@ import { prepare } from '../prepare.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
 import { planToJson } from '../report/plan-json.ts';
 import { planToText } from '../report/plan-text.ts';
-import { cacheDirOf, ffmpegOf, openCacheForReading, outputResolver, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, outputResolver, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
 
 export interface PlanOptions {
   provider?: string;
@@ -14,6 +14,7 @@ export interface PlanOptions {
   out?: string;
   json?: boolean;
   explain?: boolean;
+  allowOutside?: boolean;
 }
 
 /** `duologue plan`: what a render would do and cost. Spends nothing, submits nothing. */
@@ -24,7 +25,14 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
   const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: provider.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
+    const prepared = await prepare(files, {
+      db,
+      ffmpeg: ffmpegOf(ctx),
+      prices: provider.prices,
+      signal: ctx.signal,
+      fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
+      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
+    });
     const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {

@@ -4,7 +4,7 @@ import { RunEvents } from '../events.ts';
 import { render } from '../render.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
-import { cacheDirOf, ffmpegOf, parseBudget, providerOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, type CommandContext } from './context.ts';
 
 export interface RenderCommandOptions {
   provider?: string;
@@ -19,6 +19,7 @@ export interface RenderCommandOptions {
   allowPartial?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  allowOutside?: boolean;
   /** commander's --no-report sets this to false. */
   report?: boolean;
 }
@@ -60,7 +61,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       apiKey: ctx.env.WAVESPEED_API_KEY?.trim(),
       baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined,
       cacheDir: cacheDirOf(ctx, options.cacheDir),
-      outDir: path.resolve(ctx.cwd, options.out ?? './out'),
+      outDir: outDirOf(ctx, options.out),
       budgetUsd,
       concurrency,
       episodes: options.episode,
@@ -72,6 +73,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       retryHeld: options.retryHeld,
       allowPartial: options.allowPartial,
       leaseMs: parseLease(ctx.env.DUOLOGUE_LEASE_SECONDS),
+      allowOutside: options.allowOutside,
     });
   } finally {
     view.close(); // the live block is drawn a last time and its timer stopped, whatever happened

@@ -4,10 +4,12 @@ import { CURRENT_PRICE_TABLE } from '../cost/price-table.ts';
 import { prepare } from '../prepare.ts';
 import { displayPath } from '../report/table.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
-import { cacheDirOf, ffmpegOf, openCacheForReading, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, type CommandContext } from './context.ts';
 
 export interface ValidateOptions {
   cacheDir?: string;
+  out?: string;
+  allowOutside?: boolean;
 }
 
 /** `duologue validate`: exit 0 with a line per manifest, or throws ManifestErrors (all of them). */
@@ -15,7 +17,14 @@ export async function validateCommand(files: string[], options: ValidateOptions,
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
   const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, { db, ffmpeg: ffmpegOf(ctx), prices: CURRENT_PRICE_TABLE, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')) });
+    const prepared = await prepare(files, {
+      db,
+      ffmpeg: ffmpegOf(ctx),
+      prices: CURRENT_PRICE_TABLE,
+      signal: ctx.signal,
+      fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
+      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
+    });
     for (const m of prepared.series.manifests) {
       const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));
       const scenes = episodes.reduce((n, e) => n + e.scenes.length, 0);

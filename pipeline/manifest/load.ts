@@ -49,10 +49,10 @@ export async function loadManifests(files: readonly string[]): Promise<LoadResul
   return result;
 }
 
+/** Ids unique across manifests. Outputs (clashes included) are checked by checkOutputs, which knows --out and the cache. */
 function crossChecks(episodes: EpisodeSpec[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const ids = new Map<string, EpisodeSpec>();
-  const outputs = new Map<string, EpisodeSpec>();
   for (const ep of episodes) {
     const other = ids.get(ep.id);
     if (other) {
@@ -66,21 +66,6 @@ function crossChecks(episodes: EpisodeSpec[]): Diagnostic[] {
       });
     } else {
       ids.set(ep.id, ep);
-    }
-    if (ep.output) {
-      const clash = outputs.get(ep.output);
-      if (clash) {
-        out.push({
-          severity: 'error',
-          code: 'E_MANIFEST',
-          file: ep.file,
-          ...ep.pos,
-          where: ep.id,
-          message: `output ${ep.output} is also the output of episode ${clash.id}`,
-        });
-      } else {
-        outputs.set(ep.output, ep);
-      }
     }
   }
   return out;

@@ -141,6 +141,8 @@ export function normalizeManifest(
       format: { resolution: format.resolution, loudness: format.loudness, truePeak: format.true_peak },
       title: ep.title,
       output: ep.output === undefined ? undefined : path.resolve(dir, ep.output),
+      outputGiven: ep.output,
+      outputPos: ep.output === undefined ? undefined : at([...epPath, 'output']),
       file,
       pos: at([...epPath, 'id']),
       scenes,

@@ -62,6 +62,9 @@ export interface EpisodeSpec {
   title?: string;
   /** Absolute path when the manifest sets `output:`; else the CLI's `<out>/<id>.mp4`. */
   output?: string;
+  /** `output:` as written, and where (for messages). */
+  outputGiven?: string;
+  outputPos?: Position;
   file: string;
   pos: Position;
   scenes: SceneSpec[];

@@ -1,3 +1,4 @@
+import { LIMITS } from '../defaults.ts';
 import type { ProbeResult } from './ffmpeg.ts';
 
 /** What planning needs to know about one input file. */
@@ -20,18 +21,46 @@ export function interpretProbe(
     const seconds = num(audio.duration) ?? num(probe.format?.duration);
     if (seconds === undefined) return { ok: false, reason: 'is empty, or its duration cannot be read' };
     if (seconds <= 0) return { ok: false, reason: 'is empty (0 s)' };
+    const ms = Math.round(seconds * 1000);
+    if (ms < LIMITS.minAudioMs) return { ok: false, reason: `is only ${ms} ms long; at least ${LIMITS.minAudioMs} ms of speech is needed` };
     return {
       ok: true,
-      facts: { kind: 'audio', sha256, localPath, durationMs: Math.round(seconds * 1000), sampleRate: num(audio.sample_rate) ?? 0, channels: audio.channels ?? 0 },
+      facts: { kind: 'audio', sha256, localPath, durationMs: ms, sampleRate: num(audio.sample_rate) ?? 0, channels: audio.channels ?? 0 },
     };
   }
-  const picture = streams.find((s) => s.codec_type === 'video');
-  // A still image probes as one video stream in an image demuxer (png_pipe, jpeg_pipe, image2...).
-  const stillFormat = /(_pipe|^image2)$/.test(format) || /^(png|mjpeg|webp|bmp|tiff|gif)$/.test(picture?.codec_name ?? '');
-  if (!picture || !stillFormat) return { ok: false, reason: `is not an image (${describe(format, streams)})` };
+  const refusal = stillImageRefusal(format, streams);
+  if (refusal) return { ok: false, reason: refusal };
+  const picture = streams[0];
   if (!picture.width || !picture.height) return { ok: false, reason: 'has no readable size' };
   if (picture.width < 64 || picture.height < 64) return { ok: false, reason: `is ${picture.width}×${picture.height}; at least 64×64 is needed` };
   return { ok: true, facts: { kind: 'image', sha256, localPath, width: picture.width, height: picture.height } };
+}
+
+/**
+ * Still images the renderers can use, by what ffprobe found in the bytes (not
+ * the file name): WaveSpeed takes PNG, JPEG and WebP, and the local renderer
+ * loops one decoded frame. GIF (still or animated), APNG, animated WebP, BMP,
+ * TIFF, and audio files carrying cover art are refused.
+ */
+const STILL_IMAGES: Record<string, string> = { png_pipe: 'png', jpeg_pipe: 'mjpeg', webp_pipe: 'webp' };
+
+function stillImageRefusal(format: string, streams: ProbeResult['streams']): string | undefined {
+  const what = describe(format, streams);
+  if (streams.some((s) => s.codec_type === 'audio')) {
+    return streams.some((s) => s.codec_type === 'video')
+      ? `is not an image but audio with cover art (${what}); use a PNG, JPEG or WebP still image`
+      : `is not an image but audio (${what})`;
+  }
+  const picture = streams.length === 1 && streams[0].codec_type === 'video' ? streams[0] : undefined;
+  // image2 is the same demuxers chosen by file name; the codec still comes from the bytes' decoder.
+  const codecOk = picture && (STILL_IMAGES[format] === picture.codec_name || (format === 'image2' && Object.values(STILL_IMAGES).includes(picture.codec_name ?? '')));
+  if (!picture || !codecOk) {
+    const kind = /gif/.test(format) || picture?.codec_name === 'gif' ? 'a GIF' : format === 'apng' ? 'an animated PNG' : undefined;
+    return `is ${kind ?? 'not a still image'} (${what}); use a PNG, JPEG or WebP still image`;
+  }
+  // ffprobe gives an animated WebP no size: its frames are not decodable as one still.
+  if (picture.codec_name === 'webp' && !picture.width) return `is an animated WebP (${what}); use a PNG, JPEG or WebP still image`;
+  return undefined;
 }
 
 function describe(format: string, streams: ProbeResult['streams']): string {

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../errors.ts';
 import type { FileMemo } from '../cache/file-memo.ts';
 import type { MediaRef, SceneSpec, Series } from '../manifest/types.ts';
 import { describeFsError } from '../manifest/parse.ts';
-import { ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
+import { FfmpegTimeoutError, ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
 import { interpretProbe, type MediaFacts } from './facts.ts';
 import { sha256File } from './hash.ts';
 
@@ -15,6 +15,8 @@ export interface InspectOptions {
   /** Turns an http(s) input into a local file (downloaded once into the cache). */
   fetchRemote?: (url: string, signal?: AbortSignal) => Promise<string>;
   signal?: AbortSignal;
+  /** Kill a probe that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
+  probeTimeoutMs?: number;
   /** Counts, for tests and benchmarks: how many files were actually read. */
   stats?: { hashed: number; probed: number; memoHits: number };
 }
@@ -118,12 +120,14 @@ async function inspectOne(
     try {
       [sha256, probe] = await Promise.all([
         sha256File(file, options.signal),
-        ffprobe(file, options.ffmpeg, options.signal).catch((e: unknown) => {
-          if (options.signal?.aborted) throw e;
-          return null;
+        ffprobe(file, options.ffmpeg, options.signal, { timeoutMs: options.probeTimeoutMs }).catch((e: unknown) => {
+          if (options.signal?.aborted || e instanceof FfmpegTimeoutError) throw e;
+          return null; // ffprobe cannot read it: remembered as undecodable
         }),
       ]);
     } catch (cause) {
+      // A probe that hung says nothing about the file: reported, and not remembered.
+      if (cause instanceof FfmpegTimeoutError) return { ok: false, reason: `could not be checked: ${cause.message}` };
       return { ok: false, reason: describeFsError(cause) };
     }
     if (options.stats) {

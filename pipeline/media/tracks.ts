@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { runFfmpeg, type FfmpegPaths } from './ffmpeg.ts';
+import { literalInput, runFfmpeg, type FfmpegPaths } from './ffmpeg.ts';
 import { trackIdentity, type TrackSpec } from './timeline.ts';
 
 /** Built tracks: 16 kHz mono PCM, what talking-head models listen at (wav2vec). */
@@ -28,7 +28,7 @@ export function trackArgs(track: Exclude<TrackSpec, { kind: 'file' }>, out: stri
     let cursor = 0;
     track.placements.forEach((p, i) => {
       if (p.startMs > cursor) silence(p.startMs - cursor);
-      inputs.push('-i', p.localPath);
+      inputs.push('-i', literalInput(p.localPath));
       const label = `l${i}`;
       // Resample, make mono, then pad/trim to the placement's exact length.
       filters.push(
@@ -69,7 +69,7 @@ export async function materializeTrack(track: TrackSpec, workDir: string, ffmpeg
     await mkdir(dir, { recursive: true });
     const tmp = `${out}.${randomUUID()}.tmp`;
     try {
-      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track' });
+      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track', mediaSeconds: track.durationMs / 1000 });
       if (!(await exists(out))) await rename(tmp, out); // another process may have built it meanwhile: keep theirs
     } finally {
       await rm(tmp, { force: true });

@@ -27,7 +27,8 @@ export async function writeRunReport(
     const out = path.join(assets, `${s.scene.key.slice(0, 16)}.jpg`);
     if (!existsSync(out)) {
       try {
-        await runFfmpeg(thumbnailArgs(s.clip, s.scene.videoSeconds / 2, `${out}.tmp`), options.ffmpeg, { signal: options.signal, label: `thumbnail ${s.scene.sceneId}` });
+        // One frame after a seek: the base timeout is plenty.
+        await runFfmpeg(thumbnailArgs(s.clip, s.scene.videoSeconds / 2, `${out}.tmp`), options.ffmpeg, { signal: options.signal, label: `thumbnail ${s.scene.sceneId}`, mediaSeconds: 0 });
         await rename(`${out}.tmp`, out);
       } catch {
         continue; // a missing thumbnail must not fail the run

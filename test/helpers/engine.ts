@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
@@ -9,8 +9,16 @@ export const KEY = 'sk-engine-test-0badc0ffee';
 export const ffmpeg = resolveFfmpegPaths();
 const root = path.join(import.meta.dirname, '../..');
 
+/** A started fake; its scratch folder (when made here) is removed by stop(). */
 export async function startFake(options: Partial<FakeOptions> = {}): Promise<FakeWavespeed> {
-  return new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir: mkdtempSync(path.join(tmpdir(), 'dl-eng-fake-')), msPerVideoSecond: 2, ...options }).start();
+  const workDir = options.workDir ?? mkdtempSync(path.join(tmpdir(), 'dl-eng-fake-'));
+  const fake = await new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir, msPerVideoSecond: 2, ...options }).start();
+  const stop = fake.stop.bind(fake);
+  fake.stop = async () => {
+    await stop();
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+  };
+  return fake;
 }
 
 export interface Child {

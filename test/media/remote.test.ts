@@ -1,10 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MockAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../../pipeline/cache/db.ts';
+import { ManifestErrors } from '../../pipeline/errors.ts';
+import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
+import { isPrivateAddress } from '../../pipeline/media/private-address.ts';
+import { createRemoteFetcher } from '../../pipeline/media/remote.ts';
+import { prepare } from '../../pipeline/prepare.ts';
+import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake } from '../helpers/engine.ts';
 import { FakeWavespeed } from '../fakes/wavespeed-server.ts';
@@ -13,11 +21,21 @@ import { tinyProject } from '../helpers/tasks.ts';
 const media = path.join(import.meta.dirname, '../fixtures/media');
 let server: Server;
 let base = '';
-const hits: { path: string; status: number }[] = [];
+const hits: { path: string; status: number; conditional?: boolean }[] = [];
+const made: string[] = [];
+const tmp = (prefix: string) => {
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const file = { '/tone.wav': 'tone-1s.wav', '/people.png': 'two-people.png' }[req.url ?? ''];
+    if (req.url === '/to-localhost.wav') {
+      res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/tone.wav` }).end();
+      return;
+    }
     if (req.url === '/moved.wav') {
       hits.push({ path: req.url, status: 302 });
       res.writeHead(302, { location: '/tone.wav' }).end();
@@ -34,23 +52,27 @@ beforeAll(async () => {
       res.writeHead(304).end();
       return;
     }
-    hits.push({ path: req.url!, status: 200 });
+    hits.push({ path: req.url!, status: 200, conditional: req.headers['if-none-match'] !== undefined });
     res.writeHead(200, { etag }).end(readFileSync(path.join(media, file)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise((r) => server.close(r)));
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  made.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 describe('http(s) inputs', () => {
   it('are downloaded once, revalidated with their ETag, hashed like files, and passed to WaveSpeed as URLs', async () => {
-    const { manifest } = tinyProject(`version: 1
+    const { manifest, dir } = tinyProject(`version: 1
 episodes:
   - id: ep
     scenes:
       - { id: web, image: ${base}/people.png, left: ${base}/moved.wav, right: tone-2500ms.wav, seed: 3 }
 `);
-    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-remote-'));
+    made.push(dir);
+    const cacheDir = tmp('dl-remote-');
     const first = await runCli(['plan', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout).episodes[0].scenes[0].video_seconds).toBe(2.5);
@@ -70,9 +92,84 @@ episodes:
   });
 
   it('a URL that fails is an input error naming the scene, before any spend', async () => {
-    const { manifest } = tinyProject(`version: 1\nepisodes:\n  - id: ep\n    scenes:\n      - { id: web, image: two-people.png, left: ${base}/nope.wav }\n`);
-    const run = await runCli(['validate', manifest, '--cache-dir', mkdtempSync(path.join(tmpdir(), 'dl-remote-'))]);
+    const { manifest, dir } = tinyProject(`version: 1\nepisodes:\n  - id: ep\n    scenes:\n      - { id: web, image: two-people.png, left: ${base}/nope.wav }\n`);
+    made.push(dir);
+    const run = await runCli(['validate', manifest, '--cache-dir', tmp('dl-remote-')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`show\\.yaml:5:\\d+ ep/web: audio "${base.replace(/[.]/g, '\\.')}/nope\\.wav" cannot be downloaded: 404 from 127\\.0\\.0\\.1`));
+  });
+});
+
+describe('remote input cache', () => {
+  it('a cached input whose file was deleted (metadata kept) is downloaded again, without conditional headers', async () => {
+    const cacheDir = tmp('dl-remote-');
+    const fetch = createRemoteFetcher(path.join(cacheDir, 'remote'));
+    const file = await fetch(`${base}/people.png`);
+    unlinkSync(file);
+    expect(readdirSync(path.join(cacheDir, 'remote'))).toEqual([`${path.basename(file)}.json`]); // metadata stayed
+    hits.length = 0;
+    expect(await fetch(`${base}/people.png`)).toBe(file);
+    expect(readFileSync(file).equals(readFileSync(path.join(media, 'two-people.png')))).toBe(true);
+    expect(hits).toEqual([{ path: '/people.png', status: 200, conditional: false }]);
+    hits.length = 0;
+    await fetch(`${base}/people.png`); // and the next run revalidates as before
+    expect(hits).toEqual([{ path: '/people.png', status: 304 }]);
+  });
+});
+
+describe('redirects to private addresses', () => {
+  /** A "public" origin (TEST-NET-3, never routed) answered by undici's MockAgent: nothing leaves the machine. */
+  function publicOrigin(location: string): MockAgent {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent.get('http://203.0.113.10').intercept({ path: '/a.wav' }).reply(302, '', { headers: { location } });
+    return agent;
+  }
+
+  it.each([
+    'http://127.0.0.1:9/tone.wav',
+    'http://localhost:9/tone.wav',
+    'http://10.1.2.3/x.wav',
+    'http://172.20.0.1/x.wav',
+    'http://192.168.1.1/x.wav',
+    'http://169.254.169.254/latest/meta-data',
+    'http://[::1]:9/x.wav',
+    'http://[fd00::1]/x.wav',
+    'http://[fe80::1]/x.wav',
+    'http://[::ffff:127.0.0.1]/x.wav',
+  ])('from a public URL to %s is refused (E_INPUT), and the private address is never asked', async (location) => {
+    const agent = publicOrigin(location);
+    const fetch = createRemoteFetcher(tmp('dl-remote-'), { dispatcher: agent });
+    const error = await fetch('http://203.0.113.10/a.wav').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/^refused a redirect from 203\.0\.113\.10 \(a public address\) to .+ \(a private or loopback address\)$/) });
+    await agent.close();
+  });
+
+  it('is reported as a positioned input error before any spend', async () => {
+    const { dir, manifest } = tinyProject(`version: 1\nepisodes:\n  - id: ep\n    scenes:\n      - { id: web, image: two-people.png, left: http://203.0.113.10/a.wav }\n`);
+    made.push(dir);
+    const agent = publicOrigin('http://192.168.0.10/a.wav');
+    const db = openDb(':memory:');
+    const error = await prepare([manifest], { db, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.local.prices, fetchRemote: createRemoteFetcher(tmp('dl-remote-'), { dispatcher: agent }) }).catch((e: unknown) => e);
+    db.close();
+    await agent.close();
+    expect(error).toBeInstanceOf(ManifestErrors);
+    expect((error as ManifestErrors).diagnostics).toMatchObject([
+      { code: 'E_INPUT', line: 5, where: 'ep/web', message: 'audio "http://203.0.113.10/a.wav" cannot be downloaded: refused a redirect from 203.0.113.10 (a public address) to 192.168.0.10 (a private or loopback address)' },
+    ]);
+  });
+
+  it('loopback to loopback (by name) still works', async () => {
+    const file = await createRemoteFetcher(tmp('dl-remote-'))(`${base}/to-localhost.wav`);
+    expect(readFileSync(file).equals(readFileSync(path.join(media, 'tone-1s.wav')))).toBe(true);
+  });
+
+  it('classifies addresses', () => {
+    for (const ip of ['127.0.0.1', '127.255.0.9', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.0.1', '169.254.1.1', '0.0.0.0', '::1', 'fc00::1', 'fdff::1', 'fe80::1', 'febf::1', '::ffff:10.0.0.1']) {
+      expect(isPrivateAddress(ip), ip).toBe(true);
+    }
+    for (const ip of ['8.8.8.8', '172.15.255.255', '172.32.0.1', '192.169.0.1', '203.0.113.10', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8']) {
+      expect(isPrivateAddress(ip), ip).toBe(false);
+    }
   });
 });

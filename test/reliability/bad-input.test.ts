@@ -72,6 +72,8 @@ function corpus(): { name: string; text: string }[] {
     cases.push({ name: `${p.join('.')} deleted`, text: stringify(mutate(p, (parent, key) => (Array.isArray(parent) ? parent.splice(Number(key), 1) : delete parent[key]))) });
   }
   const paths_ = ['missing.wav', '../../../../etc/passwd', '/dev/null', '.', 'sub/dir/', 'ünïcødé.wav', 'tone-1s.wav\u0000.png', 'C:\\\\win\\\\path.wav'];
+  // Files that decode but that a renderer cannot use: GIFs, animated WebP, an mp3 with cover art, 50 ms of audio.
+  for (const name of ['still.gif', 'animated.gif', 'animated.webp', 'cover-art.mp3', 'tone-50ms.wav']) paths_.push(path.join(import.meta.dirname, '../fixtures/media', name));
   for (const bad of paths_) {
     cases.push({ name: `image path ${JSON.stringify(bad)}`, text: stringify(mutate(['defaults', 'image'], (parent, key) => (parent[key] = bad))) });
     cases.push({ name: `audio path ${JSON.stringify(bad)}`, text: stringify(mutate(['episodes', 0, 'scenes', 0, 'left'], (parent, key) => (parent[key] = bad))) });

@@ -1,5 +1,6 @@
 import type { Order } from '../../cost/estimate.ts';
 import type { Resolution } from '../../cost/price-table.ts';
+import { literalInput } from '../../media/ffmpeg.ts';
 
 export const FPS = 25;
 export const AUDIO_RATE = 48_000;
@@ -68,9 +69,12 @@ export function localRenderArgs(input: LocalRenderInput): string[] {
     `[Lm][Rm]amerge=inputs=2,pan=stereo|c0=c0+c1|c1=c0+c1[a]`,
   ].join(';');
   return [
-    '-loop', '1', '-framerate', String(FPS), '-t', seconds, '-i', input.image,
-    '-i', input.left,
-    '-i', input.right,
+    // image2pipe decides the codec from the bytes and never reads `%d` or `*` in the name as a
+    // sequence pattern (the image2 demuxer, picked by name, would); the file protocol keeps
+    // the path literal (no `proto:` prefix read from it).
+    '-f', 'image2pipe', '-loop', '1', '-framerate', String(FPS), '-t', seconds, '-i', literalInput(input.image),
+    '-i', literalInput(input.left),
+    '-i', literalInput(input.right),
     '-filter_complex', graph,
     '-map', '[v]', '-map', '[a]',
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'stillimage', '-crf', '28', '-pix_fmt', 'yuv420p', '-r', String(FPS),

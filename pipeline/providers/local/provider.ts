@@ -50,7 +50,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
           out: tmp,
         }),
         options.ffmpeg,
-        { signal, label: `render ${task.episodeId}/${task.sceneId} locally` },
+        { signal, label: `render ${task.episodeId}/${task.sceneId} locally`, mediaSeconds: task.videoSeconds },
       );
       await rename(tmp, out);
     } catch (error) {
