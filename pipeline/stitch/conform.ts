@@ -48,7 +48,7 @@ export async function conformClip(clip: string, identity: string, format: Episod
     await runFfmpeg(
       conformArgs({ clip, hasAudio: probe.streams.some((s) => s.codec_type === 'audio'), frames, format, videoOut: tmp.video, audioOut: tmp.audio }),
       options.ffmpeg,
-      { signal: options.signal, label: `conform ${path.basename(clip)}` },
+      { signal: options.signal, label: `conform ${path.basename(clip)}`, mediaSeconds: seconds },
     );
     await rename(tmp.video, out.video);
     await rename(tmp.audio, out.audio);

@@ -92,6 +92,7 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
           await runFfmpeg(slateArgs({ frames, format: input.format, textFile, fontFile: options.fontFile, out: tmp }), options.ffmpeg, {
             signal: options.signal,
             label: `slate for ${input.episodeId}/${scene.sceneId}`,
+            mediaSeconds: frames / input.format.fps,
           });
           await rename(tmp, clip);
         } finally {
@@ -121,13 +122,19 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
       return { title: p.scene.title, startMs: Math.round((start * 1000) / input.format.fps), endMs: Math.round((frame * 1000) / input.format.fps) };
     });
     await writeFile(metadata, ffmetadata(input.title, chapters, 'made with duologue'));
-    const { stderr } = await runFfmpeg(measureArgs(audioList, input.format), options.ffmpeg, { signal: options.signal, label: `measure loudness of ${input.episodeId}` });
+    const episodeSeconds = frame / input.format.fps; // timeouts scale with the work
+    const { stderr } = await runFfmpeg(measureArgs(audioList, input.format), options.ffmpeg, {
+      signal: options.signal,
+      label: `measure loudness of ${input.episodeId}`,
+      mediaSeconds: episodeSeconds,
+    });
     const measured = parseLoudnorm(stderr, input.episodeId);
     await runFfmpeg(episodeArgs({ videoList, audioList, metadata, format: input.format, measured, out: tmpOut }), options.ffmpeg, {
       signal: options.signal,
       label: `stitch ${input.episodeId}`,
+      mediaSeconds: episodeSeconds,
     });
-    const durationSeconds = frame / input.format.fps;
+    const durationSeconds = episodeSeconds;
     await rename(tmpOut, input.output);
     const sidecarTmp = `${sidecar}.${tag}.tmp`;
     await writeFile(
