@@ -107,7 +107,10 @@ export async function stitchEpisode(input: StitchInput, options: StitchOptions):
   const tag = tempTag();
   const scratch = path.join(options.workDir, 'stitch', `${input.episodeId}.${tag}`);
   await mkdir(scratch, { recursive: true });
-  await mkdir(path.dirname(input.output), { recursive: true });
+  await mkdir(path.dirname(input.output), { recursive: true }).catch((cause: NodeJS.ErrnoException) => {
+    const why = cause.code === 'EEXIST' || cause.code === 'ENOTDIR' ? 'a file stands where a folder should be' : cause.message;
+    throw new DuologueError('E_USAGE', `the folder of output "${input.output}" cannot be created: ${why}`, { cause });
+  });
   const tmpOut = `${input.output}.${tag}.tmp.mp4`;
   try {
     const videoList = path.join(scratch, 'video.ffconcat');

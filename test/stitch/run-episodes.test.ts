@@ -3,7 +3,7 @@
  * the other episodes still stitch, the report and the NDJSON summary are
  * still written, the episode says why, and the run is recorded as finished.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,19 +30,19 @@ function project(manifest: string) {
 }
 
 describe('a failure while finishing one episode', () => {
-  it('`output:` naming a directory: that episode fails with the reason, the other is stitched, exit 1, and status shows the run finished', async () => {
+  it('`output:` that cannot be written (its folder is a file): that episode fails with the reason, the other is stitched, exit 1, and status shows the run finished', async () => {
     const { dir, manifest, cacheDir, outDir } = project(`version: 1
 defaults: { image: two-people.png }
 episodes:
   - id: ep1
-    output: renders
+    output: renders/ep1.mp4
     scenes:
       - { id: a, left: tone-1s.wav, seed: 1 }
   - id: ep2
     scenes:
       - { id: b, right: tone-1s.wav, seed: 2 }
 `);
-    mkdirSync(path.join(dir, 'renders'));
+    writeFileSync(path.join(dir, 'renders'), 'a file where the output folder should be');
     const run = await runCli(['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--out', outDir, '--json']);
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.code).toBe(1);
@@ -51,11 +51,11 @@ episodes:
     const summary = events.at(-1) as Extract<RunEvent, { type: 'summary' }>;
     expect(summary).toMatchObject({ type: 'summary', rendered: 2, failed: 0 });
     expect(summary.episodes).toEqual([
-      { id: 'ep1', status: 'incomplete', output: null, error: expect.stringMatching(/renders" is a directory/) },
+      { id: 'ep1', status: 'incomplete', output: null, error: expect.stringMatching(/folder of output ".*renders\/ep1\.mp4" cannot be created: a file stands where a folder should be/) },
       { id: 'ep2', status: 'complete', output: path.join(outDir, 'ep2.mp4') },
     ]);
     const ep1 = events.find((e) => e.type === 'episode' && e.episode === 'ep1') as Extract<RunEvent, { type: 'episode' }>;
-    expect(ep1).toMatchObject({ status: 'incomplete', output: null, reason: expect.stringMatching(/not written: .*renders" is a directory/) });
+    expect(ep1).toMatchObject({ status: 'incomplete', output: null, reason: expect.stringMatching(/not written: .*cannot be created/) });
     expect(existsSync(path.join(outDir, 'ep2.mp4'))).toBe(true);
 
     const report = JSON.parse(readFileSync(path.join(outDir, 'report.json'), 'utf8')) as RunReport;
@@ -63,14 +63,14 @@ episodes:
       ['ep1', 'incomplete'],
       ['ep2', 'complete'],
     ]);
-    expect(report.episodes[0].reason).toMatch(/is a directory/);
+    expect(report.episodes[0].reason).toMatch(/cannot be created/);
 
     const status = await runCli(['status', '--cache-dir', cacheDir, '--json']);
     const [latest] = JSON.parse(status.stdout).runs;
-    expect(latest).toMatchObject({ result: 'incomplete', finished_at: expect.any(String), note: expect.stringMatching(/ep1 not written: .*is a directory/) });
+    expect(latest).toMatchObject({ result: 'incomplete', finished_at: expect.any(String), note: expect.stringMatching(/ep1 not written: .*cannot be created/) });
     const text = await runCli(['status', '--cache-dir', cacheDir]);
     expect(text.stdout).toMatch(/#1 .* local +incomplete/);
-    expect(text.stdout).toMatch(/#1: ep1 not written: .*is a directory/);
+    expect(text.stdout).toMatch(/#1: ep1 not written: .*cannot be created/);
   });
 
   it('an API error with an apostrophe on a slate (--allow-partial): the slate is drawn and every episode is stitched', async () => {
