@@ -174,7 +174,12 @@ export class RenderStore {
       ).run(episodeId, sceneId, key, JSON.stringify(inputs), this.now());
   }
 
+  /**
+   * A write of the claim's holder: only while this run still holds the row,
+   * and never over a finished render. A run that lost its claim (paused past
+   * its lease) must not undo what the run that took over did.
+   */
   private update(key: string, set: string, ...values: unknown[]): void {
-    this.sql(`UPDATE renders SET ${set}, updated_at = ? WHERE key = ? AND (owner = ? OR owner IS NULL)`).run(...values, this.now(), key, this.owner);
+    this.sql(`UPDATE renders SET ${set}, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'`).run(...values, this.now(), key, this.owner);
   }
 }

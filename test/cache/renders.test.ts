@@ -69,6 +69,27 @@ describe('render store and cache lookup', () => {
     expect(fast.get('k2')).toMatchObject({ status: 'in-flight', prediction_id: 'pred-late' });
   });
 
+  it('a run that lost its claim cannot undo the new holder’s work: no write over a complete render or a row it no longer holds', () => {
+    const db = openDb(':memory:');
+    let now = 1_000;
+    const paused = new RenderStore(db, 'host-a:10:1:paused', () => now, 30_000);
+    const other = new RenderStore(db, 'host-b:20:1:other', () => now, 30_000);
+    expect(paused.claim(req('k')).kind).toBe('claimed');
+    now += 31_000;
+    expect(other.claim(req('k')).kind).toBe('claimed');
+    other.markSubmitting('k');
+    other.markInFlight('k', 'pred-1');
+    // While the other run holds it, the paused run's bookkeeping changes nothing.
+    paused.markFailed('k', 'interrupted before submit');
+    paused.release('k');
+    expect(paused.get('k')).toMatchObject({ status: 'in-flight', owner: 'host-b:20:1:other' });
+    other.markComplete('k', { path: '/c.mp4', sha256: 's', bytes: 1, videoSeconds: 1, billedSeconds: 5, costUsd: 0.15 }, 'pred-1');
+    // Nor once the row is complete and free.
+    paused.markFailed('k', 'interrupted before submit');
+    paused.release('k');
+    expect(paused.get('k')).toMatchObject({ status: 'complete', clip_path: '/c.mp4' });
+  });
+
   it('complete is a hit only while the clip is there and whole', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dl-store-'));
     const clip = path.join(dir, 'k.mp4');
