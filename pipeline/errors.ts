@@ -34,10 +34,26 @@ export class DuologueError extends Error {
 export class OutputError extends DuologueError {
   /** How long the refused clip was, when it could be read (it was billed by that length). */
   readonly deliveredSeconds?: number;
-  constructor(message: string, options?: { cause?: unknown; deliveredSeconds?: number }) {
+  /**
+   * The bytes could not be had (the output host answered 404, or an error
+   * page instead of an mp4): the render itself may be fine, so the prediction
+   * is kept and fetched again later. False: a readable clip that is wrong
+   * (length, missing stream): only a new render can help.
+   */
+  readonly unavailable: boolean;
+  constructor(message: string, options?: { cause?: unknown; deliveredSeconds?: number; unavailable?: boolean }) {
     super('E_API', message, options);
     this.name = 'OutputError';
     this.deliveredSeconds = options?.deliveredSeconds;
+    this.unavailable = options?.unavailable ?? false;
+  }
+}
+
+/** The provider does not know the prediction (deleted after its retention, or a wrong id was attached). */
+export class PredictionGoneError extends DuologueError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_API', message, options);
+    this.name = 'PredictionGoneError';
   }
 }
 

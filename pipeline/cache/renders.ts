@@ -147,9 +147,22 @@ export class RenderStore {
       .run(clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, this.now(), predictionId ? 1 : 0, this.now(), key, this.owner, predictionId ?? null);
   }
 
-  /** Gives the key up as failed (`paid`: a prediction completed and was billed, but its clip is unusable). */
-  markFailed(key: string, error: string, status: 'failed' | 'ambiguous' = 'failed', paid = false): void {
-    this.update(key, 'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?', status, error, paid ? 1 : 0);
+  /**
+   * Gives the key up as failed. `paid`: a prediction completed and was billed
+   * but its clip is unusable (counted towards holding the key; its delivered
+   * length, when known, is kept so a retry reserves at least what it cost).
+   */
+  markFailed(key: string, error: string, options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number } } = {}): void {
+    const paid = options.paid ? 1 : 0;
+    this.update(
+      key,
+      'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, video_seconds = CASE WHEN ? THEN ? ELSE video_seconds END',
+      options.status ?? 'failed',
+      error,
+      paid,
+      paid,
+      options.paid?.deliveredSeconds ?? null,
+    );
   }
 
   /** Gives the key back without changing its state (Ctrl-C, deadline): the next run resumes it. */

@@ -13,7 +13,8 @@ export { CLIP_DURATION_TOLERANCE_S };
  */
 export async function verifyClip(file: string, expectedSeconds: number, label: string): Promise<number> {
   const info = await readMp4Info(file).catch(() => undefined);
-  if (!info) throw new OutputError(`${label}: the delivered clip is not a readable mp4 (truncated or wrong type)`);
+  // An error page or a cut-off body says nothing about the render: fetched again later, not paid again.
+  if (!info) throw new OutputError(`${label}: the delivered clip is not a readable mp4 (truncated or wrong type)`, { unavailable: true });
   if (!info.hasVideo || !info.hasAudio) {
     throw new OutputError(`${label}: the delivered clip lacks ${!info.hasVideo ? 'a video' : 'an audio'} stream`);
   }

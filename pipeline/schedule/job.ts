@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { billedSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { DuologueError, OutputError, isAbort } from '../errors.ts';
+import { DuologueError, OutputError, PredictionGoneError, isAbort } from '../errors.ts';
 import type { Budget } from '../budget.ts';
 import { clipProblem } from '../cache/lookup.ts';
 import type { RenderRow, RenderStore } from '../cache/renders.ts';
@@ -102,7 +102,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
     if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !deps.retryAmbiguous && !free) {
       const error = `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`;
-      store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', 'ambiguous');
+      store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
       return fail(error, 'E_API');
     }
     if (!predictionId && !free && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
@@ -118,12 +118,15 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (predictionId) {
         events.emitEvent({ type: 'resumed', ...at, predictionId });
       } else {
-        // The most the provider may charge for it, beside what this cap already spent and holds.
-        if (!budget.reserve(scene.maxUsd)) {
+        // The most the provider may charge for it, beside what this cap already spent and holds. A key
+        // whose last paid clip came back longer than the check accepts reserves at least what that one cost.
+        const before = (row.paid_attempts ?? 0) > 0 && row.video_seconds ? chargeFor(row.video_seconds) : 0;
+        const hold = Math.max(scene.maxUsd, before);
+        if (!budget.reserve(hold)) {
           store.release(scene.key);
           return { outcome: 'skipped', reason: 'over budget' };
         }
-        reserved = scene.maxUsd;
+        reserved = hold;
         deps.spend();
         const submitted = await deps.provider.submit(scene, {
           signal,
@@ -162,15 +165,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       try {
         delivered = await deps.provider.download(result, scene, dest, { signal });
       } catch (error) {
-        if (isAbort(error)) throw error;
-        if (error instanceof OutputError) {
-          // Paid, and unusable: only a new render can help. Charged what it delivered, when known.
-          const charged = error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
-          budget.settle(reserved, reserved > 0 ? charged : 0);
-          deps.spend();
-          store.markFailed(scene.key, error.message, 'failed', true);
-          return fail(error.message, error.code, reserved > 0 ? charged : 0);
-        }
+        if (isAbort(error) || error instanceof OutputError) throw error;
         // Paid; the prediction is kept and the next run downloads it at no charge.
         budget.settle(reserved, reserved);
         deps.spend();
@@ -204,6 +199,18 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         deps.spend();
         return LOST;
       }
+      if (predictionId && error instanceof OutputError && !isAbort(error)) return outputRefused(error, predictionId, reserved);
+      if (predictionId && error instanceof PredictionGoneError) {
+        // Nothing left to collect, and a new render may pay twice if this id was wrong: a person decides.
+        store.markFailed(scene.key, error.message, { status: 'ambiguous' });
+        budget.settle(reserved, reserved);
+        deps.spend();
+        return fail(
+          `${error.message}. If the dashboard shows the right task for this scene, run "duologue cache attach ${scene.key.slice(0, 12)} PREDICTION_ID"; to render it again (paying again), run with --retry-ambiguous`,
+          error.code,
+          reserved,
+        );
+      }
       const taskNotCreated = !submitting || (error as { taskNotCreated?: boolean }).taskNotCreated === true;
       if (isAbort(error) || signal.aborted) {
         // Ctrl-C: keep what is recorded (an in-flight id is resumed next run, at no charge to it);
@@ -230,7 +237,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
       if ((e as { ambiguous?: boolean }).ambiguous) {
         // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
-        store.markFailed(scene.key, e.message, 'ambiguous');
+        store.markFailed(scene.key, e.message, { status: 'ambiguous' });
         budget.settle(reserved, reserved);
         deps.spend();
         return fail(e.message, e.code, reserved);
@@ -241,6 +248,25 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (e.code === 'E_AUTH') throw error;
       return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
     }
+  }
+
+  /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */
+  function outputRefused(error: OutputError, predictionId: string, reserved: number): JobOutcome {
+    const budget = deps.budgetFor(scene);
+    const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
+    if (error.unavailable && !free) {
+      // The render may be fine and is paid: keep it, the next run fetches it again at no charge.
+      budget.settle(reserved, reserved);
+      deps.spend();
+      store.release(scene.key);
+      return fail(`${error.message}; prediction ${predictionId} is kept and the next run fetches it again`, error.code, reserved);
+    }
+    // Paid, and unusable: only a new render can help. Charged what it delivered, when known.
+    const charged = reserved > 0 && error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
+    budget.settle(reserved, charged);
+    deps.spend();
+    store.markFailed(scene.key, error.message, free ? {} : { paid: { deliveredSeconds: error.deliveredSeconds } });
+    return fail(error.message, error.code, charged);
   }
 
   function chargeFor(seconds: number): number {

@@ -64,7 +64,7 @@ describe('render store and cache lookup', () => {
     expect(slow.markSubmitting('k2')).toBe(true);
     now += 31_000;
     expect(fast.claim(req('k2'))).toMatchObject({ kind: 'claimed', row: { status: 'submitting' } });
-    fast.markFailed('k2', 'may have been billed', 'ambiguous');
+    fast.markFailed('k2', 'may have been billed', { status: 'ambiguous' });
     slow.markInFlight('k2', 'pred-late');
     expect(fast.get('k2')).toMatchObject({ status: 'in-flight', prediction_id: 'pred-late' });
   });
@@ -126,7 +126,7 @@ describe('render store and cache lookup', () => {
     const lookup = createCacheLookup(db);
     expect(lookup('k', inputs, scene('e', 's'))).toEqual({ status: 'in-flight', reason: 'prediction pred-9' });
     store.claim(req('k2'));
-    store.markFailed('k2', 'reset', 'ambiguous');
+    store.markFailed('k2', 'reset', { status: 'ambiguous' });
     expect(lookup('k2', inputs, scene('e', 's')).reason).toMatch(/may have been billed/);
   });
 });

@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
-import { render, type RenderOptions } from '../../pipeline/render.ts';
+import type { RunEvent } from '../../pipeline/events.ts';
 import { mulberry32, type FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { KEY, startFake, until } from '../helpers/engine.ts';
-import { FAST_POLICY } from '../helpers/fast-policy.ts';
+import { startFake, until } from '../helpers/engine.ts';
+import { billedFor, sceneYaml, startRun } from '../helpers/money.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
@@ -37,46 +36,6 @@ function project(manifest: string): { dir: string; manifest: string; cacheDir: s
   dirs.push(p.dir, cacheDir);
   return { ...p, cacheDir };
 }
-
-/** A scene of `seconds` of dialogue (2.5 s + pause + 2.5 s) when seconds ≥ 5, else one line. */
-function sceneYaml(id: string, seconds: number, seed: number, resolution = '480p'): string {
-  if (seconds < 5) return `      - { id: ${id}, left: tone-2500ms.wav, seed: ${seed}, resolution: ${resolution} }`;
-  const pause = (seconds - 5).toFixed(2);
-  return `      - { id: ${id}, lines: [{ left: tone-2500ms.wav }, { right: tone-2500ms.wav, pause: ${pause} }], seed: ${seed}, resolution: ${resolution} }`;
-}
-
-interface Run {
-  seen: RunEvent[];
-  submitted: string[];
-  summary: Extract<RunEvent, { type: 'summary' }>;
-  result: Awaited<ReturnType<typeof render>>;
-}
-
-function startRun(manifest: string, cacheDir: string, f: FakeWavespeed, extra: Partial<RenderOptions> = {}): { seen: RunEvent[]; done: Promise<Run> } {
-  const events = new RunEvents();
-  const seen: RunEvent[] = [];
-  events.on('event', (e) => seen.push(e));
-  const done = render([manifest], {
-    provider: 'wavespeed',
-    apiKey: KEY,
-    baseUrl: f.apiUrl,
-    cacheDir,
-    outDir: path.join(cacheDir, 'out'),
-    policy: FAST_POLICY,
-    waitPollMs: 20,
-    report: false,
-    events,
-    ...extra,
-  }).then((result) => ({
-    seen,
-    result,
-    submitted: seen.flatMap((e) => (e.type === 'submitted' ? [e.predictionId] : [])),
-    summary: seen.find((e) => e.type === 'summary') as Extract<RunEvent, { type: 'summary' }>,
-  }));
-  return { seen, done };
-}
-
-const billedFor = (f: FakeWavespeed, ids: string[]) => Math.round(ids.reduce((sum, id) => sum + (f.charges.get(id) ?? 0), 0) * 10_000) / 10_000;
 
 /** The invariant as the live view saw it, at every money event. */
 function expectHeldUnderCap(seen: RunEvent[], cap: number): void {

@@ -37,7 +37,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
         const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
           (error: unknown) => {
             if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
-              throw new OutputError(`${label}: the output is gone (${error.status} from the output host); provider URLs expire`, { cause: error });
+              throw new OutputError(`${label}: the output is gone (${error.status} from the output host)`, { cause: error, unavailable: true });
             }
             throw error;
           },

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
-import { DuologueError } from '../../errors.ts';
+import { DuologueError, OutputError, PredictionGoneError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
@@ -8,7 +8,7 @@ import { PROVIDERS, estimateTask } from '../info.ts';
 import type { PollResult, Provider } from '../types.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
-import { AmbiguousSubmitError, readEnvelope, send, type HttpDeps } from './http.ts';
+import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { createUploader } from './uploader.ts';
 
@@ -135,13 +135,19 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         (async (): Promise<PollResult> => {
           const label = `${task.episodeId}/${task.sceneId} (prediction ${id})`;
           const url = apiUrl(`/api/v3/predictions/${encodeURIComponent(id)}/result`);
-          const res = await send({ method: 'GET', url, label: `[GET] "${url}" (${label})`, headers: headersFor(url), mode: 'idempotent', signal }, deps);
+          const res = await send({ method: 'GET', url, label: `[GET] "${url}" (${label})`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch((error: unknown) => {
+            if (error instanceof HttpStatusError && error.status === 404) {
+              throw new PredictionGoneError(`${label}: WaveSpeed does not know this prediction (404): predictions are deleted after 7 days, or a wrong id was attached`, { cause: error });
+            }
+            throw error;
+          });
           const data = await readEnvelope<Prediction>(res, `result of ${label}`);
           const status = String(data.status ?? '');
           if (status === 'completed') {
             const output = Array.isArray(data.outputs) ? data.outputs[0] : undefined;
             if (typeof output !== 'string' || !/^https?:\/\//.test(output)) {
-              throw new DuologueError('E_API', `${label}: completed with no output URL`);
+              // Completed (and billed) with nothing to fetch: asking again will not change it.
+              throw new OutputError(`${label}: completed with no output URL`);
             }
             return { status: 'completed', outputUrl: output, inferenceSeconds: data.timings?.inference };
           }
@@ -167,6 +173,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           // An unreadable answer (a proxy's HTML page, a half-written body) says nothing about
           // the prediction: look again, a bounded number of times in a row.
           const e = error as DuologueError;
+          if (e instanceof OutputError || e instanceof PredictionGoneError) throw error; // final answers, not unreadable ones
           if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
           await deps.sleep(baseBackoffMs(unreadable, policy), signal);
           continue;

@@ -1,0 +1,79 @@
+/**
+ * What a finished prediction may come back as, and what each costs: a glitch
+ * on the output host is fetched again (never paid again), a clip the check
+ * refuses is paid once and counted, a prediction the provider no longer knows
+ * is put to a person instead of spinning or paying twice.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startFake } from '../helpers/engine.ts';
+import { manifestYaml, sceneYaml, startRun } from '../helpers/money.ts';
+import { tinyProject } from '../helpers/tasks.ts';
+
+const fakes: FakeWavespeed[] = [];
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.stop()));
+});
+
+async function setup(scenes: string[], options: Parameters<typeof startFake>[0] = {}) {
+  const fake = await startFake(options);
+  fakes.push(fake);
+  const { manifest } = tinyProject(manifestYaml({ ep1: scenes }));
+  return { fake, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-outputs-')) };
+}
+
+describe('what a finished prediction comes back as', () => {
+  it.each([
+    ['an error page instead of the mp4', { kind: 'not-mp4' as const }],
+    ['a 404 from the output host', { kind: 'status' as const, status: 404 }],
+  ])('%s once: the prediction is kept and fetched again next run, never paid again', async (_what, fault) => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 1)]);
+    fake.script('output', fault);
+    const first = await startRun(manifest, cacheDir, fake).done;
+    expect(first.summary.failed).toBe(1);
+    expect(first.result.schedule.scenes[0].error).toMatch(/kept and the next run fetches it again/);
+    const second = await startRun(manifest, cacheDir, fake).done;
+    expect(second.summary).toMatchObject({ rendered: 1, failed: 0, cost_usd: 0 });
+    expect(fake.submissions).toHaveLength(1);
+  });
+
+  it('after a clip longer than the check accepts, a retry reserves at least what that one cost (the cap holds for the retry)', async () => {
+    // 6 s planned ($0.18, at most $0.21); delivered 9 s: billed $0.27.
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('long', 6, 3)], { lengthDeviation: () => 3 });
+    const first = await startRun(manifest, cacheDir, fake, { budgetUsd: 0.21 }).done;
+    expect(fake.chargedUsd).toBe(0.27); // the provider billed past the worst case the check accepts: recorded as it is
+    expect(first.summary.cost_usd).toBe(0.27);
+    const second = await startRun(manifest, cacheDir, fake, { budgetUsd: 0.21 }).done;
+    expect(second.result.schedule.scenes[0]).toMatchObject({ outcome: 'skipped', error: 'over budget' });
+    expect(fake.submissions).toHaveLength(1);
+  });
+
+  it('completed with no output: paid and unusable, counted towards holding the key (no endless polling)', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 4)]);
+    fake.script('submit', { kind: 'empty-outputs' });
+    const first = await startRun(manifest, cacheDir, fake).done;
+    expect(first.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/completed with no output URL/), costUsd: 0.15 });
+    const second = await startRun(manifest, cacheDir, fake).done;
+    expect(second.summary).toMatchObject({ rendered: 1 });
+    expect(fake.submissions).toHaveLength(2);
+  });
+
+  it('a prediction the provider does not know (wrong id attached, or deleted after 7 days): put to a person, not polled forever nor resubmitted', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 5)]);
+    fake.script('submit', { kind: 'status', status: 502 }); // ambiguous: maybe created
+    await startRun(manifest, cacheDir, fake).done;
+    const key = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout).attention[0].key as string;
+    expect((await runCli(['cache', 'attach', key, 'pred-does-not-exist', '--cache-dir', cacheDir])).code).toBe(0);
+    const run = await startRun(manifest, cacheDir, fake).done;
+    expect(run.result.schedule.scenes[0].error).toMatch(/does not know this prediction .*cache attach .*--retry-ambiguous/);
+    expect(fake.submissions).toHaveLength(0);
+    // The way out: --retry-ambiguous renders it (paying), or attach the right id.
+    const again = await startRun(manifest, cacheDir, fake, { retryAmbiguous: true }).done;
+    expect(again.summary.rendered).toBe(1);
+    expect(fake.submissions).toHaveLength(1);
+  });
+});
