@@ -105,7 +105,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
     const series = selectEpisodes(prepared.series, options.episodes);
     const budgetUsd = options.budgetUsd ?? manifestBudget(series);
-    const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db) });
+    const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
     provider =
       options.providerInstance ??
       (options.provider === 'local'

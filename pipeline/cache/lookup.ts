@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
 import type { CacheLookup } from '../plan.ts';
 import type { SceneSpec } from '../manifest/types.ts';
 import type { Db } from './db.ts';
 import type { CacheKeyInput } from './key.ts';
 import { ownerAlive } from './owner.ts';
+import { locateClip } from './clips.ts';
 import type { RenderRow } from './renders.ts';
 
 /**
@@ -11,15 +11,18 @@ import type { RenderRow } from './renders.ts';
  * (submitted, or being worked on by a live process), or miss — with the
  * reason when this scene was rendered before with other inputs.
  */
-export function createCacheLookup(db: Db, now: () => number = Date.now): (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup {
+export function createCacheLookup(
+  db: Db,
+  { clipsDir, now = Date.now }: { clipsDir?: string; now?: () => number } = {},
+): (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup {
   const byKey = db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE key = ?');
   const byScene = db.prepare<[string, string], { key: string; inputs: string }>('SELECT key, inputs FROM scene_keys WHERE episode_id = ? AND scene_id = ?');
   return (key, inputs, scene) => {
     const row = byKey.get(key);
     if (row) {
       if (row.status === 'complete') {
-        const problem = clipProblem(row);
-        return problem ? { status: 'miss', reason: problem } : { status: 'hit' };
+        const clip = locateClip(row, clipsDir);
+        return 'problem' in clip ? { status: 'miss', reason: clip.problem } : { status: 'hit' };
       }
       if (row.status === 'in-flight') return { status: 'in-flight', reason: `prediction ${row.prediction_id}` };
       if ((row.status === 'pending' || row.status === 'submitting') && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, now())) {
@@ -34,16 +37,6 @@ export function createCacheLookup(db: Db, now: () => number = Date.now): (key: s
     if (previous && previous.key !== key) return { status: 'miss', reason: whatChanged(JSON.parse(previous.inputs) as CacheKeyInput, inputs) };
     return { status: 'miss' };
   };
-}
-
-export function clipProblem(row: Pick<RenderRow, 'clip_path' | 'clip_bytes'>): string | undefined {
-  if (!row.clip_path) return 'clip missing from the store';
-  try {
-    const size = statSync(row.clip_path).size;
-    return size === row.clip_bytes ? undefined : `clip damaged (size ${size}, recorded ${row.clip_bytes})`;
-  } catch {
-    return 'clip missing from the store';
-  }
 }
 
 const NAMES: [keyof CacheKeyInput, string][] = [

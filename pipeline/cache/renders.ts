@@ -174,6 +174,11 @@ export class RenderStore {
     this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = ?').run(this.owner);
   }
 
+  /** A complete render's clip found at another path (the cache folder was moved). */
+  relocate(key: string, clipPath: string): void {
+    this.sql("UPDATE renders SET clip_path = ? WHERE key = ? AND status = 'complete'").run(clipPath, key);
+  }
+
   /** A complete render whose clip went missing or bad becomes a plain miss. */
   forget(key: string, why: string): void {
     // The clip was good when it came; losing it later is no reason to hold the key.

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, openDb, type Db } from '../cache/db.ts';
+import { locateClip } from '../cache/clips.ts';
 import type { RenderRow } from '../cache/renders.ts';
 import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
@@ -24,7 +25,7 @@ export async function cacheCommand(action: string, manifests: string[], options:
   const db = openDb(dir);
   try {
     if (action === 'stats') return stats(db, dir, ctx);
-    if (action === 'verify') return await verify(db, ctx, options.fix ?? false);
+    if (action === 'verify') return await verify(db, path.join(dir, 'clips'), ctx, options.fix ?? false);
     if (action === 'attach') return attach(db, manifests, ctx);
     return await gc(db, dir, manifests, options, ctx);
   } finally {
@@ -50,13 +51,14 @@ function stats(db: Db, dir: string, ctx: CommandContext): number {
 }
 
 /** Re-hashes every stored clip against its recorded sha256. Exit 1 when something is damaged. */
-async function verify(db: Db, ctx: CommandContext, fix: boolean): Promise<number> {
+async function verify(db: Db, clipsDir: string, ctx: CommandContext, fix: boolean): Promise<number> {
   const rows = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status = 'complete'").all();
   const damaged: string[] = [];
   for (const r of rows) {
     let problem: string | undefined;
-    if (!r.clip_path || !existsSync(r.clip_path)) problem = 'missing';
-    else if ((await sha256File(r.clip_path)) !== r.clip_sha256) problem = 'content differs from the recorded sha256';
+    const clip = locateClip(r, clipsDir);
+    if ('problem' in clip) problem = clip.problem.replace(/^clip /, '');
+    else if ((await sha256File(clip.path)) !== r.clip_sha256) problem = 'content differs from the recorded sha256';
     if (problem) {
       damaged.push(`${r.episode_id}/${r.scene_id} (${r.key.slice(0, 12)}): ${problem}`);
       if (fix) db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL WHERE key = ?").run(`clip ${problem}`, r.key);

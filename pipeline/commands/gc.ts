@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { clipPath } from '../cache/clips.ts';
 import type { Db } from '../cache/db.ts';
 import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
 import { processAlive, remove, sweep } from '../cache/gc/sweep.ts';
@@ -49,6 +50,7 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
     for (const clip of doomed) {
       dropRender(db, clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
       if (clip.clipPath) await rm(clip.clipPath, { force: true });
+      await rm(clipPath(path.join(dir, 'clips'), clip.key), { force: true }); // where it is if the cache was moved
     }
     await remove(leftovers, dir);
   }
@@ -63,7 +65,7 @@ async function manifestKeys(db: Db, dir: string, manifests: string[], ctx: Comma
   for (const info of Object.values(PROVIDERS)) {
     const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
     // Random seeds cannot be referenced by a later run: their clips are kept only by use.
-    const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db) });
+    const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db, { clipsDir: path.join(dir, 'clips') }) });
     for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
   }
   return keep;

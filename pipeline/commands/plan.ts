@@ -33,7 +33,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
       fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
       outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
     });
-    const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db) });
+    const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);

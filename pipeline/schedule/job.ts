@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { billedSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { DuologueError, OutputError, PredictionGoneError, isAbort } from '../errors.ts';
 import type { Budget } from '../budget.ts';
-import { clipProblem } from '../cache/lookup.ts';
+import { clipPath, locateClip } from '../cache/clips.ts';
 import type { RenderRow, RenderStore } from '../cache/renders.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
@@ -48,11 +47,6 @@ export interface JobDeps {
   spend: () => void;
 }
 
-/** Path of a key's clip in the content-addressed store. */
-export function clipPath(clipsDir: string, key: string): string {
-  return path.join(clipsDir, key.slice(0, 2), `${key}.mp4`);
-}
-
 /** This run lost its claim before the paid request (paused or slow past its lease); nothing was sent. */
 class ClaimLostError extends DuologueError {
   constructor(key: string) {
@@ -74,9 +68,12 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
     const claim = store.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
-      const problem = clipProblem(claim.row);
-      if (!problem) return { outcome: 'cached', clip: claim.row.clip_path! };
-      store.forget(scene.key, problem); // a hit whose file is gone or damaged is a miss
+      const clip = locateClip(claim.row, deps.clipsDir);
+      if ('path' in clip) {
+        if (clip.path !== claim.row.clip_path) store.relocate(scene.key, clip.path); // the cache was moved
+        return { outcome: 'cached', clip: clip.path };
+      }
+      store.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
       continue;
     }
     if (claim.kind === 'busy') {
