@@ -145,7 +145,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           outcome = await runJob(leader, deps, stop.signal);
         } catch (error) {
           const e = error as DuologueError;
-          if (!(error instanceof DuologueError) && (error as Error)?.name === 'SqliteError') {
+          if ((error as Error)?.name === 'SqliteError' || e.code === 'E_CACHE') {
             fatal ??= error;
             stop.abort(error);
           }

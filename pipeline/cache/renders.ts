@@ -122,6 +122,11 @@ export class RenderStore {
     return r.changes === 1;
   }
 
+  /** The submit's answer proved no task was created; it waits to try again (nothing can be billed). */
+  markPending(key: string): void {
+    this.update(key, "status = 'pending'");
+  }
+
   /**
    * The provider created a task: its id is recorded whoever holds the row now
    * (losing it would mean paying again), and the row is ours again if free.

@@ -128,19 +128,36 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         const submitted = await deps.provider.submit(scene, {
           signal,
           forceSignal: deps.forceSignal,
+          // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
           onSubmitting: () => {
-            if (!store.markSubmitting(scene.key)) throw new ClaimLostError(scene.key);
+            store.batch(() => {
+              if (!store.markSubmitting(scene.key)) throw new ClaimLostError(scene.key);
+              deps.onCharged(scene, reserved);
+            });
             submitting = true;
+          },
+          // A 429 or a refused connection: no task, so a stop or crash while waiting to retry is clean.
+          onNotSubmitted: () => {
+            store.batch(() => {
+              store.markPending(scene.key);
+              deps.onCharged(scene, 0);
+            });
+            submitting = false;
           },
         });
         predictionId = submitted.predictionId;
         submitting = false;
-        const id = predictionId;
-        store.batch(() => {
-          store.markInFlight(scene.key, id);
-          if (reserved > 0) deps.onCharged(scene, reserved);
-        });
+        // Shown before it is written: if the write fails, the id is still on screen and in the NDJSON log.
         events.emitEvent({ type: 'submitted', ...at, predictionId });
+        try {
+          store.markInFlight(scene.key, predictionId);
+        } catch (cause) {
+          throw new DuologueError(
+            'E_CACHE',
+            `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} was created but could not be recorded (${(cause as Error).message}); once the cache can be written, run "duologue cache attach ${scene.key.slice(0, 12)} ${predictionId}" so it is collected, not paid again`,
+            { cause },
+          );
+        }
       }
       let result = await deps.provider.wait(predictionId, scene, { signal, justSubmitted: row.status !== 'in-flight' });
       if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
@@ -191,6 +208,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: charged, processingSeconds });
       return { outcome: 'rendered', clip: delivered.path, costUsd: charged, processingSeconds };
     } catch (error) {
+      // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
+      if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
+      if ((error as Error)?.name === 'SqliteError') throw error;
       if (error instanceof ClaimLostError) {
         budget.release(reserved);
         deps.spend();

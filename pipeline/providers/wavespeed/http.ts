@@ -36,6 +36,10 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Cuts an open request (default: `signal`). A submit sets it apart so a stop does not cut off the new task's id. */
   requestSignal?: AbortSignal;
+  /** Before each attempt is sent (a submit marks itself "maybe billed" here; a throw sends nothing). */
+  beforeAttempt?: () => void;
+  /** A submit's answer proved no task was created and a retry will follow (after a wait). */
+  onNoTask?: () => void;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -75,6 +79,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
   const stopped = (signal: AbortSignal, cause?: unknown) => (call.mode === 'submit' ? new StoppedBeforeTaskError({ cause: cause ?? signal.reason }) : abortError(signal));
   for (let attempt = 1; ; attempt++) {
     if (call.signal?.aborted) throw stopped(call.signal);
+    call.beforeAttempt?.();
     let retryReason: string;
     let waitMs: number | undefined;
     try {
@@ -122,6 +127,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       throw new DuologueError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason})`);
     }
     const delayMs = waitMs ?? backoffMs(attempt, policy, deps.random);
+    if (call.mode === 'submit') call.onNoTask?.(); // only a proven no-task answer reaches a submit's retry
     deps.onRetry?.({ label: call.label, attempt, delayMs, reason: retryReason });
     try {
       await deps.sleep(delayMs, call.signal);

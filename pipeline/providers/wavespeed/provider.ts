@@ -84,7 +84,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
 
-    submit: (task, { signal, onSubmitting, forceSignal } = {}) =>
+    submit: (task, { signal, onSubmitting, onNotSubmitted, forceSignal } = {}) =>
       redact(
         (async () => {
           const label = `${task.episodeId}/${task.sceneId}`;
@@ -101,7 +101,6 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           });
           const url = apiUrl(MODEL_PATH);
           if (signal?.aborted) throw abortError(signal);
-          onSubmitting?.();
           const res = await send(
             {
               method: 'POST',
@@ -111,6 +110,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               body: () => body,
               mode: 'submit',
               signal,
+              beforeAttempt: onSubmitting,
+              onNoTask: onNotSubmitted,
               // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
               requestSignal: forceSignal ?? new AbortController().signal,
             },
