@@ -58,7 +58,7 @@ export interface PlannedScene {
   estimateUsd: number;
   /** The most a render may be charged (a clip up to the length tolerance longer): what a submit reserves. */
   maxUsd: number;
-  /** What this run is expected to spend on it (0 for hits, in-flight and skipped). */
+  /** What this run is expected to spend on it (0 for hits, in-flight, skipped, and a scene sharing an earlier scene's key). */
   costUsd: number;
   cache: CacheLookup;
   action: 'render' | 'cached' | 'resume' | 'skip';
@@ -119,10 +119,14 @@ export function plan(input: PlanInput): Plan {
   const lookup = input.lookup ?? (() => ({ status: 'miss' as const }));
 
   const pools = budgetPools(input);
+  // Scenes with the same key are one render: it is counted once, for the first admitted episode that has it.
+  const countedKeys = new Set<string>();
   const episodes = series.episodes.map((ep): PlannedEpisode => {
     const scenes = ep.scenes.map((spec) => planScene(spec));
-    const neededUsd = roundUsd(scenes.reduce((sum, s) => sum + (s.action === 'render' ? s.estimateUsd : 0), 0));
-    const neededMaxUsd = roundUsd(scenes.reduce((sum, s) => sum + (s.action === 'render' ? s.maxUsd : 0), 0));
+    const fresh = new Map<string, PlannedScene>();
+    for (const s of scenes) if (s.action === 'render' && !countedKeys.has(s.key) && !fresh.has(s.key)) fresh.set(s.key, s);
+    const neededUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.estimateUsd, 0));
+    const neededMaxUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.maxUsd, 0));
     const fullCostUsd = roundUsd(scenes.reduce((sum, s) => sum + s.estimateUsd, 0));
     // Episodes are admitted whole, in manifest order; a later, cheaper one may still fit.
     // Admission holds the most the misses may be charged, as the submits will: an admitted
@@ -140,7 +144,10 @@ export function plan(input: PlanInput): Plan {
         pool.reservedUsd = roundUsd(pool.reservedUsd + neededMaxUsd);
       }
     }
-    if (!admitted) {
+    if (admitted) {
+      for (const s of scenes) if (s.action === 'render' && fresh.get(s.key) !== s) s.costUsd = 0; // rendered once, by its first scene
+      for (const key of fresh.keys()) countedKeys.add(key);
+    } else {
       for (const s of scenes) {
         if (s.action === 'render') {
           s.action = 'skip';

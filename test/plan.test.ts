@@ -55,7 +55,7 @@ describe('plan (pure)', () => {
     const s = series([
       episode('e1', [scene('e1', 'a')]), // $0.30
       episode('e2', [scene('e2', 'a', { resolution: '720p', audio: { form: 'pair', left: ref('b20') } })]), // $1.20
-      episode('e3', [scene('e3', 'a')]), // $0.30
+      episode('e3', [scene('e3', 'a', { seed: { kind: 'fixed', value: 3 } })]), // $0.30
     ]);
     const p = plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 1.0 });
     expect(p.episodes.map((e) => e.admitted)).toEqual([true, false, true]);
@@ -67,8 +67,18 @@ describe('plan (pure)', () => {
     expect(p.totals.costUsd).toBeLessThanOrEqual(1.0);
   });
 
+  it('a scene shared by two episodes (same key) is one render: counted once at admission and in the totals', () => {
+    const s = series([episode('e1', [scene('e1', 'intro')]), episode('e2', [scene('e2', 'intro'), scene('e2', 'x', { seed: { kind: 'fixed', value: 9 } })])]);
+    const p = plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 0.66 }); // two renders at most $0.33 each
+    expect(p.episodes[0].scenes[0].key).toBe(p.episodes[1].scenes[0].key);
+    expect(p.episodes.map((e) => e.admitted)).toEqual([true, true]);
+    expect(p.episodes[1]).toMatchObject({ neededUsd: 0.3, neededMaxUsd: 0.33 });
+    expect(p.episodes[1].scenes.map((x) => x.costUsd)).toEqual([0, 0.3]);
+    expect(p.totals.costUsd).toBe(0.6);
+  });
+
   it('the manifest budget applies when --budget is absent; --budget overrides it', () => {
-    const s = series([episode('e1', [scene('e1', 'a')]), episode('e2', [scene('e2', 'a')])], 0.33);
+    const s = series([episode('e1', [scene('e1', 'a')]), episode('e2', [scene('e2', 'a', { seed: { kind: 'fixed', value: 2 } })])], 0.33);
     expect(plan({ series: s, media: media(), provider: wavespeed }).episodes.map((e) => e.admitted)).toEqual([true, false]);
     expect(plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 10 }).episodes.map((e) => e.admitted)).toEqual([true, true]);
   });
