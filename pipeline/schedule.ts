@@ -123,8 +123,6 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     budgetFor: (scene) => budgets.for(poolOf.get(scene.episodeId)),
     events,
     clipsDir: options.clipsDir,
-    sleep: options.sleep ?? realSleep,
-    waitPollMs: options.waitPollMs ?? 1_000,
     retryAmbiguous: options.retryAmbiguous ?? false,
     retryHeld: options.retryHeld ?? false,
     now: options.now ?? Date.now,
@@ -137,23 +135,42 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
   for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
+  /** One go at a key; an error ends it as failed (a 401 or an unwritable cache also stops the run). */
+  const attempt = async (leader: PlannedScene): Promise<JobOutcome> => {
+    try {
+      return await runJob(leader, deps, stop.signal);
+    } catch (error) {
+      const e = error as DuologueError;
+      if ((error as Error)?.name === 'SqliteError' || e.code === 'E_CACHE') {
+        fatal ??= error;
+        stop.abort(error);
+      }
+      if (e.code === 'E_AUTH') {
+        authError ??= e;
+        stop.abort(e);
+      }
+      return { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL', costUsd: 0 };
+    }
+  };
+  const sleep = options.sleep ?? realSleep;
+  const waitPollMs = options.waitPollMs ?? 1_000;
+
   await Promise.allSettled(
     leaders.map((leader) =>
-      limit(async () => {
+      (async () => {
         let outcome: JobOutcome;
-        try {
-          outcome = await runJob(leader, deps, stop.signal);
-        } catch (error) {
-          const e = error as DuologueError;
-          if ((error as Error)?.name === 'SqliteError' || e.code === 'E_CACHE') {
-            fatal ??= error;
-            stop.abort(error);
+        // A key another live run holds is waited for outside the concurrency cap, so a paused
+        // run elsewhere cannot stall this run's other scenes.
+        for (;;) {
+          outcome = await limit(() => attempt(leader));
+          if (outcome.outcome !== 'busy') break;
+          events.emitEvent({ type: 'waiting', episode: leader.episodeId, scene: leader.sceneId, key: leader.key, reason: 'another run is rendering this key' });
+          try {
+            await sleep(waitPollMs, stop.signal);
+          } catch {
+            outcome = { outcome: 'interrupted', costUsd: 0 };
+            break;
           }
-          if (e.code === 'E_AUTH') {
-            authError ??= e;
-            stop.abort(e);
-          }
-          outcome = { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL', costUsd: 0 };
         }
         for (const [i, scene] of byKey.get(leader.key)!.entries()) {
           const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
@@ -179,7 +196,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
               break;
           }
         }
-      }),
+      })(),
     ),
   );
   clearInterval(heartbeat);

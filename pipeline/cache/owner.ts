@@ -25,9 +25,15 @@ export function ownerAlive(owner: string, leaseUntil: number, now: number): bool
   const parts = owner.split(':');
   const [host, pid] = parts;
   if (host !== hostname()) return leaseUntil >= now;
-  const start = parts.length >= 4 ? parts[2] : '';
-  return pidAlive(Number(pid), start || undefined);
+  const start = (parts.length >= 4 ? parts[2] : '') || undefined;
+  if (!pidAlive(Number(pid), start)) return false;
+  // Without the owner's start time (no /proc where it ran) a live pid may be a reused one: past a
+  // long silence, take it as gone. The compare-and-set before any submit still guards the money.
+  return start !== undefined && processStart(Number(pid)) !== undefined ? true : now - leaseUntil < UNPROVEN_OWNER_GRACE_MS;
 }
+
+/** How long past its lease a live pid of unknown start time keeps a claim. */
+export const UNPROVEN_OWNER_GRACE_MS = 60 * 60_000;
 
 /** Whether `pid` runs on this host (and, when `start` is given, is the same process that had it). */
 export function pidAlive(pid: number, start?: string): boolean {

@@ -7,7 +7,6 @@ import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan.ts';
 import type { Provider } from '../providers/types.ts';
-import type { Sleep } from '../sleep.ts';
 
 /**
  * `costUsd` is what this run is charged for the outcome: the prediction's
@@ -19,7 +18,9 @@ export type JobOutcome =
   | { outcome: 'cached'; clip: string }
   | { outcome: 'failed'; error: string; code: string; costUsd: number }
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'interrupted'; costUsd: number };
+  | { outcome: 'interrupted'; costUsd: number }
+  /** Another live run holds the key: ask again later. */
+  | { outcome: 'busy' };
 
 /** Paid predictions per key without a usable clip before the key is held. */
 export const MAX_PAID_ATTEMPTS = 2;
@@ -31,9 +32,6 @@ export interface JobDeps {
   budgetFor: (scene: PlannedScene) => Budget;
   events: RunEvents;
   clipsDir: string;
-  sleep: Sleep;
-  /** How often to look at a key another live process is rendering. */
-  waitPollMs: number;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
   /** Submit keys held after MAX_PAID_ATTEMPTS paid predictions without a usable clip. */
@@ -76,15 +74,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       store.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
       continue;
     }
-    if (claim.kind === 'busy') {
-      events.emitEvent({ type: 'waiting', ...at, reason: 'another run is rendering this key' });
-      try {
-        await deps.sleep(deps.waitPollMs, signal);
-      } catch {
-        return { outcome: 'interrupted', costUsd: 0 };
-      }
-      continue;
-    }
+    // Another live run has it: the scheduler waits for its outcome without holding a concurrency slot.
+    if (claim.kind === 'busy') return { outcome: 'busy' };
     const outcome = await work(claim.row);
     if (outcome !== LOST) return outcome;
     events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: another run took this key over while this one was paused; not submitted, waiting for its outcome` });

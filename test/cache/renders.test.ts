@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
 import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
 import { createCacheLookup, whatChanged } from '../../pipeline/cache/lookup.ts';
-import { newOwnerId } from '../../pipeline/cache/owner.ts';
+import { newOwnerId, UNPROVEN_OWNER_GRACE_MS } from '../../pipeline/cache/owner.ts';
 import { RenderStore } from '../../pipeline/cache/renders.ts';
 import { scene } from '../helpers/series.ts';
 
@@ -45,6 +45,18 @@ describe('render store and cache lookup', () => {
     const reused = new RenderStore(db, [parts[0], parts[1], '1', 'gone'].join(':'), () => now, 30_000);
     expect(reused.claim(req('k3')).kind).toBe('claimed');
     expect(other.claim(req('k3')).kind).toBe('claimed');
+  });
+
+  it('an owner of unknown start time (no /proc where it ran) keeps its claim past its lease only for a while: its pid may be reused', () => {
+    const db = openDb(':memory:');
+    let now = 1_000;
+    const old = new RenderStore(db, `${hostname()}:${process.pid}::no-start`, () => now, 30_000);
+    const next = new RenderStore(db, newOwnerId(), () => now, 30_000);
+    expect(old.claim(req('k')).kind).toBe('claimed');
+    now += 31_000;
+    expect(next.claim(req('k')).kind).toBe('busy');
+    now += UNPROVEN_OWNER_GRACE_MS;
+    expect(next.claim(req('k')).kind).toBe('claimed');
   });
 
   it('marking "submitting" is a compare-and-set on the claim: a run that lost it cannot submit, and its id is never dropped', () => {
