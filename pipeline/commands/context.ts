@@ -53,8 +53,10 @@ export function providerInfo(id: ProviderId) {
 
 export function parseBudget(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value.replace(/^\$/, ''));
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+  const text = value.trim().replace(/^\$/, '');
+  const n = Number(text);
+  // Plain decimals only: Number() would also take "0x10" ($16) or "1e3" ($1,000) for a cap.
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n)) {
     throw new DuologueError('E_USAGE', `Expected \`--budget\` to be an amount of USD from 0 up, got \`${value}\``);
   }
   return n;

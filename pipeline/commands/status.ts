@@ -37,8 +37,9 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
       .prepare<[number], RenderRow>("SELECT * FROM renders WHERE status = 'failed' AND paid_attempts >= ? ORDER BY updated_at")
       .all(MAX_PAID_ATTEMPTS);
     const now = Date.now();
-    const inFlight = open.filter((r) => r.status !== 'ambiguous');
+    // A dead run's "submitting" row will not be resumed: it needs a person, so it is listed there only.
     const attention = open.filter((r) => r.status === 'ambiguous' || (r.status === 'submitting' && !(r.owner && ownerAlive(r.owner, r.lease_until ?? 0, now))));
+    const inFlight = open.filter((r) => !attention.includes(r));
     const state = (r: RenderRow) => (r.owner && ownerAlive(r.owner, r.lease_until ?? 0, now) ? `worked on by ${r.owner}` : 'waiting for the next run to resume it');
     if (options.json) {
       ctx.stdout.write(

@@ -71,6 +71,7 @@ describe('demo manifest', () => {
 
   it('usage errors exit 2 before any work', async () => {
     expect((await runCli(['plan', demo, '--budget', 'lots'])).stderr).toContain('Expected `--budget` to be an amount of USD from 0 up, got `lots`');
+    for (const bad of ['0x10', '1e3', '-1', 'Infinity']) expect((await runCli(['plan', demo, '--budget', bad])).code).toBe(2);
     const noKey = await runCli(['plan', demo, '--provider', 'wavespeed']);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('--provider wavespeed needs WAVESPEED_API_KEY');
