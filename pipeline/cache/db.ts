@@ -21,6 +21,8 @@ export function openDb(dir: string): Db {
     } else {
       mkdirSync(dir, { recursive: true });
       db = new Database(path.join(dir, DB_FILE));
+      // Wait for a lock first: several processes opening a new cache at once race to switch it to WAL.
+      db.pragma('busy_timeout = 10000');
       db.pragma('journal_mode = WAL');
     }
     db.pragma('busy_timeout = 10000');

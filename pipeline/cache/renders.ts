@@ -100,9 +100,14 @@ export class RenderStore {
     return tx.immediate();
   }
 
-  /** Runs several writes as one transaction (one commit instead of several). */
+  /**
+   * Runs several writes as one transaction (one commit instead of several).
+   * IMMEDIATE: the write lock is taken (or waited for) up front. A deferred
+   * transaction that reads first and writes later fails at once with "database
+   * is locked" when another process wrote in between.
+   */
   batch<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   /** Renews every lease this owner holds (the heartbeat). */

@@ -24,16 +24,21 @@ export class RunLedger {
   }
 
   scene(runId: number, s: { episodeId: string; sceneId: string; key: string; outcome: SceneOutcome; costUsd?: number; error?: string }): void {
-    const before = this.sql('SELECT cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { cost_usd: number } | undefined;
-    this
-      .sql(
-        `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
-      )
-      .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
-    // A scene may be written twice (charged at submit, settled at the end): the run's spend moves by the difference.
-    const delta = (s.costUsd ?? 0) - (before?.cost_usd ?? 0);
-    if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
+    // Read and write as one: a scene may be written twice (charged at submit, settled at the end),
+    // and the run's spend moves by the difference. IMMEDIATE, so no other process writes in between.
+    const write = () => {
+      const before = this.sql('SELECT cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { cost_usd: number } | undefined;
+      this
+        .sql(
+          `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
+        )
+        .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
+      const delta = (s.costUsd ?? 0) - (before?.cost_usd ?? 0);
+      if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
+    };
+    if (this.db.inTransaction) write();
+    else this.db.transaction(write).immediate();
   }
 
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed', note?: string): void {
