@@ -53,6 +53,8 @@ export interface SceneResult {
   code?: string;
   /** Submit (or resume) to delivered clip, for rendered scenes. */
   processingSeconds?: number;
+  /** Something the ledger should say about a rendered scene (a lost submit answer found, or submitted again and why). */
+  note?: string;
 }
 
 export interface ScheduleResult {
@@ -99,7 +101,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   };
   const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) =>
     store.batch(() => {
-      options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error });
+      options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error ?? r.note });
       if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
     });
 
@@ -176,7 +178,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
           switch (outcome.outcome) {
             case 'rendered':
-              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0, processingSeconds: outcome.processingSeconds });
+              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0, processingSeconds: outcome.processingSeconds, note: i === 0 ? outcome.note : undefined });
               if (i > 0) events.emitEvent({ type: 'cached', ...at });
               break;
             case 'cached':

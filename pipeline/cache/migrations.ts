@@ -87,4 +87,6 @@ export const MIGRATIONS: readonly string[] = [
   // 5: what a finished run wants the user to know beyond its result (an episode
   // that could not be written), shown by `duologue status`.
   `ALTER TABLE runs ADD COLUMN note TEXT;`,
+  // 6: what a submit sent and when (the prediction list is searched with it if its answer is lost).
+  `ALTER TABLE renders ADD COLUMN submit_sent TEXT;`,
 ];

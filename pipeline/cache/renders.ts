@@ -26,6 +26,8 @@ export interface RenderRow {
   attempts: number;
   /** Predictions that completed for this key (each one was billed). */
   paid_attempts: number;
+  /** JSON of the last submit's SentSubmit (what and when), to find its task if the answer was lost. */
+  submit_sent: string | null;
   owner: string | null;
   lease_until: number | null;
   created_at: number;
@@ -120,10 +122,12 @@ export class RenderStore {
    * the row. False means another run took the key over (this one was paused
    * or slow past its lease): the caller must not submit.
    */
-  markSubmitting(key: string): boolean {
+  markSubmitting(key: string, sentJson?: string): boolean {
     const r = this
-      .sql("UPDATE renders SET status = 'submitting', attempts = attempts + 1, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'")
-      .run(this.now() + this.leaseMs, this.now(), key, this.owner);
+      .sql(
+        "UPDATE renders SET status = 'submitting', attempts = attempts + 1, submit_sent = ?, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'",
+      )
+      .run(sentJson ?? null, this.now() + this.leaseMs, this.now(), key, this.owner);
     return r.changes === 1;
   }
 

@@ -33,6 +33,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** What a submit sent, and when: enough to find the task it may have created if its answer is lost. */
+export interface SentSubmit {
+  model: string;
+  /** Epoch ms just before the request was sent. */
+  at: number;
+  /** The request body (URLs of the uploaded inputs, seed, order...). */
+  body: Record<string, unknown>;
+}
+
 export interface SubmitOptions extends CallOptions {
   /**
    * Called just before the request that creates the (paid) task is sent:
@@ -40,7 +49,7 @@ export interface SubmitOptions extends CallOptions {
    * Called again before each retry of that request. If it throws, nothing is
    * sent and the error is the submit's.
    */
-  onSubmitting?: () => void;
+  onSubmitting?: (sent: SentSubmit) => void;
   /**
    * An answer proved no task was created (a 429, a refused connection) and the
    * request will be tried again after a wait: until then nothing can have been
@@ -87,6 +96,13 @@ export interface Provider {
   wait(predictionId: string, task: RenderTask, options?: WaitOptions): Promise<PollResult>;
   /** Fetches the clip to a temp file beside `dest`, checks it, renames it to `dest`. */
   download(result: PollResult, task: RenderTask, dest: string, options?: CallOptions): Promise<Delivered>;
+  /**
+   * Looks for the task a submit whose answer was lost may have created (the
+   * provider's list of recent predictions): its id, or undefined only when
+   * the provider can show there is none (then it may be submitted again).
+   * Throws when it cannot tell. Absent: the provider cannot look; a person must.
+   */
+  findSubmitted?(sent: SentSubmit, options?: CallOptions): Promise<string | undefined>;
   /** Estimated USD for the task (the plan's number; 0 for local). */
   estimateUsd(task: RenderTask): number;
   close?(): Promise<void>;

@@ -6,7 +6,7 @@ import type { RenderRow, RenderStore } from '../cache/renders.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan.ts';
-import type { Provider } from '../providers/types.ts';
+import type { Provider, SentSubmit } from '../providers/types.ts';
 
 /**
  * `costUsd` is what this run is charged for the outcome: the prediction's
@@ -14,7 +14,7 @@ import type { Provider } from '../providers/types.ts';
  * collects its clip is charged nothing).
  */
 export type JobOutcome =
-  | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number }
+  | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number; note?: string }
   | { outcome: 'cached'; clip: string }
   | { outcome: 'failed'; error: string; code: string; costUsd: number }
   | { outcome: 'skipped'; reason: string }
@@ -88,10 +88,24 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     let reserved = 0;
     // A local render costs nothing: an interrupted one is simply done again.
     const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
-    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !deps.retryAmbiguous && !free) {
-      const error = `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`;
-      store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
-      return fail(error, 'E_API');
+    /** Why this scene is submitted again after a submit whose answer was lost (recorded in the ledger). */
+    let note: string | undefined;
+    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !free) {
+      // An earlier submit's answer never came: find its task before anything is paid again.
+      const lost = await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
+      if (lost.kind === 'found') {
+        store.markInFlight(scene.key, lost.id);
+        predictionId = lost.id;
+        note = `its earlier submit's answer was lost; found as prediction ${lost.id} in the provider's list`;
+      } else if (lost.kind === 'absent') {
+        note = lost.why;
+      } else if (!deps.retryAmbiguous) {
+        store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
+        return fail(
+          `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
+          'E_API',
+        );
+      }
     }
     if (!predictionId && !free && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
       store.markFailed(scene.key, row.error ?? 'held');
@@ -101,7 +115,58 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       );
     }
     let submitting = false;
+    let lastSent: string | undefined;
     const started = deps.now();
+
+    /** One submit request (the provider retries what proves no task was created). */
+    const submitOnce = () =>
+      deps.provider.submit(scene, {
+        signal,
+        forceSignal: deps.forceSignal,
+        // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
+        onSubmitting: (sent) => {
+          lastSent = JSON.stringify(sent);
+          store.batch(() => {
+            if (!store.markSubmitting(scene.key, lastSent)) throw new ClaimLostError(scene.key);
+            deps.onCharged(scene, reserved);
+          });
+          submitting = true;
+        },
+        // A 429 or a refused connection: no task, so a stop or crash while waiting to retry is clean.
+        onNotSubmitted: () => {
+          store.batch(() => {
+            store.markPending(scene.key);
+            deps.onCharged(scene, 0);
+          });
+          submitting = false;
+        },
+      });
+
+    /**
+     * Submits; when the answer is lost (reset, 5xx, unreadable), looks the task up in the provider's
+     * list instead of guessing: found, it is this submit's; shown absent, it is submitted again (at
+     * most twice more); when nobody can tell, the ambiguous error stands.
+     */
+    const submitFindingLost = async (): Promise<{ predictionId: string; note?: string }> => {
+      for (let tries = 1; ; tries++) {
+        try {
+          const { predictionId: id } = await submitOnce();
+          submitting = false;
+          return { predictionId: id, note };
+        } catch (error) {
+          if (!(error as { ambiguous?: boolean }).ambiguous || signal.aborted || tries >= 3) throw error;
+          const lost = await findLost(lastSent, (error as Error).message);
+          if (lost.kind === 'found') {
+            submitting = false;
+            return { predictionId: lost.id, note: `the submit's answer was lost; found as prediction ${lost.id} in the provider's list` };
+          }
+          if (lost.kind !== 'absent') throw error;
+          note = lost.why;
+          events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: ${lost.why}; submitting again` });
+        }
+      }
+    };
+
     try {
       if (predictionId) {
         events.emitEvent({ type: 'resumed', ...at, predictionId });
@@ -116,28 +181,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         }
         reserved = hold;
         deps.spend();
-        const submitted = await deps.provider.submit(scene, {
-          signal,
-          forceSignal: deps.forceSignal,
-          // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
-          onSubmitting: () => {
-            store.batch(() => {
-              if (!store.markSubmitting(scene.key)) throw new ClaimLostError(scene.key);
-              deps.onCharged(scene, reserved);
-            });
-            submitting = true;
-          },
-          // A 429 or a refused connection: no task, so a stop or crash while waiting to retry is clean.
-          onNotSubmitted: () => {
-            store.batch(() => {
-              store.markPending(scene.key);
-              deps.onCharged(scene, 0);
-            });
-            submitting = false;
-          },
-        });
+        const submitted = await submitFindingLost();
+        if (submitted.note) note = submitted.note;
         predictionId = submitted.predictionId;
-        submitting = false;
         // Shown before it is written: if the write fails, the id is still on screen and in the NDJSON log.
         events.emitEvent({ type: 'submitted', ...at, predictionId });
         try {
@@ -197,7 +243,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       deps.spend();
       const processingSeconds = (deps.now() - started) / 1000;
       events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: charged, processingSeconds });
-      return { outcome: 'rendered', clip: delivered.path, costUsd: charged, processingSeconds };
+      return { outcome: 'rendered', clip: delivered.path, costUsd: charged, processingSeconds, note };
     } catch (error) {
       // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
       if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
@@ -255,6 +301,24 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       deps.spend();
       if (e.code === 'E_AUTH') throw error;
       return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
+    }
+  }
+
+  /**
+   * Looks for the task a submit whose answer was lost may have created. `found`: attach it;
+   * `absent`: the provider shows there is none, it may be submitted again; `unknown`: a person decides.
+   */
+  async function findLost(sentJson: string | null | undefined, why: string): Promise<{ kind: 'found'; id: string } | { kind: 'absent'; why: string } | { kind: 'unknown'; why?: string }> {
+    if (!deps.provider.findSubmitted || !sentJson) return { kind: 'unknown' };
+    const sent = JSON.parse(sentJson) as SentSubmit;
+    events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
+    try {
+      const id = await deps.provider.findSubmitted(sent, { signal });
+      if (id) return { kind: 'found', id };
+      return { kind: 'absent', why: `submitted again: the provider's prediction list showed no task for its lost submit of ${new Date(sent.at).toISOString()} on two looks` };
+    } catch (error) {
+      if (isAbort(error)) throw error;
+      return { kind: 'unknown', why: `the prediction list could not be read (${(error as Error).message})` };
     }
   }
 

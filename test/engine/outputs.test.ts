@@ -64,16 +64,18 @@ describe('what a finished prediction comes back as', () => {
 
   it('a prediction the provider does not know (wrong id attached, or deleted after 7 days): put to a person, not polled forever nor resubmitted', async () => {
     const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 5)]);
-    fake.script('submit', { kind: 'status', status: 502 }); // ambiguous: maybe created
+    // The answer is lost and the prediction list cannot be read: a person has to decide.
+    fake.script('submit', { kind: 'lost-answer' });
+    fake.script('list', ...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 500 }))); // every attempt of one look (FAST_POLICY: 5)
     await startRun(manifest, cacheDir, fake).done;
     const key = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout).attention[0].key as string;
     expect((await runCli(['cache', 'attach', key, 'pred-does-not-exist', '--cache-dir', cacheDir])).code).toBe(0);
     const run = await startRun(manifest, cacheDir, fake).done;
     expect(run.result.schedule.scenes[0].error).toMatch(/does not know this prediction .*cache attach .*--retry-ambiguous/);
-    expect(fake.submissions).toHaveLength(0);
-    // The way out: --retry-ambiguous renders it (paying), or attach the right id.
-    const again = await startRun(manifest, cacheDir, fake, { retryAmbiguous: true }).done;
-    expect(again.summary.rendered).toBe(1);
+    expect(fake.submissions).toHaveLength(1); // the lost one only
+    // With the list readable again, the next run finds the real task and collects it: nothing paid twice.
+    const again = await startRun(manifest, cacheDir, fake).done;
+    expect(again.summary).toMatchObject({ rendered: 1, cost_usd: 0 });
     expect(fake.submissions).toHaveLength(1);
   });
 });

@@ -87,7 +87,7 @@ describe('the cache at each instant of a submit', () => {
     const provider: Provider = {
       info: PROVIDERS.wavespeed,
       submit: async (_task, { onSubmitting } = {}) => {
-        onSubmitting?.();
+        onSubmitting?.({ model: 'm', at: 0, body: {} });
         return { predictionId: 'pred-77' };
       },
       poll: async (): Promise<PollResult> => ({ status: 'processing' }),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
 
-export type Route = 'upload' | 'submit' | 'result' | 'output';
+export type Route = 'upload' | 'submit' | 'result' | 'output' | 'list';
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string }
@@ -26,7 +26,8 @@ export type Fault =
   | { kind: 'empty-outputs' }
   | { kind: 'truncated' }
   | { kind: 'not-mp4' }
-  | { kind: 'stretch'; seconds: number }; // submit: the output runs this much longer (or shorter) than its audio
+  | { kind: 'stretch'; seconds: number } // submit: the output runs this much longer (or shorter) than its audio
+  | { kind: 'lost-answer' }; // submit: the task is created, then the connection is cut before the answer
 
 export interface RecordedRequest {
   origin: 'api' | 'cdn';
@@ -51,6 +52,8 @@ interface PredictionState {
   startedAt?: number;
   videoSeconds?: number;
   resolution?: string;
+  createdAt: number;
+  body: Record<string, unknown>;
 }
 
 export interface FakeOptions {
@@ -73,6 +76,8 @@ export interface FakeOptions {
   keepRequests?: number;
   /** Seconds the n-th submission's output (0-based) runs past its audio; negative = shorter. @default none */
   lengthDeviation?: (submission: number) => number;
+  /** A new prediction shows in the prediction list only this long after it was created (the real list may lag). @default 0 */
+  listLagMs?: number;
 }
 
 /**
@@ -168,6 +173,7 @@ export class FakeWavespeed {
       if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.submit(req, res);
       const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
       if (req.method === 'GET' && m) return await this.result(decodeURIComponent(m[1]), req, res);
+      if (req.method === 'POST' && url.pathname === '/api/v3/predictions') return await this.list(req, res);
       json(res, 404, { code: 404, message: 'not found' });
     } catch (error) {
       if (!res.headersSent) json(res, 500, { code: 500, message: String(error) });
@@ -224,11 +230,22 @@ export class FakeWavespeed {
     const deviation = this.options.lengthDeviation?.(this.submissions.length) ?? 0;
     this.submissions.push({ id, body });
     const stretch = fault?.kind === 'stretch' ? fault.seconds : deviation;
-    const state: PredictionState = { id, status: 'created', fault: fault ?? (stretch ? { kind: 'stretch', seconds: stretch } : undefined), resolution: String(body.resolution) };
+    const state: PredictionState = {
+      id,
+      status: 'created',
+      fault: fault ?? (stretch ? { kind: 'stretch', seconds: stretch } : undefined),
+      resolution: String(body.resolution),
+      createdAt: Date.now(),
+      body,
+    };
     this.predictions.set(id, state);
     if (fault?.kind === 'missing-id') return json(res, 200, { code: 200, message: 'success', data: { model: 'wavespeed-ai/infinitetalk/multi', status: 'created' } });
     this.queue.push(state);
     this.pump(body);
+    if (fault?.kind === 'lost-answer') {
+      req.socket.destroy(); // created (and to be billed), but the client never hears of it
+      return;
+    }
     json(res, 200, {
       code: 200,
       message: 'success',
@@ -314,6 +331,32 @@ export class FakeWavespeed {
       state.status = 'completed';
       this.charges.set(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p'));
     }
+  }
+
+  /** The account's predictions, newest first, filtered by creation time and model, paged. */
+  private async list(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = (await readBody(req)).toString('utf8');
+    if (await this.applyTransport(this.nextFault('list'), req, res)) return;
+    const q = JSON.parse(text || '{}') as { page?: number; page_size?: number; created_after?: string; created_before?: string; model?: string };
+    const after = q.created_after ? Date.parse(q.created_after) : -Infinity;
+    const before = q.created_before ? Date.parse(q.created_before) : Infinity;
+    const visibleBefore = Date.now() - (this.options.listLagMs ?? 0);
+    const all = [...this.predictions.values()]
+      .filter((p) => p.createdAt >= after && p.createdAt <= before && p.createdAt <= visibleBefore)
+      .filter(() => !q.model || q.model === 'wavespeed-ai/infinitetalk/multi')
+      .sort((a, b) => b.createdAt - a.createdAt);
+    const size = Math.max(1, Math.min(100, q.page_size ?? 20));
+    const page = Math.max(1, q.page ?? 1);
+    const items = all.slice((page - 1) * size, page * size).map((p) => ({
+      id: p.id,
+      model: 'wavespeed-ai/infinitetalk/multi',
+      status: p.finalStatus ?? p.status,
+      inputs: p.body,
+      outputs: p.status === 'completed' ? [`${this.cdnUrl}/outputs/${p.id}.mp4`] : [],
+      created_at: new Date(p.createdAt).toISOString(),
+      error: p.error ?? '',
+    }));
+    json(res, 200, { code: 200, message: 'success', data: { page, items } });
   }
 
   private async result(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

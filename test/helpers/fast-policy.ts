@@ -14,4 +14,6 @@ export const FAST_POLICY: Partial<WavespeedPolicy> = {
   connectTimeoutMs: 2_000,
   headersTimeoutMs: 2_000,
   bodyTimeoutMs: 2_000,
+  lostAnswerRecheckMs: 60,
+  lostAnswerWindowMs: 2_500, // the headers timeout, with room: a request may still reach the server until then
 };

@@ -26,6 +26,18 @@ export interface WavespeedPolicy {
   bodyTimeoutMs: number;
   /** How long an uploaded file's URL is reused. */
   uploadTtlMs: number;
+  /**
+   * A submit whose answer was lost is looked up in the prediction list:
+   * the window is widened by this much either way (clock skew), read this
+   * many items a page, at most this many pages.
+   */
+  lostAnswerSkewMs: number;
+  lostAnswerPageSize: number;
+  lostAnswerMaxPages: number;
+  /** Not listed: looked up again after this long (the list may lag) before it may be resubmitted. */
+  lostAnswerRecheckMs: number;
+  /** And not before the submit's request could no longer be in flight (headers timeout, with room). */
+  lostAnswerWindowMs: number;
 }
 
 export const DEFAULT_POLICY: WavespeedPolicy = {
@@ -44,6 +56,11 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 120_000,
   uploadTtlMs: 24 * 60 * 60_000,
+  lostAnswerSkewMs: 5 * 60_000,
+  lostAnswerPageSize: 100,
+  lostAnswerMaxPages: 20,
+  lostAnswerRecheckMs: 60_000, // issue 11: two looks at least 60 s apart
+  lostAnswerWindowMs: 90_000,
 };
 
 /** base × factor^(attempt-1), capped: the schedule before jitter (also used as is by loops outside `send`). */

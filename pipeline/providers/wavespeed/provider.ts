@@ -8,6 +8,7 @@ import { PROVIDERS, estimateTask } from '../info.ts';
 import type { PollResult, Provider } from '../types.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
+import { createTaskFinder } from './find-task.ts';
 import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { createUploader } from './uploader.ts';
@@ -80,6 +81,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     });
   const uploader = createUploader(ctx, options);
   const download = createDownloader(ctx);
+  const findTask = createTaskFinder(ctx);
 
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
@@ -101,6 +103,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           });
           const url = apiUrl(MODEL_PATH);
           if (signal?.aborted) throw abortError(signal);
+          const sent = JSON.parse(body) as Record<string, unknown>;
           const res = await send(
             {
               method: 'POST',
@@ -110,7 +113,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               body: () => body,
               mode: 'submit',
               signal,
-              beforeAttempt: onSubmitting,
+              beforeAttempt: () => onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: deps.now(), body: sent }),
               onNoTask: onNotSubmitted,
               // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
               requestSignal: forceSignal ?? new AbortController().signal,
@@ -192,6 +195,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     },
 
     download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
+
+    findSubmitted: (sent, { signal } = {}) => redact(findTask(sent, signal)),
 
     estimateUsd: (task) => estimateTask(task, PROVIDERS.wavespeed.prices),
     async close() {

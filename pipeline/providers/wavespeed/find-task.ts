@@ -1,0 +1,68 @@
+import type { SentSubmit } from '../types.ts';
+import type { ApiContext } from './context.ts';
+import { readEnvelope, send } from './http.ts';
+
+/** The prediction list: `POST /api/v3/predictions` (DESIGN.md, WaveSpeed wire). */
+export const PREDICTIONS_PATH = '/api/v3/predictions';
+
+interface ListedPrediction {
+  id?: unknown;
+  model?: unknown;
+  status?: unknown;
+  inputs?: unknown;
+  created_at?: unknown;
+}
+
+/** The fields of a submit that identify it: the same inputs and seed are the same task. */
+const IDENTITY = ['image', 'left_audio', 'right_audio', 'order', 'resolution', 'seed', 'prompt'] as const;
+
+/** Whether a listed prediction is the task a submit sent. */
+export function sameTask(sent: SentSubmit, item: ListedPrediction): boolean {
+  if (typeof item.id !== 'string' || item.id === '') return false;
+  if (typeof item.model === 'string' && item.model !== sent.model) return false;
+  const inputs = item.inputs;
+  if (!inputs || typeof inputs !== 'object') return false;
+  const got = inputs as Record<string, unknown>;
+  return IDENTITY.every((field) => String(got[field] ?? '') === String(sent.body[field] ?? ''));
+}
+
+/**
+ * Looks for the task a submit whose answer was lost may have created, among
+ * the account's predictions created in the submit's time window (widened for
+ * clock skew). Its id when listed; undefined only when two looks, at least
+ * `lostAnswerRecheckMs` apart and after the request could still be in flight,
+ * both show no such task (the list may lag behind a task just created).
+ */
+export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, signal?: AbortSignal) => Promise<string | undefined> {
+  const { deps, policy } = ctx;
+  const look = lookOnce(ctx);
+  return async (sent, signal) => {
+    const first = await look(sent, signal);
+    if (first) return first;
+    await deps.sleep(Math.max(policy.lostAnswerRecheckMs, sent.at + policy.lostAnswerWindowMs - deps.now()), signal);
+    return look(sent, signal);
+  };
+}
+
+function lookOnce(ctx: ApiContext): (sent: SentSubmit, signal?: AbortSignal) => Promise<string | undefined> {
+  const { deps, policy, apiUrl, headersFor } = ctx;
+  return async (sent, signal) => {
+    const url = apiUrl(PREDICTIONS_PATH);
+    const from = new Date(sent.at - policy.lostAnswerSkewMs).toISOString();
+    const to = new Date(Math.max(deps.now(), sent.at) + policy.lostAnswerSkewMs).toISOString();
+    for (let page = 1; page <= policy.lostAnswerMaxPages; page++) {
+      const body = JSON.stringify({ page, page_size: policy.lostAnswerPageSize, created_after: from, created_before: to, model: sent.model });
+      const res = await send(
+        { method: 'POST', url, label: `[POST] "${url}" (looking for a lost submit)`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => body, mode: 'idempotent', signal },
+        deps,
+      );
+      const data = await readEnvelope<{ items?: ListedPrediction[] }>(res, 'prediction list');
+      const items = Array.isArray(data.items) ? data.items : [];
+      const match = items.find((item) => sameTask(sent, item));
+      if (match) return match.id as string;
+      if (items.length < policy.lostAnswerPageSize) return undefined;
+    }
+    // More predictions in the window than we read: we cannot say it is not there.
+    throw new Error(`more than ${policy.lostAnswerMaxPages * policy.lostAnswerPageSize} predictions in the submit's window; look on the dashboard`);
+  };
+}
