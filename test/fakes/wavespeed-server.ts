@@ -375,7 +375,7 @@ export class FakeWavespeed {
         error: state.error ?? '',
         has_nsfw_contents: outputs.map(() => false),
         created_at: new Date().toISOString(),
-        timings: { inference: state.videoSeconds ? Math.round(state.videoSeconds * 20) : 0 },
+        timings: { inference: state.videoSeconds ? Math.round(state.videoSeconds * 20_000) : 0 }, // milliseconds, as the real API
       },
     });
   }

@@ -78,8 +78,17 @@ describe('WaveSpeed failures against the fake server', () => {
     const { provider } = await setup({}, { apiKey: 'sk-wrong-key-000000' });
     const error = await failure(provider.submit(tasks[0]));
     expect(error.code).toBe('E_AUTH');
-    expect(error.message).toMatch(/401 — the API key was refused \(check WAVESPEED_API_KEY\)/);
+    expect(error.message).toMatch(/401 — the API key was refused \("Unauthorized"\) \(check WAVESPEED_API_KEY\)/);
     expect(error.message).not.toContain('sk-wrong-key');
+  });
+
+  it('403 shows the API’s own words (account suspended), never the key even when the API echoes it', async () => {
+    const { fake, provider } = await setup();
+    fake.script('upload', { kind: 'status', status: 403, body: JSON.stringify({ code: 403, message: `account suspended for key ${KEY}` }) });
+    const error = await failure(provider.submit(tasks[0]));
+    expect(error.code).toBe('E_AUTH');
+    expect(error.message).toMatch(/403 — the API key was refused \("account suspended for key \[redacted\]"\)/);
+    expect(error.message).not.toContain(KEY);
   });
 
   it('429 on upload: backs off for Retry-After seconds, then succeeds', async () => {

@@ -94,7 +94,12 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       const text = await readText(res).catch(() => '');
       const status = `${res.statusCode}${text ? `: ${snippet(text)}` : ''}`;
       if (res.statusCode === 401 || res.statusCode === 403) {
-        throw new DuologueError('E_AUTH', `${call.label}: ${res.statusCode} — the API key was refused (check WAVESPEED_API_KEY); stopping, every call would fail`);
+        // The API's own words tell a key not yet activated from a suspended account (the key itself is redacted by the provider).
+        const said = apiMessage(text);
+        throw new DuologueError(
+          'E_AUTH',
+          `${call.label}: ${res.statusCode} — the API key was refused${said ? ` ("${said}")` : ''} (check WAVESPEED_API_KEY); stopping, every call would fail`,
+        );
       }
       if (res.statusCode === 429) {
         retryReason = '429 rate limited';
@@ -170,6 +175,18 @@ async function readText(res: Dispatcher.ResponseData): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `message` (or `error`) of a JSON error body, else a snippet of the text. */
+function apiMessage(text: string): string {
+  try {
+    const json = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const said = json.message ?? json.error;
+    if (typeof said === 'string' && said.trim()) return snippet(said);
+  } catch {
+    /* not JSON */
+  }
+  return snippet(text);
 }
 
 function snippet(text: string): string {

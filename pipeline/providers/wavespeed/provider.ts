@@ -153,7 +153,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               // Completed (and billed) with nothing to fetch: asking again will not change it.
               throw new OutputError(`${label}: completed with no output URL`);
             }
-            return { status: 'completed', outputUrl: output, inferenceSeconds: data.timings?.inference };
+            // `timings.inference` is in milliseconds (WaveSpeed's docs).
+            const inference = typeof data.timings?.inference === 'number' ? data.timings.inference / 1000 : undefined;
+            return { status: 'completed', outputUrl: output, inferenceSeconds: inference };
           }
           if (FINAL_FAILURES.has(status)) {
             return { status: 'failed', error: `${status}${data.error ? `: ${data.error}` : ''}` };
