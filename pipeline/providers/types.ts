@@ -88,6 +88,8 @@ export interface Delivered {
  */
 export interface Provider {
   readonly info: ProviderInfo;
+  /** How long the provider keeps a prediction and its output; an older one is lost, not polled. Absent: forever. */
+  readonly predictionRetentionMs?: number;
   /** Starts a render; resolves once the provider has the task and gave it an id. */
   submit(task: RenderTask, options?: SubmitOptions): Promise<{ predictionId: string }>;
   /** One look at a prediction. */

@@ -107,6 +107,13 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         );
       }
     }
+    const retention = deps.provider.predictionRetentionMs;
+    if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
+      // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
+      const days = Math.round(retention / 86_400_000);
+      store.markFailed(scene.key, `prediction ${predictionId} expired at the provider (kept ${days} days)`);
+      return fail(`prediction ${predictionId} expired at the provider (predictions are kept ${days} days) before its clip was collected; the next render renders it again (paid again)`, 'E_API');
+    }
     if (!predictionId && !free && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
       store.markFailed(scene.key, row.error ?? 'held');
       return fail(

@@ -4,13 +4,14 @@
  * refuses is paid once and counted, a prediction the provider no longer knows
  * is put to a person instead of spinning or paying twice.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startFake } from '../helpers/engine.ts';
+import { startFake, until } from '../helpers/engine.ts';
 import { manifestYaml, sceneYaml, startRun } from '../helpers/money.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
@@ -76,6 +77,23 @@ describe('what a finished prediction comes back as', () => {
     // With the list readable again, the next run finds the real task and collects it: nothing paid twice.
     const again = await startRun(manifest, cacheDir, fake).done;
     expect(again.summary).toMatchObject({ rendered: 1, cost_usd: 0 });
+    expect(fake.submissions).toHaveLength(1);
+  });
+  it('an in-flight prediction older than the provider keeps them (7 days) is reported lost, not polled', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 6)], { msPerVideoSecond: 2_000 });
+    const stop = new AbortController();
+    const first = startRun(manifest, cacheDir, fake, { signal: stop.signal });
+    await until(() => first.seen.some((e) => e.type === 'submitted'), 'the submit');
+    stop.abort();
+    await first.done;
+    const db = new Database(path.join(cacheDir, 'duologue.db'));
+    db.prepare('UPDATE renders SET submitted_at = submitted_at - ?').run(8 * 86_400_000);
+    db.close();
+    const polls = () => fake.requests.filter((r) => r.path.endsWith('/result')).length;
+    const before = polls();
+    const run = await startRun(manifest, cacheDir, fake).done;
+    expect(run.result.schedule.scenes[0].error).toMatch(/expired at the provider \(predictions are kept 7 days\)/);
+    expect(polls()).toBe(before);
     expect(fake.submissions).toHaveLength(1);
   });
 });

@@ -26,6 +26,8 @@ export interface WavespeedPolicy {
   bodyTimeoutMs: number;
   /** How long an uploaded file's URL is reused. */
   uploadTtlMs: number;
+  /** WaveSpeed deletes predictions and their outputs after 7 days (docs). */
+  predictionRetentionMs: number;
   /**
    * A submit whose answer was lost is looked up in the prediction list:
    * the window is widened by this much either way (clock skew), read this
@@ -56,6 +58,7 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 120_000,
   uploadTtlMs: 24 * 60 * 60_000,
+  predictionRetentionMs: 7 * 24 * 60 * 60_000,
   lostAnswerSkewMs: 5 * 60_000,
   lostAnswerPageSize: 100,
   lostAnswerMaxPages: 20,

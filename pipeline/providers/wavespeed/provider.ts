@@ -85,6 +85,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
+    predictionRetentionMs: policy.predictionRetentionMs,
 
     submit: (task, { signal, onSubmitting, onNotSubmitted, forceSignal } = {}) =>
       redact(
