@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_CACHE'
   | 'E_DEADLINE'
   | 'E_HELD'
+  | 'E_REFUSED'
   | 'E_ABORTED'
   | 'E_INTERNAL';
 

@@ -89,4 +89,6 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN note TEXT;`,
   // 6: what a submit sent and when (the prediction list is searched with it if its answer is lost).
   `ALTER TABLE renders ADD COLUMN submit_sent TEXT;`,
+  // 7: the provider refused the scene itself (moderation, bad input): not tried again until it changes.
+  `ALTER TABLE renders ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -26,6 +26,8 @@ export interface RenderRow {
   attempts: number;
   /** Predictions that completed for this key (each one was billed). */
   paid_attempts: number;
+  /** 1 when the provider refused the scene itself (moderation, bad input): not tried again until it changes. */
+  refused: number;
   /** JSON of the last submit's SentSubmit (what and when), to find its task if the answer was lost. */
   submit_sent: string | null;
   owner: string | null;
@@ -166,16 +168,17 @@ export class RenderStore {
    * but its clip is unusable (counted towards holding the key; its delivered
    * length, when known, is kept so a retry reserves at least what it cost).
    */
-  markFailed(key: string, error: string, options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number } } = {}): void {
+  markFailed(key: string, error: string, options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number }; refused?: boolean } = {}): void {
     const paid = options.paid ? 1 : 0;
     this.update(
       key,
-      'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, video_seconds = CASE WHEN ? THEN ? ELSE video_seconds END',
+      'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, video_seconds = CASE WHEN ? THEN ? ELSE video_seconds END, refused = ?',
       options.status ?? 'failed',
       error,
       paid,
       paid,
       options.paid?.deliveredSeconds ?? null,
+      options.refused ? 1 : 0,
     );
   }
 

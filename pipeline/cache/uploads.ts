@@ -4,6 +4,8 @@ import type { Db } from './db.ts';
 export interface UploadMemo {
   get(sha256: string, maxAgeMs: number): string | undefined;
   put(sha256: string, url: string): void;
+  /** The provider could not fetch the URL: upload the bytes again next time. */
+  forget(sha256: string): void;
 }
 
 export function createUploadMemo(db: Db, provider: string, now: () => number = Date.now): UploadMemo {
@@ -12,6 +14,7 @@ export function createUploadMemo(db: Db, provider: string, now: () => number = D
     `INSERT INTO uploads (provider, sha256, url, uploaded_at) VALUES (?, ?, ?, ?)
      ON CONFLICT(provider, sha256) DO UPDATE SET url = excluded.url, uploaded_at = excluded.uploaded_at`,
   );
+  const remove = db.prepare('DELETE FROM uploads WHERE provider = ? AND sha256 = ?');
   return {
     get(sha256, maxAgeMs) {
       const row = select.get(provider, sha256);
@@ -19,6 +22,9 @@ export function createUploadMemo(db: Db, provider: string, now: () => number = D
     },
     put(sha256, url) {
       upsert.run(provider, sha256, url, now());
+    },
+    forget(sha256) {
+      remove.run(provider, sha256);
     },
   };
 }
@@ -32,5 +38,6 @@ export function createMemoryUploadMemo(now: () => number = Date.now): UploadMemo
       return r && now() - r.at < maxAge ? r.url : undefined;
     },
     put: (sha, url) => void rows.set(sha, { url, at: now() }),
+    forget: (sha) => void rows.delete(sha),
   };
 }

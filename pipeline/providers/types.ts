@@ -25,6 +25,12 @@ export interface PollResult {
   outputUrl?: string;
   /** The provider's own words on a failure. */
   error?: string;
+  /**
+   * What kind of failure, from the provider's code: `moderation` and `input` are about the scene
+   * (not retried until it changes), `fetch` an input URL it could not read (re-upload, retry once),
+   * `server` its own trouble (retry once), `other` anything else.
+   */
+  failure?: { kind: 'moderation' | 'input' | 'fetch' | 'server' | 'other'; code?: number };
   /** Seconds the provider spent on inference, when it says. */
   inferenceSeconds?: number;
 }
@@ -105,6 +111,8 @@ export interface Provider {
    * Throws when it cannot tell. Absent: the provider cannot look; a person must.
    */
   findSubmitted?(sent: SentSubmit, options?: CallOptions): Promise<string | undefined>;
+  /** Forgets the uploaded URLs of a task's inputs, so the next submit uploads them afresh. */
+  forgetUploads?(task: RenderTask): Promise<void> | void;
   /** Estimated USD for the task (the plan's number; 0 for local). */
   estimateUsd(task: RenderTask): number;
   close?(): Promise<void>;

@@ -107,6 +107,10 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         );
       }
     }
+    if (!predictionId && row.refused && !deps.retryHeld) {
+      store.release(scene.key);
+      return fail(`refused by the provider for what the scene is (${row.error ?? 'no reason given'}); change the scene (prompt, image, audio or seed) to try again, or run with --retry-held`, 'E_REFUSED');
+    }
     const retention = deps.provider.predictionRetentionMs;
     if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
       // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
@@ -174,36 +178,42 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
     };
 
+    /** Reserves the most it may cost and submits; false when it does not fit the budget. */
+    const reserveAndSubmit = async (): Promise<boolean> => {
+      // The most the provider may charge for it, beside what this cap already spent and holds. A key
+      // whose last paid clip came back longer than the check accepts reserves at least what that one cost.
+      const before = (row.paid_attempts ?? 0) > 0 && row.video_seconds ? chargeFor(row.video_seconds) : 0;
+      const hold = Math.max(scene.maxUsd, before);
+      if (reserved === 0) {
+        if (!budget.reserve(hold)) return false;
+        reserved = hold;
+        deps.spend();
+      }
+      const submitted = await submitFindingLost();
+      if (submitted.note) note = submitted.note;
+      predictionId = submitted.predictionId;
+      // Shown before it is written: if the write fails, the id is still on screen and in the NDJSON log.
+      events.emitEvent({ type: 'submitted', ...at, predictionId });
+      try {
+        store.markInFlight(scene.key, predictionId);
+      } catch (cause) {
+        throw new DuologueError(
+          'E_CACHE',
+          `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} was created but could not be recorded (${(cause as Error).message}); once the cache can be written, run "duologue cache attach ${scene.key.slice(0, 12)} ${predictionId}" so it is collected, not paid again`,
+          { cause },
+        );
+      }
+      return true;
+    };
+
     try {
       if (predictionId) {
         events.emitEvent({ type: 'resumed', ...at, predictionId });
-      } else {
-        // The most the provider may charge for it, beside what this cap already spent and holds. A key
-        // whose last paid clip came back longer than the check accepts reserves at least what that one cost.
-        const before = (row.paid_attempts ?? 0) > 0 && row.video_seconds ? chargeFor(row.video_seconds) : 0;
-        const hold = Math.max(scene.maxUsd, before);
-        if (!budget.reserve(hold)) {
-          store.release(scene.key);
-          return { outcome: 'skipped', reason: 'over budget' };
-        }
-        reserved = hold;
-        deps.spend();
-        const submitted = await submitFindingLost();
-        if (submitted.note) note = submitted.note;
-        predictionId = submitted.predictionId;
-        // Shown before it is written: if the write fails, the id is still on screen and in the NDJSON log.
-        events.emitEvent({ type: 'submitted', ...at, predictionId });
-        try {
-          store.markInFlight(scene.key, predictionId);
-        } catch (cause) {
-          throw new DuologueError(
-            'E_CACHE',
-            `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} was created but could not be recorded (${(cause as Error).message}); once the cache can be written, run "duologue cache attach ${scene.key.slice(0, 12)} ${predictionId}" so it is collected, not paid again`,
-            { cause },
-          );
-        }
+      } else if (!(await reserveAndSubmit())) {
+        store.release(scene.key);
+        return { outcome: 'skipped', reason: 'over budget' };
       }
-      let result = await deps.provider.wait(predictionId, scene, { signal, justSubmitted: row.status !== 'in-flight' });
+      let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: row.status !== 'in-flight' });
       if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
         // A local render whose process died costs nothing to redo.
         const again = await deps.provider.submit(scene, { signal });
@@ -211,12 +221,29 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         store.markInFlight(scene.key, predictionId);
         result = await deps.provider.wait(predictionId, scene, { signal });
       }
+      // A failure on the provider's side, or an input it could not fetch, is tried once more in this run
+      // (a failed prediction is not billed; a fetch failure re-uploads the inputs first).
+      let kind = result.failure?.kind;
+      if (result.status === 'failed' && (kind === 'server' || kind === 'fetch') && !free) {
+        events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} failed (${result.error ?? kind}); trying once more` });
+        if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
+        if (!(await reserveAndSubmit())) {
+          store.markFailed(scene.key, result.error ?? 'failed');
+          return { outcome: 'skipped', reason: 'over budget' };
+        }
+        result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: true });
+        kind = result.failure?.kind;
+      }
+      const id = predictionId!;
       if (result.status === 'failed') {
-        // A failed prediction is not billed: the hold goes back.
-        store.markFailed(scene.key, result.error ?? 'failed');
+        // A failed prediction is not billed: the hold goes back. Refused for what the scene is
+        // (moderation, bad input), it is not tried again until the scene changes (a new key).
+        const refused = kind === 'moderation' || kind === 'input';
+        store.markFailed(scene.key, result.error ?? 'failed', { refused });
         budget.release(reserved);
         deps.spend();
-        return fail(`prediction ${predictionId} failed: ${result.error ?? 'no reason given'}`, 'E_API');
+        const why = refused ? ` — refused for its ${kind === 'moderation' ? 'content' : 'inputs'}: not tried again until the scene changes (or --retry-held)` : '';
+        return fail(`prediction ${id} failed: ${result.error ?? 'no reason given'}${why}`, refused ? 'E_REFUSED' : 'E_API');
       }
       const dest = clipPath(deps.clipsDir, scene.key);
       let delivered;
@@ -242,7 +269,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           billedSeconds: billed,
           costUsd: cost,
         },
-        predictionId,
+        id,
       );
       // Resumed from an earlier run: that run paid for it; this one only collects the clip.
       const charged = reserved > 0 ? cost : 0;

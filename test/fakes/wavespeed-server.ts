@@ -21,7 +21,7 @@ export type Fault =
   | { kind: 'slow'; ms: number }
   | { kind: 'missing-id' }
   | { kind: 'code'; code: number; message: string }
-  | { kind: 'fail'; error: string } // submit: the prediction will end `failed`
+  | { kind: 'fail'; error: string; code?: number } // submit: the prediction will end `failed` (with WaveSpeed's numeric code)
   | { kind: 'status-final'; status: 'cancelled' | 'timeout' }
   | { kind: 'empty-outputs' }
   | { kind: 'truncated' }
@@ -373,6 +373,7 @@ export class FakeWavespeed {
         status: state.finalStatus ?? state.status,
         outputs,
         error: state.error ?? '',
+        ...(state.fault?.kind === 'fail' && state.fault.code !== undefined ? { code: state.fault.code } : {}),
         has_nsfw_contents: outputs.map(() => false),
         created_at: new Date().toISOString(),
         timings: { inference: state.videoSeconds ? Math.round(state.videoSeconds * 20_000) : 0 }, // milliseconds, as the real API

@@ -34,6 +34,8 @@ export interface WavespeedOptions {
 
 interface Prediction {
   id?: string;
+  /** On a failed task: 1200 moderation, 1400–1405 input (1402: a media URL could not be fetched), 5000/5003/5004 server side. */
+  code?: unknown;
   status?: string;
   outputs?: unknown[];
   error?: string;
@@ -41,6 +43,17 @@ interface Prediction {
 }
 
 const FINAL_FAILURES = new Set(['failed', 'cancelled', 'canceled', 'timeout']);
+
+/** A failed task's numeric code, as a kind duologue acts on (DESIGN.md, WaveSpeed wire). */
+export function failureKind(code: unknown): NonNullable<PollResult['failure']> {
+  const n = typeof code === 'number' ? code : typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : undefined;
+  if (n === undefined) return { kind: 'other' };
+  if (n === 1200) return { kind: 'moderation', code: n };
+  if (n === 1402) return { kind: 'fetch', code: n };
+  if (n >= 1400 && n <= 1405) return { kind: 'input', code: n };
+  if (n === 5000 || n === 5003 || n === 5004) return { kind: 'server', code: n };
+  return { kind: 'other', code: n };
+}
 
 /**
  * WaveSpeed InfiniteTalk Multi over HTTP (undici). The key is sent only to
@@ -159,7 +172,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
             return { status: 'completed', outputUrl: output, inferenceSeconds: inference };
           }
           if (FINAL_FAILURES.has(status)) {
-            return { status: 'failed', error: `${status}${data.error ? `: ${data.error}` : ''}` };
+            const failure = failureKind(data.code);
+            const what = failure.code !== undefined ? ` [${failure.kind} error ${failure.code}]` : '';
+            return { status: 'failed', error: `${status}${data.error ? `: ${data.error}` : ''}${what}`, failure };
           }
           if (status === 'created' || status === 'processing' || status === 'queued') return { status: status === 'created' ? 'created' : 'processing' };
           throw new DuologueError('E_API', `${label}: unknown status ${JSON.stringify(data.status)}`);
@@ -200,6 +215,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
 
     findSubmitted: (sent, { signal } = {}) => redact(findTask(sent, signal)),
+
+    forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
     estimateUsd: (task) => estimateTask(task, PROVIDERS.wavespeed.prices),
     async close() {

@@ -15,6 +15,8 @@ export interface Uploader {
   upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string>;
   /** The URL to send for one side's audio: a passed-through URL, an input file, or a built track. */
   trackUrl(track: TrackSpec, label: string, signal?: AbortSignal): Promise<string>;
+  /** Forgets the URLs of these inputs (the provider could not fetch one): the next submit uploads them again. */
+  forget(image: { sha256: string }, tracks: TrackSpec[]): void;
 }
 
 /**
@@ -93,5 +95,14 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
   }
 
 
-  return { upload, trackUrl };
+  function forget(image: { sha256: string }, tracks: TrackSpec[]): void {
+    const shas = [image.sha256, ...tracks.map((t) => (t.kind === 'file' ? t.sha256 : trackUrls.get(trackIdentity(t))))];
+    for (const sha of shas) {
+      if (!sha) continue;
+      knownUrls.delete(sha);
+      options.uploads.forget(sha);
+    }
+  }
+
+  return { upload, trackUrl, forget };
 }
