@@ -112,7 +112,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         const hold = Math.max(scene.maxUsd, before);
         if (!budget.reserve(hold)) {
           store.release(scene.key);
-          return { outcome: 'skipped', reason: 'over budget' };
+          return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
         }
         reserved = hold;
         deps.spend();
@@ -253,7 +253,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       store.markFailed(scene.key, e.message ?? String(error));
       budget.release(reserved);
       deps.spend();
-      if (e.code === 'E_AUTH') throw error;
+      if (e.code === 'E_AUTH' || e.code === 'E_BALANCE') throw error; // the run stops submitting
       return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
     }
   }
