@@ -6,16 +6,25 @@ import { roundUsd } from './cost/estimate.ts';
  * A submit first reserves the most the provider may charge for it; the hold
  * is settled with the real charge when the outcome is known, or released when
  * nothing was charged. An ambiguous submit keeps its hold (it may be billed).
+ *
+ * A budget may sit under a second cap (`account`, the provider's balance):
+ * a hold must fit both, and every move is made in both.
  */
 export class Budget {
   reservedUsd = 0;
   spentUsd = 0;
-  constructor(readonly limitUsd: number | undefined) {}
+  /** Set when nothing more may be reserved at all (the provider refused a submit for lack of money): why. */
+  refusal?: string;
+  constructor(
+    readonly limitUsd: number | undefined,
+    private account?: Budget,
+  ) {}
 
-  /** True (and held) if `usd` fits beside what is already spent and held. */
+  /** True (and held) if `usd` fits beside what is already spent and held, here and under the account. */
   reserve(usd: number): boolean {
-    if (this.limitUsd !== undefined && roundUsd(this.spentUsd + this.reservedUsd + usd) > this.limitUsd) return false;
+    if (this.refusal !== undefined || !this.fits(usd) || (this.account && !this.account.fits(usd))) return false;
     this.reservedUsd = roundUsd(this.reservedUsd + usd);
+    this.account?.reserve(usd);
     return true;
   }
 
@@ -28,31 +37,47 @@ export class Budget {
   settle(reservedUsd: number, chargedUsd: number): void {
     this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
     this.spentUsd = roundUsd(this.spentUsd + chargedUsd);
+    this.account?.settle(reservedUsd, chargedUsd);
   }
 
   /** Nothing was charged: the hold is given back. */
   release(reservedUsd: number): void {
     this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
+    this.account?.release(reservedUsd);
+  }
+
+  private fits(usd: number): boolean {
+    if (this.refusal !== undefined) return false;
+    return this.limitUsd === undefined || roundUsd(this.spentUsd + this.reservedUsd + usd) <= this.limitUsd;
   }
 }
 
 /**
  * The run's caps: one per budget pool of the plan (`--budget` makes one for
  * the run; otherwise each manifest's `budget:` caps its own episodes), and an
- * uncapped one for episodes under no budget. Totals are what the live view
- * shows.
+ * uncapped one for episodes under no budget; all of them under the account's
+ * balance when the plan has one. Totals are what the live view shows.
  */
 export class Budgets {
   private pools = new Map<string, Budget>();
-  private uncapped = new Budget(undefined);
+  private account?: Budget;
+  private uncapped: Budget;
 
-  constructor(pools: readonly { id: string; limitUsd: number }[]) {
-    for (const p of pools) this.pools.set(p.id, new Budget(p.limitUsd));
+  constructor(pools: readonly { id: string; limitUsd: number; kind?: 'budget' | 'balance' }[]) {
+    const balance = pools.find((p) => p.kind === 'balance');
+    if (balance) this.account = new Budget(balance.limitUsd);
+    this.uncapped = new Budget(undefined, this.account);
+    for (const p of pools) if (p.kind !== 'balance') this.pools.set(p.id, new Budget(p.limitUsd, this.account));
   }
 
   /** The budget a scene's spend counts against (its episode's pool). */
   for(poolId: string | undefined): Budget {
     return (poolId !== undefined ? this.pools.get(poolId) : undefined) ?? this.uncapped;
+  }
+
+  /** From now on nothing is reserved (the provider will not take more submits); holds already made settle as usual. */
+  refuseAll(reason: string): void {
+    for (const b of this.all()) b.refusal ??= reason;
   }
 
   get spentUsd(): number {
@@ -63,10 +88,12 @@ export class Budgets {
     return roundUsd(this.all().reduce((sum, b) => sum + b.reservedUsd, 0));
   }
 
-  /** The sum of the caps, or undefined when any spend is uncapped. */
+  /** The sum of the budgets (undefined when any spend is uncapped by one), or the balance when that is less. */
   get limitUsd(): number | undefined {
-    if (this.pools.size === 0) return undefined;
-    return roundUsd([...this.pools.values()].reduce((sum, b) => sum + (b.limitUsd ?? 0), 0));
+    const budgets = this.pools.size === 0 ? undefined : roundUsd([...this.pools.values()].reduce((sum, b) => sum + (b.limitUsd ?? 0), 0));
+    const balance = this.account?.limitUsd;
+    if (budgets === undefined) return balance;
+    return balance === undefined ? budgets : Math.min(budgets, balance);
   }
 
   private all(): Budget[] {

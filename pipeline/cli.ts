@@ -9,6 +9,7 @@ import type { CommandContext } from './commands/context.ts';
 import { cacheCommand } from './commands/cache.ts';
 import { planCommand } from './commands/plan.ts';
 import { statusCommand } from './commands/status.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
 import { VERSION } from './version.ts';
@@ -104,14 +105,17 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(allowOutside())
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .option('--retry-held', 'submit once more the scenes held after two paid renders without a usable clip')
+    .option('--accept-live-prices', "when WaveSpeed's live price differs from the price table, go on at the live price (reserving and recording it)")
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 
   program
     .command('status')
-    .description('recent runs and their spend, renders in flight, and submits that need attention')
+    .description('recent runs and their spend, renders in flight, and submits that need attention; --reconcile [RUN]: what a run recorded per prediction against what WaveSpeed billed')
+    .argument('[run]', 'for --reconcile: the run number (default: the last WaveSpeed run)')
     .addOption(cacheDir())
     .option('--json', 'print as one JSON document')
-    .action(async (opts) => setExit(await statusCommand(opts, ctx)));
+    .option('--reconcile', "compare the run's recorded cost per prediction with WaveSpeed's billing records; exit 1 when they differ (needs WAVESPEED_API_KEY)")
+    .action(async (run: string | undefined, opts) => setExit(opts.reconcile ? await reconcileCommand(run, opts, ctx) : await statusCommand(opts, ctx)));
 
   program
     .command('cache')

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'E_MANIFEST'
   | 'E_INPUT'
   | 'E_BUDGET'
+  | 'E_BALANCE'
+  | 'E_PRICE'
   | 'E_API'
   | 'E_AUTH'
   | 'E_FFMPEG'
@@ -68,6 +70,19 @@ export class StoppedBeforeTaskError extends DuologueError {
   constructor(options?: { cause?: unknown }) {
     super('E_ABORTED', 'aborted before the task was created', options);
     this.name = 'StoppedBeforeTaskError';
+  }
+}
+
+/**
+ * The provider refused a submit because the account cannot pay for it
+ * (HTTP 402): no task was created. The run submits nothing more; what is in
+ * flight is still collected.
+ */
+export class InsufficientBalanceError extends DuologueError {
+  readonly taskNotCreated = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_BALANCE', message, options);
+    this.name = 'InsufficientBalanceError';
   }
 }
 

@@ -29,6 +29,8 @@ export interface PlanInput {
   provider: ProviderInfo;
   /** `--budget`: one cap for the whole run, over any manifest's `budget:`. */
   budgetUsd?: number;
+  /** The provider account's balance: a second cap over every episode, with the same admission. */
+  balanceUsd?: number;
   /** Seeds drawn for `seed: random` scenes, by `episode/scene`. */
   drawnSeeds?: ReadonlyMap<string, number>;
   /** Cache state of a key; absent = nothing cached yet. */
@@ -87,8 +89,10 @@ export interface PlannedEpisode {
 }
 
 export interface BudgetPool {
-  /** `run` for --budget, else the manifest file whose `budget:` it is. */
+  /** `run` for --budget, `balance` for the account's balance, else the manifest file whose `budget:` it is. */
   id: string;
+  /** `balance`: the account's money, a cap over every episode beside its budget. @default 'budget' */
+  kind?: 'budget' | 'balance';
   limitUsd: number;
   /** What admission holds: the most the admitted misses may be charged. */
   reservedUsd: number;
@@ -132,17 +136,23 @@ export function plan(input: PlanInput): Plan {
     // Admission holds the most the misses may be charged, as the submits will: an admitted
     // episode can always reserve all of its scenes.
     const pool = pools.byEpisode.get(ep.id);
+    // It must fit its budget and the account's balance alike; it then holds its worst case in both.
+    const caps = [pool, pools.balance].filter((p): p is BudgetPool => p !== undefined);
     let admitted = true;
     let skipReason: string | undefined;
-    if (pool && neededMaxUsd > 0) {
-      const left = roundUsd(pool.limitUsd - pool.reservedUsd);
-      if (neededMaxUsd > left) {
+    if (neededMaxUsd > 0) {
+      for (const cap of caps) {
+        const left = roundUsd(cap.limitUsd - cap.reservedUsd);
+        if (neededMaxUsd <= left) continue;
         admitted = false;
         const upTo = neededMaxUsd > neededUsd ? ` (up to $${neededMaxUsd.toFixed(2)})` : '';
-        skipReason = `over budget: needs $${neededUsd.toFixed(2)}${upTo}, $${left.toFixed(2)} of $${pool.limitUsd.toFixed(2)} left`;
-      } else {
-        pool.reservedUsd = roundUsd(pool.reservedUsd + neededMaxUsd);
+        skipReason =
+          cap.kind === 'balance'
+            ? `over balance: needs $${neededUsd.toFixed(2)}${upTo}, $${left.toFixed(2)} of the account's $${cap.limitUsd.toFixed(2)} balance left`
+            : `over budget: needs $${neededUsd.toFixed(2)}${upTo}, $${left.toFixed(2)} of $${cap.limitUsd.toFixed(2)} left`;
+        break;
       }
+      if (admitted) for (const cap of caps) cap.reservedUsd = roundUsd(cap.reservedUsd + neededMaxUsd);
     }
     if (admitted) {
       for (const s of scenes) if (s.action === 'render' && fresh.get(s.key) !== s) s.costUsd = 0; // rendered once, by its first scene
@@ -151,7 +161,7 @@ export function plan(input: PlanInput): Plan {
       for (const s of scenes) {
         if (s.action === 'render') {
           s.action = 'skip';
-          s.skipReason = 'over budget';
+          s.skipReason = skipReason?.startsWith('over balance') ? 'over balance' : 'over budget';
           s.costUsd = 0;
         }
       }
@@ -246,14 +256,16 @@ function seedOf(spec: SceneSpec, drawn?: ReadonlyMap<string, number>): { seed: n
 }
 
 /** --budget makes one pool for the run; otherwise each manifest's `budget:` caps its own episodes. */
-function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<string, BudgetPool> } {
+function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<string, BudgetPool>; balance?: BudgetPool } {
   const list: BudgetPool[] = [];
   const byEpisode = new Map<string, BudgetPool>();
+  const balance: BudgetPool | undefined = input.balanceUsd === undefined ? undefined : { id: 'balance', kind: 'balance', limitUsd: Math.max(0, input.balanceUsd), reservedUsd: 0 };
+  if (balance) list.push(balance);
   if (input.budgetUsd !== undefined) {
     const pool = { id: 'run', limitUsd: input.budgetUsd, reservedUsd: 0 };
     list.push(pool);
     for (const ep of input.series.episodes) byEpisode.set(ep.id, pool);
-    return { list, byEpisode };
+    return { list, byEpisode, balance };
   }
   for (const m of input.series.manifests) {
     if (m.budget === undefined) continue;
@@ -261,7 +273,7 @@ function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<str
     list.push(pool);
     for (const id of m.episodes) byEpisode.set(id, pool);
   }
-  return { list, byEpisode };
+  return { list, byEpisode, balance };
 }
 
 function round3(n: number): number {

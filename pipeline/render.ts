@@ -15,6 +15,7 @@ import { createUploadMemo } from './cache/uploads.ts';
 import { RunEvents } from './events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
 import { plan as buildPlan, type Plan } from './plan.ts';
+import { preflight, unaffordable, withPrices } from './preflight.ts';
 import { prepare } from './prepare.ts';
 import { createRemoteFetcher } from './media/remote.ts';
 import { PROVIDERS, type ProviderId } from './providers/info.ts';
@@ -66,6 +67,8 @@ export interface RenderOptions {
   allowPartial?: boolean;
   /** Allow an episode's `output:` outside its manifest's folder and outDir. @default false */
   allowOutside?: boolean;
+  /** When WaveSpeed's live price differs from the price table: go on, reserving and recording at the live price (else the run stops before spending). */
+  acceptLivePrices?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
 }
@@ -105,7 +108,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
     const series = selectEpisodes(prepared.series, options.episodes);
     const budgetUsd = options.budgetUsd ?? manifestBudget(series);
-    const plan = buildPlan({ ...prepared, series, provider: info, budgetUsd: options.budgetUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
+    const lookup = createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') });
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -121,6 +124,15 @@ export async function render(files: readonly string[], options: RenderOptions): 
             sleep: options.sleep,
             onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
           }));
+    // Live price and balance, asked before anything is paid for; the plan admits episodes under both.
+    const pre = await preflight({
+      provider,
+      acceptLivePrices: options.acceptLivePrices,
+      signal: options.signal,
+      planWith: (prices, balanceUsd) => buildPlan({ ...prepared, series, provider: { ...info, prices }, budgetUsd: options.budgetUsd, balanceUsd, lookup }),
+    });
+    const plan = pre.plan;
+    const priced = withPrices(provider, pre.prices);
     const ledger = new RunLedger(db);
     const runId = ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd });
     run = { ledger, id: runId, finished: false };
@@ -138,10 +150,15 @@ export async function render(files: readonly string[], options: RenderOptions): 
       concurrency,
       episodes: plan.episodes.map((e) => ({ id: e.id, scenes: e.scenes.length })),
     });
+    if (pre.quote && pre.prices !== info.prices) {
+      events.emitEvent({ type: 'warning', message: `WaveSpeed quotes $${pre.quote.quotedUsd.toFixed(4)}, the table says $${pre.quote.tableUsd.toFixed(4)} (${pre.quote.scene}): reserving and recording at the quoted prices (--accept-live-prices)` });
+    }
+    const broke = unaffordable(plan);
+    if (broke) events.emitEvent({ type: 'warning', message: broke });
 
     const result = await schedule({
       plan,
-      provider,
+      provider: priced,
       store,
       ledger,
       runId,
@@ -163,7 +180,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       ffmpeg,
       signal: options.signal,
       allowPartial: options.allowPartial,
-      provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: info.prices.version },
+      provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
     });
     let reportPath: string | undefined;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;

@@ -63,6 +63,8 @@ export interface ScheduleResult {
   interrupted: boolean;
   /** Set when the API refused the key: the run stopped. */
   authError?: DuologueError;
+  /** Set when the provider refused a submit for lack of balance: nothing more was submitted. */
+  balanceError?: DuologueError;
 }
 
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
@@ -75,6 +77,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
   let authError: DuologueError | undefined;
+  let balanceError: DuologueError | undefined;
   let fatal: unknown;
   const heartbeat = setInterval(() => {
     try {
@@ -151,6 +154,16 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         authError ??= e;
         stop.abort(e);
       }
+      if (e.code === 'E_BALANCE') {
+        // No task was created. Nothing more is submitted; what is in flight is still collected.
+        const reason = 'insufficient balance';
+        if (!balanceError) {
+          balanceError = e;
+          budgets.refuseAll(reason);
+          events.emitEvent({ type: 'warning', message: `WaveSpeed refused a submit: the account's balance cannot pay for it (${e.message}). Nothing more is submitted this run; scenes in flight are still collected. Top up and run again.` });
+        }
+        return { outcome: 'skipped', reason };
+      }
       return { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL', costUsd: 0 };
     }
   };
@@ -211,5 +224,5 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   if (fatal) throw cacheError(fatal, options.clipsDir.replace(/[\\/]clips$/, ''));
 
   const ordered = plan.episodes.flatMap((ep) => ep.scenes).map((s) => results.get(s)!);
-  return { scenes: ordered, spentUsd: budgets.spentUsd, interrupted: Boolean(options.signal?.aborted), authError };
+  return { scenes: ordered, spentUsd: budgets.spentUsd, interrupted: Boolean(options.signal?.aborted), authError, balanceError };
 }

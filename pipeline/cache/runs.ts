@@ -44,4 +44,58 @@ export class RunLedger {
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed', note?: string): void {
     this.sql('UPDATE runs SET finished_at = ?, result = ?, note = ? WHERE id = ?').run(this.now(), result, note ?? null, runId);
   }
+
+  /** A run's times and provider; undefined when there is no such run. With no id: the last run of `provider`. */
+  run(id: number | undefined, provider: string): RunInfo | undefined {
+    const row = (
+      id === undefined
+        ? this.sql('SELECT id, started_at, finished_at, provider FROM runs WHERE provider = ? ORDER BY id DESC LIMIT 1').get(provider)
+        : this.sql('SELECT id, started_at, finished_at, provider FROM runs WHERE id = ?').get(id)
+    ) as { id: number; started_at: number; finished_at: number | null; provider: string } | undefined;
+    return row && { id: row.id, startedAt: row.started_at, finishedAt: row.finished_at ?? undefined, provider: row.provider };
+  }
+
+  /**
+   * What a run recorded for the scenes it paid for (or may have): its cost,
+   * and the prediction it submitted when the cache knows it (a prediction
+   * resumed from an earlier run is that run's charge, so it is left out).
+   */
+  charges(run: RunInfo): RecordedCharge[] {
+    const rows = this
+      .sql(
+        `SELECT rs.episode_id, rs.scene_id, rs.key, rs.outcome, rs.cost_usd, r.prediction_id, r.submitted_at
+           FROM run_scenes rs LEFT JOIN renders r ON r.key = rs.key
+          WHERE rs.run_id = ? AND rs.outcome NOT IN ('cached', 'skipped')`,
+      )
+      .all(run.id) as { episode_id: string; scene_id: string; key: string; outcome: string; cost_usd: number; prediction_id: string | null; submitted_at: number | null }[];
+    const end = run.finishedAt ?? this.now();
+    return rows
+      .map((r) => {
+        const ours = r.prediction_id !== null && r.submitted_at !== null && r.submitted_at >= run.startedAt && r.submitted_at <= end;
+        return { episodeId: r.episode_id, sceneId: r.scene_id, key: r.key, outcome: r.outcome, costUsd: r.cost_usd, predictionId: ours ? r.prediction_id! : undefined };
+      })
+      .filter((c) => c.predictionId !== undefined || c.costUsd !== 0);
+  }
+
+  /** True when some render of the cache has this prediction id (any run's). */
+  knowsPrediction(id: string): boolean {
+    return this.sql('SELECT 1 FROM renders WHERE prediction_id = ?').get(id) !== undefined;
+  }
+}
+
+export interface RunInfo {
+  id: number;
+  startedAt: number;
+  finishedAt?: number;
+  provider: string;
+}
+
+export interface RecordedCharge {
+  episodeId: string;
+  sceneId: string;
+  key: string;
+  outcome: string;
+  costUsd: number;
+  /** The prediction this run submitted for the scene; none for a submit that ended without an answer. */
+  predictionId?: string;
 }

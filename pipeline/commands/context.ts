@@ -35,13 +35,13 @@ export function ffmpegOf(ctx: CommandContext): FfmpegPaths {
   return resolveFfmpegPaths(ctx.env);
 }
 
-/** --provider, else wavespeed when a key is set, else local. */
-export function providerOf(ctx: CommandContext, flag?: string): ProviderId {
+/** --provider, else wavespeed when a key is set, else local. `needsKey: false` for commands that pay nothing (`plan` prices from the table). */
+export function providerOf(ctx: CommandContext, flag?: string, { needsKey = true }: { needsKey?: boolean } = {}): ProviderId {
   if (flag !== undefined && flag !== 'wavespeed' && flag !== 'local') {
     throw new DuologueError('E_USAGE', `Expected \`--provider\` to be "wavespeed" or "local", got \`${flag}\``);
   }
   const hasKey = Boolean(ctx.env.WAVESPEED_API_KEY?.trim());
-  if (flag === 'wavespeed' && !hasKey) {
+  if (flag === 'wavespeed' && !hasKey && needsKey) {
     throw new DuologueError('E_USAGE', '--provider wavespeed needs WAVESPEED_API_KEY in the environment (or use --provider local for a free offline preview)');
   }
   return (flag as ProviderId | undefined) ?? (hasKey ? 'wavespeed' : 'local');

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { createCacheLookup } from '../cache/lookup.ts';
+import { isAbort } from '../errors.ts';
+import { openAccount } from '../providers/wavespeed/account.ts';
 import { plan as buildPlan } from '../plan.ts';
 import { prepare } from '../prepare.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
@@ -19,7 +21,7 @@ export interface PlanOptions {
 
 /** `duologue plan`: what a render would do and cost. Spends nothing, submits nothing. */
 export async function planCommand(files: string[], options: PlanOptions, ctx: CommandContext): Promise<number> {
-  const providerId = providerOf(ctx, options.provider);
+  const providerId = providerOf(ctx, options.provider, { needsKey: false });
   const budgetUsd = parseBudget(options.budget);
   const provider = providerInfo(providerId);
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
@@ -33,7 +35,8 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
       fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
       outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
     });
-    const result = buildPlan({ ...prepared, provider, budgetUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
+    const balanceUsd = providerId === 'wavespeed' ? await readBalance(ctx) : undefined;
+    const result = buildPlan({ ...prepared, provider, budgetUsd, balanceUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);
@@ -43,5 +46,22 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     return 0;
   } finally {
     db.close();
+  }
+}
+
+/** With a key, the account's balance (a second cap the plan admits under); without one, or when it cannot be read, none. */
+async function readBalance(ctx: CommandContext): Promise<number | undefined> {
+  const apiKey = ctx.env.WAVESPEED_API_KEY?.trim();
+  if (!apiKey) return undefined;
+  // A plan should not wait long on the network: one retry, then it goes on without the balance.
+  const { account, close } = openAccount({ apiKey, baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined, policy: { maxAttempts: 2, backoffBaseMs: 500 } });
+  try {
+    return await account.balance({ signal: ctx.signal });
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    ctx.stderr.write(`note: the WaveSpeed balance could not be read (${(error as Error).message}); planned without it\n`);
+    return undefined;
+  } finally {
+    await close();
   }
 }

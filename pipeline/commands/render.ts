@@ -16,6 +16,7 @@ export interface RenderCommandOptions {
   json?: boolean;
   retryAmbiguous?: boolean;
   retryHeld?: boolean;
+  acceptLivePrices?: boolean;
   allowPartial?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -71,6 +72,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       args: argv,
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
+      acceptLivePrices: options.acceptLivePrices,
       allowPartial: options.allowPartial,
       leaseMs: parseLease(ctx.env.DUOLOGUE_LEASE_SECONDS),
       allowOutside: options.allowOutside,

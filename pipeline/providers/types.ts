@@ -88,6 +88,28 @@ export interface Delivered {
   sha256?: string;
 }
 
+/** One charge on the provider's invoice. */
+export interface BillingRecord {
+  predictionId: string;
+  usd: number;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/**
+ * A paid provider's account, when it has one: what it can pay, what it
+ * charges now, and what it billed. Generic code asks for this capability
+ * instead of checking which provider it has.
+ */
+export interface ProviderAccount {
+  /** USD the account can still spend. */
+  balance(options?: CallOptions): Promise<number>;
+  /** What the provider would charge for this task today (its discounted price when discounted). */
+  quote(task: RenderTask, options?: CallOptions): Promise<number>;
+  /** Every charge created in [from, to] (epoch ms). */
+  billings(window: { from: number; to: number }, options?: CallOptions): Promise<BillingRecord[]>;
+}
+
 /**
  * A provider turns one task into one mp4. Submitting and polling are separate
  * so a later process can resume polling a prediction an earlier one submitted.
@@ -115,5 +137,7 @@ export interface Provider {
   forgetUploads?(task: RenderTask): Promise<void> | void;
   /** Estimated USD for the task (the plan's number; 0 for local). */
   estimateUsd(task: RenderTask): number;
+  /** Balance, live prices and billing records (paid providers). */
+  readonly account?: ProviderAccount;
   close?(): Promise<void>;
 }

@@ -13,7 +13,7 @@ export function planToJson(
   return {
     type: 'plan',
     provider: plan.provider,
-    budgets: plan.budgets.map((b) => ({ ...b, id: b.id === 'run' ? 'run' : displayPath(b.id, cwd) })),
+    budgets: plan.budgets.map((b) => ({ ...b, id: b.id === 'run' || b.kind === 'balance' ? b.id : displayPath(b.id, cwd) })),
     episodes: plan.episodes.map((e) => ({
       id: e.id,
       title: e.title ?? null,

@@ -38,10 +38,10 @@ export function planToText(
   );
   for (const b of plan.budgets) {
     const skipped = plan.episodes.filter((e) => !e.admitted).map((e) => e.id);
-    const scope = b.id === 'run' ? '--budget' : `budget of ${rel(b.id)}`;
+    const scope = b.kind === 'balance' ? 'WaveSpeed balance' : b.id === 'run' ? '--budget' : `budget of ${rel(b.id)}`;
     lines.push(`${scope}: ${usd(b.limitUsd)}, ${usd(b.reservedUsd)} reserved — ${skipped.length === 0 ? 'every episode fits' : `skipped: ${skipped.join(', ')}`}`);
   }
-  if (plan.budgets.length === 0) lines.push('budget: none (no cap)');
+  if (!plan.budgets.some((b) => b.kind !== 'balance')) lines.push('budget: none (no cap)');
   if (warnings.length > 0) {
     lines.push('', `${warnings.length} warning${warnings.length === 1 ? '' : 's'}:`);
     for (const w of warnings) lines.push(`  warning: ${formatDiagnostic({ ...w, file: rel(w.file) })}`);

@@ -211,7 +211,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         events.emitEvent({ type: 'resumed', ...at, predictionId });
       } else if (!(await reserveAndSubmit())) {
         store.release(scene.key);
-        return { outcome: 'skipped', reason: 'over budget' };
+        return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
       }
       let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: row.status !== 'in-flight' });
       if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
@@ -229,7 +229,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
         if (!(await reserveAndSubmit())) {
           store.markFailed(scene.key, result.error ?? 'failed');
-          return { outcome: 'skipped', reason: 'over budget' };
+          return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
         }
         result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: true });
         kind = result.failure?.kind;
@@ -333,7 +333,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       store.markFailed(scene.key, e.message ?? String(error));
       budget.release(reserved);
       deps.spend();
-      if (e.code === 'E_AUTH') throw error;
+      if (e.code === 'E_AUTH' || e.code === 'E_BALANCE') throw error; // the run stops submitting
       return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
     }
   }

@@ -72,7 +72,9 @@ describe('demo manifest', () => {
   it('usage errors exit 2 before any work', async () => {
     expect((await runCli(['plan', demo, '--budget', 'lots'])).stderr).toContain('Expected `--budget` to be an amount of USD from 0 up, got `lots`');
     for (const bad of ['0x10', '1e3', '-1', 'Infinity']) expect((await runCli(['plan', demo, '--budget', bad])).code).toBe(2);
-    const noKey = await runCli(['plan', demo, '--provider', 'wavespeed']);
+    // plan prices from the table and needs no key; render does.
+    expect((await runCli(['plan', demo, '--provider', 'wavespeed'])).code).toBe(0);
+    const noKey = await runCli(['render', demo, '--provider', 'wavespeed']);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('--provider wavespeed needs WAVESPEED_API_KEY');
     expect((await runCli(['plan'])).code).toBe(2);

@@ -5,6 +5,7 @@
  * person to sort out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,18 +57,23 @@ async function setup() {
 }
 
 describe('stopping a run never pays twice', () => {
-  it('SIGSTOP past the lease, a second run meanwhile, SIGCONT: one submit, both runs end complete', async () => {
-    const { fake, args, env } = await setup();
-    fake.script('upload', { kind: 'slow', ms: 1_500 });
+  it('SIGSTOP past the lease, a second run meanwhile, SIGCONT: the paused run keeps its claim; one submit, both runs end complete', async () => {
+    const { fake, cacheDir, args, env } = await setup();
+    // A is stopped while it works on the scene (its submit request open), so its claim is live and its lease runs out.
+    fake.script('submit', { kind: 'slow', ms: 1_500 });
     const a = runBin(args, env);
-    await until(() => fake.requests.some((r) => r.path === '/api/v3/media/upload/binary'), 'run A uploading', 30_000);
-    a.child.kill('SIGSTOP'); // Ctrl-Z mid-upload
+    await until(() => fake.requests.some((r) => r.method === 'POST' && r.path === SUBMIT), 'run A submitting', 30_000);
+    a.child.kill('SIGSTOP'); // Ctrl-Z
     await new Promise((r) => setTimeout(r, 2_500)); // well past A's 1 s lease
     const b = runBin(args, env);
-    // B would have submitted within this time if it took A's key; it must wait for A instead.
-    await until(() => /waiting|another run/.test(b.stderr()) || fake.submissions.length > 0, 'run B to wait or submit', 30_000);
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(fake.submissions).toHaveLength(0);
+    await until(() => /waiting|another run/.test(b.stderr()) || b.child.exitCode !== null, 'run B to wait (or end)', 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    // B has not taken the key: A, paused but alive, still holds it.
+    const db = new Database(path.join(cacheDir, 'duologue.db'), { readonly: true });
+    const row = db.prepare('SELECT owner FROM renders').get() as { owner: string };
+    db.close();
+    expect(row.owner).toContain(`:${a.child.pid}:`);
+    expect(b.child.exitCode).toBeNull();
     a.child.kill('SIGCONT');
     const [codeA, codeB] = await Promise.all([a.exit, b.exit]);
     expect(fake.submissions).toHaveLength(1);

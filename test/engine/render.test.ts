@@ -171,8 +171,8 @@ describe('render engine (fake WaveSpeed, real SQLite, real ffmpeg)', () => {
     const fake = await startFake();
     fakes.push(fake);
     const { manifest, cacheDir } = await project();
-    const { result } = await run(manifest, cacheDir, fake, { apiKey: 'sk-wrong' });
-    expect(result.schedule.authError?.code).toBe('E_AUTH');
+    // Refused at the first call of the run (the live price quote), before anything could be paid.
+    await expect(run(manifest, cacheDir, fake, { apiKey: 'sk-wrong' })).rejects.toMatchObject({ code: 'E_AUTH' });
     expect(fake.submissions).toHaveLength(0);
   });
 });

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
+import { FakeAccount } from './wavespeed-account.ts';
 
 export type Route = 'upload' | 'submit' | 'result' | 'output' | 'list';
 
@@ -109,8 +110,12 @@ export class FakeWavespeed {
   private rng: () => number;
   private maxConcurrentSeen = 0;
 
+  /** Balance, price quotes, billing records (test/fakes/wavespeed-account.ts). */
+  readonly account: FakeAccount;
+
   constructor(private options: FakeOptions) {
     this.rng = mulberry32(options.seed ?? 1);
+    this.account = new FakeAccount(options.ffmpeg, (u) => this.media.get(/\/media\/([^/]+)\//.exec(u)?.[1] ?? ''));
   }
 
   async start(): Promise<this> {
@@ -174,6 +179,7 @@ export class FakeWavespeed {
       const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
       if (req.method === 'GET' && m) return await this.result(decodeURIComponent(m[1]), req, res);
       if (req.method === 'POST' && url.pathname === '/api/v3/predictions') return await this.list(req, res);
+      if (await this.account.handle(req.method ?? '', url.pathname, async () => (await readBody(req)).toString('utf8'), req, res)) return;
       json(res, 404, { code: 404, message: 'not found' });
     } catch (error) {
       if (!res.headersSent) json(res, 500, { code: 500, message: String(error) });
@@ -226,7 +232,10 @@ export class FakeWavespeed {
     for (const field of ['left_audio', 'right_audio', 'image', 'order', 'resolution', 'seed']) {
       if (body[field] === undefined) return json(res, 400, { code: 400, message: `${field} is required` });
     }
+    const price = await this.account.refuses(body, res);
+    if (price === true) return; // 402 insufficient balance: no task
     const id = `pred-${++this.counter}`;
+    this.account.hold(id, price);
     const deviation = this.options.lengthDeviation?.(this.submissions.length) ?? 0;
     this.submissions.push({ id, body });
     const stretch = fault?.kind === 'stretch' ? fault.seconds : deviation;
@@ -323,13 +332,15 @@ export class FakeWavespeed {
     if (state.fault?.kind === 'fail') {
       state.status = 'failed';
       state.error = state.fault.error;
+      this.account.settle(state.id, undefined);
     } else if (state.fault?.kind === 'status-final') {
       state.status = 'failed';
       state.finalStatus = state.fault.status;
       state.error = `task ${state.fault.status}`;
+      this.account.settle(state.id, undefined);
     } else {
       state.status = 'completed';
-      this.charges.set(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p'));
+      this.charges.set(state.id, this.account.settle(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p')));
     }
   }
 

@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { DuologueError, StoppedBeforeTaskError } from '../../errors.ts';
+import { DuologueError, InsufficientBalanceError, StoppedBeforeTaskError } from '../../errors.ts';
 import { abortError } from '../../media/ffmpeg.ts';
 import type { Sleep } from '../../sleep.ts';
 import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
@@ -101,6 +101,8 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
           `${call.label}: ${res.statusCode} — the API key was refused${said ? ` ("${said}")` : ''} (check WAVESPEED_API_KEY); stopping, every call would fail`,
         );
       }
+      // Payment required: refused before any task was created.
+      if (res.statusCode === 402) throw new InsufficientBalanceError(`${call.label}: ${status} — the WaveSpeed account's balance cannot pay for this; top up and run again`);
       if (res.statusCode === 429) {
         retryReason = '429 rate limited';
         waitMs = retryAfterMs(res.headers['retry-after'], deps.now(), policy);

@@ -5,7 +5,8 @@ import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
-import type { PollResult, Provider } from '../types.ts';
+import type { PollResult, Provider, RenderTask } from '../types.ts';
+import { createAccount } from './account.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
@@ -95,6 +96,14 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const uploader = createUploader(ctx, options);
   const download = createDownloader(ctx);
   const findTask = createTaskFinder(ctx);
+  /** A task's submit inputs (media uploaded once, URLs reused): what a submit sends and a price quote asks about. */
+  const inputsFor = async (task: RenderTask, signal?: AbortSignal): Promise<Record<string, unknown>> => {
+    const label = `${task.episodeId}/${task.sceneId}`;
+    const image = /^https?:\/\//i.test(task.image.location) ? task.image.location : await uploader.upload(task.image.localPath, task.image.sha256, label, signal);
+    const [left, right] = await Promise.all([uploader.trackUrl(task.tracks.left, label, signal), uploader.trackUrl(task.tracks.right, label, signal)]);
+    return { left_audio: left, right_audio: right, image, ...(task.prompt ? { prompt: task.prompt } : {}), order: task.order, resolution: task.resolution, seed: task.seed };
+  };
+  const account = createAccount(ctx, inputsFor);
 
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
@@ -104,17 +113,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       redact(
         (async () => {
           const label = `${task.episodeId}/${task.sceneId}`;
-          const image = /^https?:\/\//i.test(task.image.location) ? task.image.location : await uploader.upload(task.image.localPath, task.image.sha256, label, signal);
-          const [left, right] = await Promise.all([uploader.trackUrl(task.tracks.left, label, signal), uploader.trackUrl(task.tracks.right, label, signal)]);
-          const body = JSON.stringify({
-            left_audio: left,
-            right_audio: right,
-            image,
-            ...(task.prompt ? { prompt: task.prompt } : {}),
-            order: task.order,
-            resolution: task.resolution,
-            seed: task.seed,
-          });
+          const body = JSON.stringify(await inputsFor(task, signal));
           const url = apiUrl(MODEL_PATH);
           if (signal?.aborted) throw abortError(signal);
           const sent = JSON.parse(body) as Record<string, unknown>;
@@ -219,6 +218,11 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
     estimateUsd: (task) => estimateTask(task, PROVIDERS.wavespeed.prices),
+    account: {
+      balance: (o) => redact(account.balance(o)),
+      quote: (task, o) => redact(account.quote(task, o)),
+      billings: (w, o) => redact(account.billings(w, o)),
+    },
     async close() {
       if (ownsDispatcher) await dispatcher.close();
     },
