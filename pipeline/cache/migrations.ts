@@ -91,4 +91,6 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN submit_sent TEXT;`,
   // 7: the provider refused the scene itself (moderation, bad input): not tried again until it changes.
   `ALTER TABLE renders ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;`,
+  // 8: every prediction id a key has had (a lost answer is never matched to an older one).
+  `ALTER TABLE renders ADD COLUMN prediction_ids TEXT;`,
 ];

@@ -28,6 +28,8 @@ export interface RenderRow {
   paid_attempts: number;
   /** 1 when the provider refused the scene itself (moderation, bad input): not tried again until it changes. */
   refused: number;
+  /** JSON array of every prediction id this key has had. */
+  prediction_ids: string | null;
   /** JSON of the last submit's SentSubmit (what and when), to find its task if the answer was lost. */
   submit_sent: string | null;
   owner: string | null;
@@ -146,10 +148,11 @@ export class RenderStore {
     this
       .sql(
         `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL,
+           prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
            owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
          WHERE key = ? AND status <> 'complete'`,
       )
-      .run(predictionId, this.now(), this.owner, this.now(), key);
+      .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
   }
 
   /** The clip is in the store and checked. Counts the paid prediction. */
@@ -189,6 +192,13 @@ export class RenderStore {
 
   releaseAll(): void {
     this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = ?').run(this.owner);
+  }
+
+  /** Every prediction id this key has had. */
+  predictionIds(key: string): string[] {
+    const row = this.sql('SELECT prediction_ids, prediction_id FROM renders WHERE key = ?').get(key) as { prediction_ids: string | null; prediction_id: string | null } | undefined;
+    const ids = row?.prediction_ids ? (JSON.parse(row.prediction_ids) as string[]) : [];
+    return row?.prediction_id && !ids.includes(row.prediction_id) ? [...ids, row.prediction_id] : ids;
   }
 
   /** A complete render's clip found at another path (the cache folder was moved). */

@@ -130,9 +130,10 @@ export interface Provider {
    * Looks for the task a submit whose answer was lost may have created (the
    * provider's list of recent predictions): its id, or undefined only when
    * the provider can show there is none (then it may be submitted again).
-   * Throws when it cannot tell. Absent: the provider cannot look; a person must.
+   * `knownIds`: predictions this key already had, never the lost one.
+   * Throws when it cannot tell (also when more than one task matches). Absent: the provider cannot look; a person must.
    */
-  findSubmitted?(sent: SentSubmit, options?: CallOptions): Promise<string | undefined>;
+  findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[] }): Promise<string | undefined>;
   /** Forgets the uploaded URLs of a task's inputs, so the next submit uploads them afresh. */
   forgetUploads?(task: RenderTask): Promise<void> | void;
   /** Estimated USD for the task (the plan's number; 0 for local). */

@@ -155,26 +155,26 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
 
     /**
      * Submits; when the answer is lost (reset, 5xx, unreadable), looks the task up in the provider's
-     * list instead of guessing: found, it is this submit's; shown absent, it is submitted again (at
-     * most twice more); when nobody can tell, the ambiguous error stands.
+     * list instead of guessing: found, it is this submit's. Otherwise the lost submit stands (it may
+     * yet be billed, and its hold is counted as spent): a later run looks again before it submits.
      */
     const submitFindingLost = async (): Promise<{ predictionId: string; note?: string }> => {
-      for (let tries = 1; ; tries++) {
-        try {
-          const { predictionId: id } = await submitOnce();
+      try {
+        const { predictionId: id } = await submitOnce();
+        submitting = false;
+        return { predictionId: id, note };
+      } catch (error) {
+        if (!(error as { ambiguous?: boolean }).ambiguous || signal.aborted) throw error;
+        const lost = await findLost(lastSent, (error as Error).message);
+        if (lost.kind === 'found') {
           submitting = false;
-          return { predictionId: id, note };
-        } catch (error) {
-          if (!(error as { ambiguous?: boolean }).ambiguous || signal.aborted || tries >= 3) throw error;
-          const lost = await findLost(lastSent, (error as Error).message);
-          if (lost.kind === 'found') {
-            submitting = false;
-            return { predictionId: lost.id, note: `the submit's answer was lost; found as prediction ${lost.id} in the provider's list` };
-          }
-          if (lost.kind !== 'absent') throw error;
-          note = lost.why;
-          events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: ${lost.why}; submitting again` });
+          return { predictionId: lost.id, note: `the submit's answer was lost; found as prediction ${lost.id} in the provider's list` };
         }
+        if (lost.kind === 'absent') {
+          // One run's two looks are not enough to pay again: the next run looks twice more first.
+          throw Object.assign(new DuologueError('E_API', `${(error as Error).message}; the prediction list shows no such task yet, so the next run looks again before submitting it`), { ambiguous: true });
+        }
+        throw error;
       }
     };
 
@@ -347,7 +347,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     const sent = JSON.parse(sentJson) as SentSubmit;
     events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
     try {
-      const id = await deps.provider.findSubmitted(sent, { signal });
+      const id = await deps.provider.findSubmitted(sent, { signal, knownIds: store.predictionIds(scene.key) });
       if (id) return { kind: 'found', id };
       return { kind: 'absent', why: `submitted again: the provider's prediction list showed no task for its lost submit of ${new Date(sent.at).toISOString()} on two looks` };
     } catch (error) {

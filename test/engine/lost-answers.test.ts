@@ -49,14 +49,30 @@ describe('lost submit answers', () => {
     expect(fake.submissions).toHaveLength(1);
   });
 
-  it('no task was created (a 502 before anything): two looks show none, so it is submitted again, and the ledger says why', async () => {
+  it('no task was created (a 502 before anything): this run counts the hold and stops; the next run looks twice more, then submits it and says why', async () => {
     const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 6)]);
     fake.script('submit', { kind: 'status', status: 502 });
+    const first = await startRun(manifest, cacheDir, fake).done;
+    expect(first.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed', costUsd: 0.15, error: expect.stringMatching(/next run looks again/) });
+    expect(fake.submissions).toHaveLength(0);
+    const second = await startRun(manifest, cacheDir, fake).done;
+    expect(second.summary).toMatchObject({ rendered: 1, failed: 0 });
+    expect(fake.submissions).toHaveLength(1);
+    const rows = new Database(path.join(cacheDir, 'duologue.db'), { readonly: true }).prepare('SELECT error FROM run_scenes WHERE run_id = 2').all() as { error: string }[];
+    expect(rows[0].error).toMatch(/submitted again: the provider's prediction list showed no task .* on two looks/);
+  });
+
+  it('an earlier prediction of the same key is never taken for the lost one (the list lags behind the new task)', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 10)], { listLagMs: 1_000 });
+    fake.script('submit', { kind: 'fail', error: 'gpu fell over' }); // run 1: a prediction of this key that failed
+    await startRun(manifest, cacheDir, fake).done;
+    await new Promise((r) => setTimeout(r, 1_100)); // it is listed now; the next one will not be, at first
+    fake.script('submit', { kind: 'lost-answer' });
     const run = await startRun(manifest, cacheDir, fake).done;
     expect(run.summary).toMatchObject({ rendered: 1, failed: 0 });
-    expect(fake.submissions).toHaveLength(1);
-    const row = new Database(path.join(cacheDir, 'duologue.db'), { readonly: true }).prepare('SELECT error FROM run_scenes').get() as { error: string };
-    expect(row.error).toMatch(/submitted again: the provider's prediction list showed no task .* on two looks/);
+    expect(fake.submissions).toHaveLength(2);
+    expect(run.result.schedule.scenes[0].clip).toBeDefined();
+    expect(fake.charges.size).toBe(1);
   });
 
   it('the list cannot be read: the scene is held for a person, not resubmitted', async () => {

@@ -33,20 +33,21 @@ export function sameTask(sent: SentSubmit, item: ListedPrediction): boolean {
  * `lostAnswerRecheckMs` apart and after the request could still be in flight,
  * both show no such task (the list may lag behind a task just created).
  */
-export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, signal?: AbortSignal) => Promise<string | undefined> {
+export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, knownIds: readonly string[], signal?: AbortSignal) => Promise<string | undefined> {
   const { deps, policy } = ctx;
   const look = lookOnce(ctx);
-  return async (sent, signal) => {
-    const first = await look(sent, signal);
+  return async (sent, knownIds, signal) => {
+    const first = await look(sent, knownIds, signal);
     if (first) return first;
     await deps.sleep(Math.max(policy.lostAnswerRecheckMs, sent.at + policy.lostAnswerWindowMs - deps.now()), signal);
-    return look(sent, signal);
+    return look(sent, knownIds, signal);
   };
 }
 
-function lookOnce(ctx: ApiContext): (sent: SentSubmit, signal?: AbortSignal) => Promise<string | undefined> {
+function lookOnce(ctx: ApiContext): (sent: SentSubmit, knownIds: readonly string[], signal?: AbortSignal) => Promise<string | undefined> {
   const { deps, policy, apiUrl, headersFor } = ctx;
-  return async (sent, signal) => {
+  return async (sent, knownIds, signal) => {
+    const matches = new Set<string>();
     const url = apiUrl(PREDICTIONS_PATH);
     const from = new Date(sent.at - policy.lostAnswerSkewMs).toISOString();
     const to = new Date(Math.max(deps.now(), sent.at) + policy.lostAnswerSkewMs).toISOString();
@@ -58,11 +59,15 @@ function lookOnce(ctx: ApiContext): (sent: SentSubmit, signal?: AbortSignal) => 
       );
       const data = await readEnvelope<{ items?: ListedPrediction[] }>(res, 'prediction list');
       const items = Array.isArray(data.items) ? data.items : [];
-      const match = items.find((item) => sameTask(sent, item));
-      if (match) return match.id as string;
-      if (items.length < policy.lostAnswerPageSize) return undefined;
+      // An earlier prediction of the same key (same inputs and seed) is not the lost one.
+      for (const item of items) if (sameTask(sent, item) && !knownIds.includes(item.id as string)) matches.add(item.id as string);
+      if (items.length < policy.lostAnswerPageSize) break;
+      if (page === policy.lostAnswerMaxPages) {
+        // More predictions in the window than we read: we cannot say it is not there.
+        throw new Error(`more than ${policy.lostAnswerMaxPages * policy.lostAnswerPageSize} predictions in the submit's window; look on the dashboard`);
+      }
     }
-    // More predictions in the window than we read: we cannot say it is not there.
-    throw new Error(`more than ${policy.lostAnswerMaxPages * policy.lostAnswerPageSize} predictions in the submit's window; look on the dashboard`);
+    if (matches.size > 1) throw new Error(`${matches.size} unknown tasks match this submit (${[...matches].join(', ')}); which one is its answer cannot be told`);
+    return matches.values().next().value;
   };
 }

@@ -213,7 +213,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
     download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
 
-    findSubmitted: (sent, { signal } = {}) => redact(findTask(sent, signal)),
+    findSubmitted: (sent, { signal, knownIds = [] } = {}) => redact(findTask(sent, knownIds, signal)),
 
     forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
