@@ -14,7 +14,8 @@ export function clipPath(clipsDir: string, key: string): string {
  * says why it is not there.
  */
 export function locateClip(row: Pick<RenderRow, 'key' | 'clip_path' | 'clip_bytes'>, clipsDir?: string): { path: string } | { problem: string } {
-  const candidates = [row.clip_path, clipsDir ? clipPath(clipsDir, row.key) : undefined].filter((p): p is string => Boolean(p));
+  // This cache's own copy first: a recorded path may belong to another cache this one was copied from.
+  const candidates = [clipsDir ? clipPath(clipsDir, row.key) : undefined, row.clip_path].filter((p): p is string => Boolean(p));
   let problem = 'clip missing from the store';
   for (const candidate of new Set(candidates)) {
     try {

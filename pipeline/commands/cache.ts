@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, openDb, type Db } from '../cache/db.ts';
 import { locateClip } from '../cache/clips.ts';
+import { ownerAlive } from '../cache/owner.ts';
 import type { RenderRow } from '../cache/renders.ts';
 import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
@@ -61,7 +62,8 @@ async function verify(db: Db, clipsDir: string, ctx: CommandContext, fix: boolea
     else if ((await sha256File(clip.path)) !== r.clip_sha256) problem = 'content differs from the recorded sha256';
     if (problem) {
       damaged.push(`${r.episode_id}/${r.scene_id} (${r.key.slice(0, 12)}): ${problem}`);
-      if (fix) db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL WHERE key = ?").run(`clip ${problem}`, r.key);
+      // Like a clip gone missing: a miss to render again, not a paid try held against the key.
+      if (fix) db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, paid_attempts = 0 WHERE key = ?").run(`clip ${problem}`, r.key);
     }
   }
   ctx.stdout.write(`verified ${rows.length} clip${rows.length === 1 ? '' : 's'}: ${rows.length - damaged.length} ok, ${damaged.length} damaged\n`);
@@ -85,7 +87,14 @@ function attach(db: Db, args: string[], ctx: CommandContext): number {
   if (row.status !== 'ambiguous' && row.status !== 'submitting') {
     throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is ${row.status}, not waiting on an ambiguous submit; nothing to attach`);
   }
-  db.prepare("UPDATE renders SET status = 'in-flight', prediction_id = ?, error = NULL, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?").run(predictionId, Date.now(), row.key);
+  if (row.status === 'submitting' && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, Date.now())) {
+    throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is being submitted right now by a running render (${row.owner}); wait for it to finish`);
+  }
+  // submitted_at is now: the provider's retention is counted from the attach, not from an old submit.
+  db.prepare(
+    `UPDATE renders SET status = 'in-flight', prediction_id = ?, prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?), submitted_at = ?,
+       error = NULL, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?`,
+  ).run(predictionId, predictionId, Date.now(), Date.now(), row.key);
   ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
   return 0;
 }

@@ -49,13 +49,20 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
   if (!options.dryRun) {
     for (const clip of doomed) {
       dropRender(db, clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
-      if (clip.clipPath) await rm(clip.clipPath, { force: true });
-      await rm(clipPath(path.join(dir, 'clips'), clip.key), { force: true }); // where it is if the cache was moved
+      // Only this cache's copy: a recorded path outside it may be another cache's (this one copied from it).
+      const own = clipPath(path.join(dir, 'clips'), clip.key);
+      await rm(own, { force: true });
+      if (clip.clipPath && clip.clipPath !== own && isInside(clip.clipPath, path.join(dir, 'clips'))) await rm(clip.clipPath, { force: true });
     }
     await remove(leftovers, dir);
   }
   ctx.stdout.write(report({ verdicts, doomed, leftovers, active, manifests: manifests.length, olderThan: options.olderThan, dryRun: options.dryRun ?? false }));
   return 0;
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** Keys the manifests' scenes have, under every provider (a manifest rendered with either keeps its clips). */
