@@ -102,6 +102,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
   let provider: Provider | undefined;
   let run: { ledger: RunLedger; id: number; finished: boolean } | undefined;
   try {
+    // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
+    // while it is still hashing, probing and planning.
+    const ledger = new RunLedger(db);
+    run = { ledger, id: ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
+    const runId = run.id;
     const prepared = await prepare(files, {
       db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
       outputs: { outDir: path.resolve(options.outDir ?? DEFAULTS.outDir), cacheDir, allowOutside: options.allowOutside },
@@ -133,9 +138,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
     const plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
-    const ledger = new RunLedger(db);
-    const runId = ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd });
-    run = { ledger, id: runId, finished: false };
+    ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
     const t = plan.totals;
     events.emitEvent({
       type: 'run',

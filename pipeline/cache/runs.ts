@@ -41,6 +41,11 @@ export class RunLedger {
     else this.db.transaction(write).immediate();
   }
 
+  /** What the run plans to spend, once planned (the run is recorded before it plans). */
+  planned(runId: number, info: { budgetUsd?: number; plannedUsd: number }): void {
+    this.sql('UPDATE runs SET budget_usd = ?, planned_usd = ? WHERE id = ?').run(info.budgetUsd ?? null, info.plannedUsd, runId);
+  }
+
   finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed', note?: string): void {
     this.sql('UPDATE runs SET finished_at = ?, result = ?, note = ? WHERE id = ?').run(this.now(), result, note ?? null, runId);
   }
