@@ -2,7 +2,7 @@
  * PURE: scenes + media facts + cache lookups + prices + budget → Plan.
  * No clock, no env, no I/O: every input is an argument, so tests use plain objects.
  */
-import { estimate, roundUsd, type Order } from './cost/estimate.ts';
+import { billedSeconds, costUsd, estimate, roundUsd, type Order } from './cost/estimate.ts';
 import type { PriceTable, Resolution } from './cost/price-table.ts';
 import { cacheKey, type CacheKeyInput } from './cache/key.ts';
 import type { MediaFacts } from './media/facts.ts';
@@ -15,6 +15,8 @@ export interface CacheLookup {
   status: CacheStatus;
   /** For a miss after an earlier render of the same scene: what changed. */
   reason?: string;
+  /** A paid clip of this key came back this long and was refused: a retry holds at least its price. */
+  refusedSeconds?: number;
 }
 
 export interface ProviderInfo {
@@ -120,7 +122,7 @@ export interface Plan {
 export function plan(input: PlanInput): Plan {
   const { series, media, provider } = input;
   const prices = provider.prices;
-  const lookup = input.lookup ?? (() => ({ status: 'miss' as const }));
+  const lookup: NonNullable<PlanInput['lookup']> = input.lookup ?? (() => ({ status: 'miss' }));
 
   const pools = budgetPools(input);
   // Scenes with the same key are one render: it is counted once, for the first admitted episode that has it.
@@ -239,7 +241,8 @@ export function plan(input: PlanInput): Plan {
       videoSeconds: est.videoSeconds,
       billedSeconds: est.billedSeconds,
       estimateUsd: est.costUsd,
-      maxUsd: est.maxUsd,
+      // As the submit will reserve: at least what the last refused clip of this key cost.
+      maxUsd: cache.refusedSeconds ? Math.max(est.maxUsd, costUsd(billedSeconds(Math.round(cache.refusedSeconds * 1000), prices), spec.resolution, prices)) : est.maxUsd,
       costUsd: action === 'render' ? est.costUsd : 0,
       cache,
       action,

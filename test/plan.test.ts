@@ -77,6 +77,17 @@ describe('plan (pure)', () => {
     expect(p.totals.costUsd).toBe(0.6);
   });
 
+  it('a key whose last paid clip came back too long is admitted at what that clip cost, as its retry will reserve', () => {
+    const s = series([episode('e1', [scene('e1', 'a', { audio: { form: 'pair', left: ref('a3') } }), scene('e1', 'b', { seed: { kind: 'fixed', value: 2 } })])]);
+    const first = plan({ series: s, media: media(), provider: wavespeed });
+    const refused = first.episodes[0].scenes[0].key;
+    // a: 3 s planned (5 s minimum, $0.15), but its last clip came back 9 s long ($0.27); b: 10 s, at most $0.33.
+    const lookup = (key: string): CacheLookup => (key === refused ? { status: 'miss', refusedSeconds: 9 } : { status: 'miss' });
+    expect(plan({ series: s, media: media(), provider: wavespeed, lookup }).episodes[0].scenes[0].maxUsd).toBe(0.27);
+    expect(plan({ series: s, media: media(), provider: wavespeed, lookup, budgetUsd: 0.5 }).episodes[0].admitted).toBe(false); // 0.27 + 0.33 > 0.50
+    expect(plan({ series: s, media: media(), provider: wavespeed, budgetUsd: 0.5 }).episodes[0].admitted).toBe(true); // 0.15 + 0.33
+  });
+
   it('the manifest budget applies when --budget is absent; --budget overrides it', () => {
     const s = series([episode('e1', [scene('e1', 'a')]), episode('e2', [scene('e2', 'a', { seed: { kind: 'fixed', value: 2 } })])], 0.33);
     expect(plan({ series: s, media: media(), provider: wavespeed }).episodes.map((e) => e.admitted)).toEqual([true, false]);

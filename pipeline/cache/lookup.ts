@@ -31,7 +31,10 @@ export function createCacheLookup(
       if (row.status === 'submitting' || row.status === 'ambiguous') {
         return { status: 'miss', reason: 'a previous submit may have been billed (ambiguous); see `duologue status`' };
       }
-      if (row.status === 'failed') return { status: 'miss', reason: `last attempt failed: ${row.error ?? 'unknown error'}` };
+      if (row.status === 'failed') {
+        const refusedSeconds = row.paid_attempts > 0 && row.video_seconds ? row.video_seconds : undefined;
+        return { status: 'miss', reason: `last attempt failed: ${row.error ?? 'unknown error'}`, ...(refusedSeconds ? { refusedSeconds } : {}) };
+      }
     }
     const previous = byScene.get(scene.episodeId, scene.sceneId);
     if (previous && previous.key !== key) return { status: 'miss', reason: whatChanged(JSON.parse(previous.inputs) as CacheKeyInput, inputs) };
