@@ -93,4 +93,6 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;`,
   // 8: every prediction id a key has had (a lost answer is never matched to an older one).
   `ALTER TABLE renders ADD COLUMN prediction_ids TEXT;`,
+  // 9: how many times in a row a finished prediction's output could not be fetched.
+  `ALTER TABLE renders ADD COLUMN output_misses INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -30,6 +30,8 @@ export interface RenderRow {
   refused: number;
   /** JSON array of every prediction id this key has had. */
   prediction_ids: string | null;
+  /** Times in a row the finished prediction's output could not be fetched. */
+  output_misses: number;
   /** JSON of the last submit's SentSubmit (what and when), to find its task if the answer was lost. */
   submit_sent: string | null;
   owner: string | null;
@@ -171,11 +173,15 @@ export class RenderStore {
    * but its clip is unusable (counted towards holding the key; its delivered
    * length, when known, is kept so a retry reserves at least what it cost).
    */
-  markFailed(key: string, error: string, options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number }; refused?: boolean } = {}): void {
+  markFailed(
+    key: string,
+    error: string,
+    options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number }; refused?: boolean; forgetPrediction?: boolean } = {},
+  ): void {
     const paid = options.paid ? 1 : 0;
     this.update(
       key,
-      'status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, video_seconds = CASE WHEN ? THEN ? ELSE video_seconds END, refused = ?',
+      `status = ?, error = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, video_seconds = CASE WHEN ? THEN ? ELSE video_seconds END, refused = ?${options.forgetPrediction ? ', prediction_id = NULL' : ''}`,
       options.status ?? 'failed',
       error,
       paid,
@@ -183,6 +189,12 @@ export class RenderStore {
       options.paid?.deliveredSeconds ?? null,
       options.refused ? 1 : 0,
     );
+  }
+
+  /** The prediction's output could not be fetched this time: counted. Returns the count in a row. */
+  missedOutput(key: string): number {
+    this.update(key, 'output_misses = output_misses + 1');
+    return (this.get(key)?.output_misses as number | undefined) ?? 0;
   }
 
   /** Gives the key back without changing its state (Ctrl-C, deadline): the next run resumes it. */

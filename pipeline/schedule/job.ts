@@ -25,6 +25,9 @@ export type JobOutcome =
 /** Paid predictions per key without a usable clip before the key is held. */
 export const MAX_PAID_ATTEMPTS = 2;
 
+/** Runs in a row that could not fetch a finished prediction's output before a person is asked. */
+export const MAX_OUTPUT_MISSES = 3;
+
 export interface JobDeps {
   provider: Provider;
   store: RenderStore;
@@ -92,7 +95,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     let note: string | undefined;
     if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !free) {
       // An earlier submit's answer never came: find its task before anything is paid again.
-      const lost = await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
+      // Only a submit that never got its answer is looked up: a key whose last submit was answered
+      // (its prediction's output never came, say) is not a lost answer, and a person decides.
+      const sentAt = row.submit_sent ? (JSON.parse(row.submit_sent) as SentSubmit).at : undefined;
+      const answered = row.prediction_id !== null && row.submitted_at !== null && sentAt !== undefined && sentAt <= row.submitted_at;
+      const lost: Awaited<ReturnType<typeof findLost>> = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
       if (lost.kind === 'found') {
         store.markInFlight(scene.key, lost.id);
         predictionId = lost.id;
@@ -289,8 +296,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
       if (predictionId && error instanceof OutputError && !isAbort(error)) return outputRefused(error, predictionId, reserved);
       if (predictionId && error instanceof PredictionGoneError) {
-        // Nothing left to collect, and a new render may pay twice if this id was wrong: a person decides.
-        store.markFailed(scene.key, error.message, { status: 'ambiguous' });
+        // Nothing left to collect, and a new render may pay twice if this id was wrong: a person decides
+        // (or the next run's lookup finds the task a lost submit really created).
+        store.markFailed(scene.key, error.message, { status: 'ambiguous', forgetPrediction: true });
         budget.settle(reserved, reserved);
         deps.spend();
         return fail(
@@ -361,9 +369,19 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     const budget = deps.budgetFor(scene);
     const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
     if (error.unavailable && !free) {
-      // The render may be fine and is paid: keep it, the next run fetches it again at no charge.
+      // The render may be fine and is paid: keep it, the next run fetches it again at no charge —
+      // up to a point: an output that is never there needs a person (re-rendering is paying again).
       budget.settle(reserved, reserved);
       deps.spend();
+      const misses = store.missedOutput(scene.key);
+      if (misses >= MAX_OUTPUT_MISSES) {
+        store.markFailed(scene.key, `${error.message} (${misses} times in a row)`, { status: 'ambiguous' });
+        return fail(
+          `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the WaveSpeed dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
+          error.code,
+          reserved,
+        );
+      }
       store.release(scene.key);
       return fail(`${error.message}; prediction ${predictionId} is kept and the next run fetches it again`, error.code, reserved);
     }

@@ -96,4 +96,17 @@ describe('what a finished prediction comes back as', () => {
     expect(polls()).toBe(before);
     expect(fake.submissions).toHaveLength(1);
   });
+  it('an output that is never there: after 3 runs in a row it goes to a person instead of being fetched forever; nothing is paid again without --retry-ambiguous', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 7)]);
+    fake.script('output', ...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 404 })));
+    for (let i = 0; i < 2; i++) expect((await startRun(manifest, cacheDir, fake).done).result.schedule.scenes[0].error).toMatch(/fetches it again/);
+    const third = await startRun(manifest, cacheDir, fake).done;
+    expect(third.result.schedule.scenes[0].error).toMatch(/could not be fetched 3 times in a row.*--retry-ambiguous/);
+    const fourth = await startRun(manifest, cacheDir, fake).done;
+    expect(fourth.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed' });
+    expect(fake.submissions).toHaveLength(1);
+    const forced = await startRun(manifest, cacheDir, fake, { retryAmbiguous: true }).done;
+    expect(forced.summary.rendered).toBe(1);
+    expect(fake.submissions).toHaveLength(2);
+  });
 });
