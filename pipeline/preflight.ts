@@ -32,8 +32,9 @@ export async function preflight(options: PreflightOptions): Promise<Preflight> {
   const table = provider.info.prices;
   const draft = planWith(table);
   const account = provider.account;
-  // A miss is what a submit would pay for (admitted or not: a live price may change what fits).
-  const first = draft.episodes.flatMap((e) => e.scenes).find((s) => s.cache.status === 'miss' && s.estimateUsd > 0);
+  // A scene this run would pay for at the table's prices. None (all cached, or nothing fits the
+  // budget): the account is not asked anything — a run with nothing to pay for sends no request.
+  const first = draft.episodes.flatMap((e) => e.scenes).find((s) => s.action === 'render' && s.estimateUsd > 0);
   if (!account || !first) return { plan: draft, prices: table };
 
   const label = `${first.episodeId}/${first.sceneId}`;

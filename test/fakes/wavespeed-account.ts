@@ -9,6 +9,10 @@
  * `priceFactor`: set it to make WaveSpeed's prices differ from duologue's
  * table (quotes and real charges move together, as they would).
  */
+import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ffprobe, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 
@@ -92,7 +96,8 @@ export class FakeAccount {
   /** The price WaveSpeed would charge for a submit body (from its audio's real lengths). */
   async priceOf(inputs: Record<string, unknown>): Promise<number> {
     const seconds = async (u: unknown) => {
-      const file = typeof u === 'string' ? this.mediaFile(u) : undefined;
+      let file = typeof u === 'string' ? this.mediaFile(u) : undefined;
+      if (!file && typeof u === 'string' && /^https?:\/\//.test(u)) file = await this.fetched(u); // like the real API, inputs given as URLs are fetched
       if (!file) throw new Error(`cannot read media ${String(u)}`);
       if (!this.lengths.has(file)) this.lengths.set(file, ffprobe(file, this.ffmpeg).then((p) => Number(p.format.duration)));
       return this.lengths.get(file)!;
@@ -100,6 +105,24 @@ export class FakeAccount {
     const [l, r] = await Promise.all([seconds(inputs.left_audio), seconds(inputs.right_audio)]);
     const video = inputs.order === 'meanwhile' ? Math.max(l, r) : l + r;
     return round(charge(video, String(inputs.resolution)) * this.priceFactor);
+  }
+
+  private fetchedFiles = new Map<string, Promise<string>>();
+
+  /** A URL input, fetched once (following redirects) into a temp file. */
+  private fetched(url: string): Promise<string> {
+    let file = this.fetchedFiles.get(url);
+    if (!file) {
+      file = (async () => {
+        const res = await fetch(url);
+        if (!res.ok) throw new Error(`cannot read media ${url}: ${res.status}`);
+        const dest = path.join(mkdtempSync(path.join(tmpdir(), 'dl-fake-price-')), path.basename(new URL(url).pathname) || 'input');
+        await writeFile(dest, Buffer.from(await res.arrayBuffer()));
+        return dest;
+      })();
+      this.fetchedFiles.set(url, file);
+    }
+    return file;
   }
 
   /**

@@ -169,7 +169,11 @@ describe('WaveSpeed failures against the fake server', () => {
     const { fake, render } = await setup();
     fake.script('submit', { kind: 'fail', error: 'face not detected in image' });
     const { result } = await render();
-    expect(result).toEqual({ status: 'failed', error: 'failed: face not detected in image' });
+    expect(result).toEqual({ status: 'failed', error: 'failed: face not detected in image', failure: { kind: 'other' } });
+    // With WaveSpeed's numeric code, the class is named and acted on.
+    const coded = await setup();
+    coded.fake.script('submit', { kind: 'fail', error: 'face not detected in image', code: 1401 });
+    expect((await coded.render()).result).toEqual({ status: 'failed', error: 'failed: face not detected in image [input error 1401]', failure: { kind: 'input', code: 1401 } });
   });
 
   it('cancelled and timeout statuses are final failures', async () => {
