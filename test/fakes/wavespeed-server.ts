@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
+import { AccountLimits, type AccountLimitOptions } from './account-limits.ts';
 
 export type Route = 'upload' | 'submit' | 'result' | 'output';
 
@@ -73,6 +74,8 @@ export interface FakeOptions {
   keepRequests?: number;
   /** Seconds the n-th submission's output (0-based) runs past its audio; negative = shorter. @default none */
   lengthDeviation?: (submission: number) => number;
+  /** The account level's starts per window (account-limits.ts); set `maxConcurrent` to its tasks at once. @default unlimited */
+  accountLimits?: AccountLimitOptions;
 }
 
 /**
@@ -103,9 +106,12 @@ export class FakeWavespeed {
   private counter = 0;
   private rng: () => number;
   private maxConcurrentSeen = 0;
+  /** Starts accepted and refused under `accountLimits`. */
+  readonly limits?: AccountLimits;
 
   constructor(private options: FakeOptions) {
     this.rng = mulberry32(options.seed ?? 1);
+    if (options.accountLimits) this.limits = new AccountLimits(options.accountLimits);
   }
 
   async start(): Promise<this> {
@@ -214,6 +220,8 @@ export class FakeWavespeed {
 
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = (await readBody(req)).toString('utf8');
+    const limited = this.limits?.admit(Date.now());
+    if (limited && !limited.ok) return json(res, 429, { code: 429, message: 'Too Many Requests: rate limit exceeded for your account level' }, limited.headers);
     const fault = this.nextFault('submit');
     if (await this.applyTransport(fault, req, res)) return;
     const body = JSON.parse(text) as Record<string, unknown>;

@@ -14,4 +14,5 @@ export const FAST_POLICY: Partial<WavespeedPolicy> = {
   connectTimeoutMs: 2_000,
   headersTimeoutMs: 2_000,
   bodyTimeoutMs: 2_000,
+  rateWindowMs: 60,
 };
