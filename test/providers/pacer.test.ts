@@ -53,6 +53,21 @@ describe('SubmitPacer', () => {
     expect(got).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('a start counts from its answer (the API saw it no later), so a slow answer never lets the next window overfill', async () => {
+    const { clock, advance } = manualClock();
+    const p = pacer({ startsPerWindow: 1 }, clock);
+    const a = await p.acquire();
+    a.sent();
+    await advance(400); // the answer took 400 ms
+    a.answered();
+    let next = false;
+    void p.acquire().then(() => (next = true));
+    await advance(999);
+    expect(next).toBe(false);
+    await advance(1);
+    expect(next).toBe(true);
+  });
+
   it('holds submits while the tasks in flight are at the cap; an ended task makes room', async () => {
     const { clock } = manualClock();
     const p = pacer({ startsPerWindow: 100, maxInFlight: 2 }, clock);

@@ -48,6 +48,13 @@ export interface PacerOptions {
 export interface Permit {
   /** The request goes out now: its start counts from here. */
   sent(): void;
+  /**
+   * The API answered (and did not refuse): the start is counted from now. The
+   * API saw the request between `sent` and its answer, so counting from the
+   * answer never counts fewer starts in a window than the API does, whatever
+   * the network's delays.
+   */
+  answered(): void;
   /** The API answered 429: no task, not a start; everyone waits `retryAfterMs` when given. */
   refused(retryAfterMs?: number): void;
   /** The request never reached the API (refused connection): not a start. */
@@ -152,6 +159,9 @@ export class SubmitPacer {
     };
     return {
       sent: () => {
+        start.at = this.clock.now();
+      },
+      answered: () => {
         start.at = this.clock.now();
       },
       withdrawn: () => {

@@ -55,7 +55,7 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   uploadTtlMs: 24 * 60 * 60_000,
   // WaveSpeed's account levels count videos started per minute (tiers.ts).
   rateWindowMs: 60_000,
-  rateWindowSlack: 0.02,
+  rateWindowSlack: 0.01,
   rateGrowth: 0.1,
 };
 

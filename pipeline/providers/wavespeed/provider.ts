@@ -155,6 +155,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
             permit?.end();
             throw error;
           });
+          permit?.answered();
           let data: Prediction;
           try {
             data = await readEnvelope<Prediction>(res, `submit ${label}`);
