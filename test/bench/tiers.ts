@@ -77,9 +77,10 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     const cpu0 = process.cpuUsage();
     const prepared = await prepare([manifest], { db, ffmpeg, prices: info.prices });
     const p = plan({ ...prepared, provider: info });
+    const rssAfterPlanMb = Math.round(process.memoryUsage().rss / 1048576);
     const n = concurrency ?? defaultConcurrency(tier, 4);
-    // Polls scaled like the minute: the first look after about the expected processing time.
-    const policy = { ...FAST_POLICY, rateWindowMs: MINUTE_MS, retryAfterMaxMs: MINUTE_MS * 2, pollInitialMs: PROCESSING_MS / 4, pollFactor: 1.5, pollMaxMs: PROCESSING_MS / 2, deadlineBaseMs: 3_600_000 };
+    // Polls scaled like the minute: each look a little after the expected processing time (one poll per scene, mostly).
+    const policy = { ...FAST_POLICY, rateWindowMs: MINUTE_MS, retryAfterMaxMs: MINUTE_MS * 2, pollInitialMs: Math.round(PROCESSING_MS * 1.1), pollFactor: 1, pollMaxMs: Math.round(PROCESSING_MS * 1.1), deadlineBaseMs: 3_600_000 };
     const provider = createWavespeedProvider({
       apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy, tier, concurrency: n,
       onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
@@ -111,6 +112,8 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       lower_bound_s: Number((lowerMs / 1000).toFixed(2)),
       ratio: Number((makespanMs / lowerMs).toFixed(3)),
       cpu_ms_per_scene: Number(((cpu.user + cpu.system) / 1000 / scenes).toFixed(2)),
+      rss_after_plan_mb: rssAfterPlanMb,
+      rss_at_end_mb: Math.round(process.memoryUsage().rss / 1048576),
     };
   } finally {
     server.kill('SIGTERM');
