@@ -32,9 +32,8 @@ async function bronzeFake(retryAfter: 'fraction' | 'none' = 'fraction') {
   return fake;
 }
 
-async function run(fake: FakeWavespeed, extra: Partial<RenderOptions>) {
-  const { manifest } = tinyProject(FIVE_SCENES);
-  const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-tier-cache-'));
+async function run(fake: FakeWavespeed, extra: Partial<RenderOptions>, at = { manifest: tinyProject(FIVE_SCENES).manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-tier-cache-')) }) {
+  const { manifest, cacheDir } = at;
   const events = new RunEvents();
   const seen: RunEvent[] = [];
   events.on('event', (e) => seen.push(e));
@@ -82,5 +81,21 @@ describe('account tiers (fake with Bronze limits, a minute scaled to 600 ms)', (
     expect(summary).toMatchObject({ rendered: 5, failed: 0 });
     expect(fake.submissions).toHaveLength(5);
     expect(seen.some((e) => e.type === 'waiting' && e.reason === RATE_LIMIT_WAIT)).toBe(true);
+  });
+
+  it('still refused at the deadline: the scene fails as not submitted (nothing billed, not "maybe billed"); the next run submits it once', async () => {
+    const fake = await bronzeFake();
+    fake.script('submit', ...Array.from({ length: 1000 }, () => ({ kind: 'status' as const, status: 429, retryAfter: '0.05' })));
+    const at = { manifest: tinyProject(FIVE_SCENES.split('\n').slice(0, 6).join('\n') + '\n').manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-tier-cache-')) };
+    const first = await run(fake, { tier: 'bronze', policy: { ...FAST_POLICY, rateWindowMs: MINUTE_MS, deadlineBaseMs: 400, deadlinePerVideoSecondMs: 0 } }, at);
+    expect(first.summary).toMatchObject({ rendered: 0, failed: 1, cost_usd: 0 });
+    const failed = first.seen.find((e) => e.type === 'failed') as Extract<RunEvent, { type: 'failed' }>;
+    expect(failed.error).toMatch(/still rate limited \(429\) at the scene's deadline.*no task was created/);
+    expect(fake.submissions).toHaveLength(0);
+    // The account's limit has passed (a fresh fake without the refusals): the same cache submits it once.
+    const later = await bronzeFake();
+    const second = await run(later, { tier: 'bronze' }, at);
+    expect(second.summary).toMatchObject({ rendered: 1, failed: 0 });
+    expect(later.submissions).toHaveLength(1);
   });
 });
