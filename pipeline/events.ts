@@ -40,6 +40,9 @@ export type RunEvent =
       episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null; error?: string }[];
     };
 
+/** The `waiting` reason of a submit held back by the account's rate limit (not a failure). */
+export const RATE_LIMIT_WAIT = 'waiting for the rate limit';
+
 export class RunEvents extends EventEmitter<{ event: [RunEvent] }> {
   emitEvent(event: RunEvent): void {
     this.emit('event', event);

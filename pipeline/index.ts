@@ -22,6 +22,7 @@ export { PROVIDERS } from './providers/info.ts';
 export { createLocalProvider } from './providers/local/provider.ts';
 export { createWavespeedProvider } from './providers/wavespeed/provider.ts';
 export { CURRENT_PRICE_TABLE, PRICE_TABLES } from './cost/price-table.ts';
+export { ACCOUNT_TIERS } from './providers/wavespeed/tiers.ts';
 
 export type { RunEvent } from './events.ts';
 export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan.ts';
@@ -30,3 +31,4 @@ export type { StitchInput, StitchResult } from './stitch/episode.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './manifest/types.ts';
 export type { Provider, RenderTask, PollResult } from './providers/types.ts';
 export type { Diagnostic, ErrorCode } from './errors.ts';
+export type { AccountTier, TierName, TierSetting } from './providers/wavespeed/tiers.ts';

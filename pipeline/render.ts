@@ -12,7 +12,7 @@ import { newOwnerId } from './cache/owner.ts';
 import { RenderStore } from './cache/renders.ts';
 import { RunLedger } from './cache/runs.ts';
 import { createUploadMemo } from './cache/uploads.ts';
-import { RunEvents } from './events.ts';
+import { RATE_LIMIT_WAIT, RunEvents } from './events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
 import { plan as buildPlan, type Plan } from './plan.ts';
 import { preflight, unaffordable, withPrices } from './preflight.ts';
@@ -21,7 +21,10 @@ import { createRemoteFetcher } from './media/remote.ts';
 import { PROVIDERS, type ProviderId } from './providers/info.ts';
 import { createLocalProvider } from './providers/local/provider.ts';
 import type { Provider } from './providers/types.ts';
+import type { Clock } from './providers/wavespeed/pacer.ts';
+import { defaultConcurrency } from './providers/wavespeed/pacer-for-tier.ts';
 import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
+import type { TierSetting } from './providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
 import { schedule, type ScheduleResult } from './schedule.ts';
 import type { Sleep } from './sleep.ts';
@@ -40,8 +43,13 @@ export interface RenderOptions {
   /** @default ./out */
   outDir?: string;
   budgetUsd?: number;
-  /** @default 4 */
+  /** @default 4, or with a `tier` its tasks-at-once cap */
   concurrency?: number;
+  /**
+   * WaveSpeed account level whose limits pace submits (videos started per
+   * minute, tasks at once); `auto` learns them from 429s. @default auto
+   */
+  tier?: TierSetting;
   /** Only these episode ids (all when empty). */
   episodes?: string[];
   /** Stops the run: no new submits, what is in flight recorded. A submit request already sent is let finish (its answer carries the task's id). */
@@ -59,6 +67,8 @@ export interface RenderOptions {
   dispatcher?: Dispatcher;
   policy?: Partial<WavespeedPolicy>;
   sleep?: Sleep;
+  /** The submit limiter's clock (its window is `policy.rateWindowMs`). */
+  clock?: Clock;
   waitPollMs?: number;
   leaseMs?: number;
   /** Write <out>/report.html and report.json. @default true */
@@ -93,7 +103,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
   if (options.provider === 'wavespeed' && !options.apiKey && !options.providerInstance) {
     throw new DuologueError('E_USAGE', 'the wavespeed provider needs an API key (WAVESPEED_API_KEY)');
   }
-  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+  const tier = options.provider === 'wavespeed' ? (options.tier ?? 'auto') : 'auto';
+  const concurrency = options.concurrency ?? defaultConcurrency(tier, DEFAULTS.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new DuologueError('E_USAGE', `Expected \`concurrency\` to be a whole number from 1 up, got \`${concurrency}\``);
   }
@@ -127,7 +138,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
             dispatcher: options.dispatcher,
             policy: options.policy,
             sleep: options.sleep,
+            tier,
+            concurrency,
+            clock: options.clock,
             onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
+            onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),
           }));
     // Live price and balance, asked before anything is paid for; the plan admits episodes under both.
     const pre = await preflight({

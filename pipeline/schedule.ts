@@ -3,6 +3,7 @@
  * budget, one job per cache key, and writes the ledger. Ctrl-C stops new
  * submits and records what is in flight; a 401 stops everything.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { Budgets } from './budget.ts';
 import { DuologueError } from './errors.ts';
@@ -73,6 +74,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const budgets = new Budgets(plan.budgets);
   const poolOf = new Map(plan.episodes.map((e) => [e.id, e.budgetPool]));
   const stop = new AbortController(); // aborted by Ctrl-C, a 401, or a cache that cannot be written
+  // Every job's waits listen to it: with a tier's hundreds of scenes at once, that is hundreds of listeners, not a leak.
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();

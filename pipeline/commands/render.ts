@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
+import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';
 import { render } from '../render.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
@@ -10,6 +11,7 @@ export interface RenderCommandOptions {
   provider?: string;
   budget?: string;
   concurrency?: string;
+  tier?: string;
   episode?: string[];
   cacheDir?: string;
   out?: string;
@@ -46,6 +48,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   const provider = providerOf(ctx, options.provider);
   const budgetUsd = parseBudget(options.budget);
   const concurrency = parseConcurrency(options.concurrency);
+  const tier = parseTier(options.tier ?? (ctx.env.WAVESPEED_TIER || undefined));
   const events = new RunEvents();
   const human = ctx.stderr; // stdout is kept for --json
   const view = createTerminalView({ stream: human, mode: outputMode(options, ctx), color: useColor(ctx) });
@@ -65,6 +68,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       outDir: outDirOf(ctx, options.out),
       budgetUsd,
       concurrency,
+      tier,
       episodes: options.episode,
       signal: ctx.signal,
       events,
@@ -97,11 +101,24 @@ function parseLease(value: string | undefined): number | undefined {
   return Math.round(seconds * 1000);
 }
 
+/** Up to the highest account level's tasks at once (Ultra runs 10,000). */
+const MAX_CONCURRENCY = Math.max(...Object.values(ACCOUNT_TIERS).map((t) => t.concurrentTasks));
+
 function parseConcurrency(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new DuologueError('E_USAGE', `Expected \`--concurrency\` to be a whole number from 1 to 64, got \`${value}\``);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
+    throw new DuologueError('E_USAGE', `Expected \`--concurrency\` to be a whole number from 1 to ${MAX_CONCURRENCY}, got \`${value}\``);
   }
   return n;
+}
+
+/** `--tier` or `WAVESPEED_TIER`: bronze | silver | gold | ultra | auto. */
+function parseTier(value: string | undefined): TierSetting | undefined {
+  if (value === undefined) return undefined;
+  const tier = value.trim().toLowerCase();
+  if (!isTierSetting(tier)) {
+    throw new DuologueError('E_USAGE', `Expected \`--tier\` (or WAVESPEED_TIER) to be one of ${TIER_SETTINGS.join(', ')}, got \`${value}\``);
+  }
+  return tier;
 }

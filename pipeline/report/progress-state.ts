@@ -1,4 +1,4 @@
-import type { RunEvent } from '../events.ts';
+import { RATE_LIMIT_WAIT, type RunEvent } from '../events.ts';
 
 export interface EpisodeProgress {
   id: string;
@@ -9,6 +9,8 @@ export interface EpisodeProgress {
   queued: number;
   failed: number;
   skipped: number;
+  /** Queued scenes whose submit waits for the account's rate limit (not failures). */
+  rateLimited: number;
 }
 
 export interface ProgressState {
@@ -39,6 +41,8 @@ export class ProgressTracker {
   readonly state: ProgressState;
   /** Expected video seconds per queued key. */
   private expected = new Map<string, number>();
+  /** Keys whose submit is waiting for the rate limit. */
+  private limited = new Set<string>();
 
   constructor(now: number) {
     this.state = initialProgress(now);
@@ -46,6 +50,7 @@ export class ProgressTracker {
 
   apply(e: RunEvent): void {
     applyEvent(this.state, this.expected, e);
+    trackRateLimit(this.state, this.limited, e);
   }
 }
 
@@ -56,7 +61,7 @@ function applyEvent(s: ProgressState, queuedSeconds: Map<string, number>, e: Run
       s.provider = e.provider;
       s.concurrency = e.concurrency;
       s.budgetUsd = e.budgetUsd;
-      s.episodes = e.episodes.map((x) => ({ id: x.id, total: x.scenes, done: 0, cached: 0, inFlight: 0, queued: 0, failed: 0, skipped: 0 }));
+      s.episodes = e.episodes.map((x) => ({ id: x.id, total: x.scenes, done: 0, cached: 0, inFlight: 0, queued: 0, failed: 0, skipped: 0, rateLimited: 0 }));
       break;
     case 'queued':
       if (ep) ep.queued++;
@@ -111,6 +116,20 @@ function applyEvent(s: ProgressState, queuedSeconds: Map<string, number>, e: Run
       s.finished = true;
       break;
   }
+}
+
+/** A submit held back by the rate limit is counted apart until it is sent (or ends). */
+function trackRateLimit(s: ProgressState, limited: Set<string>, e: RunEvent): void {
+  if (!('key' in e) || !('episode' in e)) return;
+  const ep = s.episodes.find((x) => x.id === e.episode);
+  if (e.type === 'waiting') {
+    if (e.reason === RATE_LIMIT_WAIT && !limited.has(e.key)) {
+      limited.add(e.key);
+      if (ep) ep.rateLimited++;
+    }
+    return;
+  }
+  if (limited.delete(e.key) && ep) ep.rateLimited = Math.max(0, ep.rateLimited - 1);
 }
 
 /** Seconds left, from the observed processing rate; undefined until a scene has finished. */

@@ -24,7 +24,8 @@ export function progressLines(s: ProgressState, options: ViewOptions): string[] 
     const filled = e.total === 0 ? barWidth : Math.round((e.done / e.total) * barWidth);
     const bar = paint(options.color, 32, '█'.repeat(filled)) + '░'.repeat(barWidth - filled);
     const failed = e.failed > 0 ? paint(options.color, 31, `failed ${e.failed}`) : 'failed 0';
-    const counts = `cached ${e.cached} · in flight ${e.inFlight} · queued ${e.queued} · ${failed} · skipped ${e.skipped}`;
+    const limited = e.rateLimited > 0 ? ` · waiting for the rate limit ${e.rateLimited}` : '';
+    const counts = `cached ${e.cached} · in flight ${e.inFlight} · queued ${e.queued}${limited} · ${failed} · skipped ${e.skipped}`;
     lines.push(`${e.id.padEnd(idWidth).slice(0, idWidth)} ${bar} ${`${e.done}/${e.total}`.padStart(7)}  ${counts}`);
   }
   return lines;

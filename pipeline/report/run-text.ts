@@ -1,4 +1,4 @@
-import type { RunEvent } from '../events.ts';
+import { RATE_LIMIT_WAIT, type RunEvent } from '../events.ts';
 
 /** One plain line per event (non-TTY, CI, and until the live view lands). */
 export function eventLine(e: RunEvent): string | undefined {
@@ -11,7 +11,7 @@ export function eventLine(e: RunEvent): string | undefined {
     case 'resumed':
       return `resuming ${at} (prediction ${e.predictionId})`;
     case 'waiting':
-      return `waiting ${at}: ${e.reason}`;
+      return e.reason === RATE_LIMIT_WAIT ? `${at}: waiting for the rate limit (not a failure; it is submitted when the account allows)` : `waiting ${at}: ${e.reason}`;
     case 'done':
       return `done ${at}: ${e.videoSeconds.toFixed(2)} s, $${e.costUsd.toFixed(2)}`;
     case 'cached':

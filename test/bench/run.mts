@@ -9,6 +9,7 @@ import { benchHashing } from './hashing.ts';
 import { benchNightlyCost } from './nightly-cost.ts';
 import { benchPlanWarm } from './plan-warm.ts';
 import { benchStitch } from './stitch.ts';
+import { benchBronze, benchSilver } from './tiers.ts';
 
 const benches: Record<string, () => Promise<Record<string, string | number>>> = {
   plan: () => benchPlanWarm(20),
@@ -19,6 +20,8 @@ const benches: Record<string, () => Promise<Record<string, string | number>>> = 
   stitch: benchStitch,
   makespan: benchMakespan,
   overhead: benchOverhead,
+  silver: benchSilver,
+  bronze: benchBronze,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -46,6 +46,9 @@ describe('duologue render (local provider, CLI)', () => {
     const bad = await runCli(['render', manifest, '--cache-dir', cacheDir, '--episode', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--episode nope: no such episode (known: ep1)');
-    expect((await runCli(['render', manifest, '--cache-dir', cacheDir, '--concurrency', '0'])).stderr).toContain('Expected `--concurrency` to be a whole number from 1 to 64, got `0`');
+    expect((await runCli(['render', manifest, '--cache-dir', cacheDir, '--concurrency', '0'])).stderr).toContain('Expected `--concurrency` to be a whole number from 1 to 10000, got `0`');
+    const tier = await runCli(['render', manifest, '--cache-dir', cacheDir, '--tier', 'platinum']);
+    expect(tier.code).toBe(2);
+    expect(tier.stderr).toContain('Expected `--tier` (or WAVESPEED_TIER) to be one of auto, bronze, silver, gold, ultra, got `platinum`');
   });
 });

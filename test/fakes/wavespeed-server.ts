@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
 import { FakeAccount } from './wavespeed-account.ts';
+import { AccountLimits, type AccountLimitOptions } from './account-limits.ts';
 
 export type Route = 'upload' | 'submit' | 'result' | 'output' | 'list';
 
@@ -79,6 +80,8 @@ export interface FakeOptions {
   lengthDeviation?: (submission: number) => number;
   /** A new prediction shows in the prediction list only this long after it was created (the real list may lag). @default 0 */
   listLagMs?: number;
+  /** The account level's starts per window (account-limits.ts); set `maxConcurrent` to its tasks at once. @default unlimited */
+  accountLimits?: AccountLimitOptions;
 }
 
 /**
@@ -109,6 +112,8 @@ export class FakeWavespeed {
   private counter = 0;
   private rng: () => number;
   private maxConcurrentSeen = 0;
+  /** Starts accepted and refused under `accountLimits`. */
+  readonly limits?: AccountLimits;
 
   /** Balance, price quotes, billing records (test/fakes/wavespeed-account.ts). */
   readonly account: FakeAccount;
@@ -116,6 +121,7 @@ export class FakeWavespeed {
   constructor(private options: FakeOptions) {
     this.rng = mulberry32(options.seed ?? 1);
     this.account = new FakeAccount(options.ffmpeg, (u) => this.media.get(/\/media\/([^/]+)\//.exec(u)?.[1] ?? ''));
+    if (options.accountLimits) this.limits = new AccountLimits(options.accountLimits);
   }
 
   async start(): Promise<this> {
@@ -226,6 +232,8 @@ export class FakeWavespeed {
 
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = (await readBody(req)).toString('utf8');
+    const limited = this.limits?.admit(Date.now());
+    if (limited && !limited.ok) return json(res, 429, { code: 429, message: 'Too Many Requests: rate limit exceeded for your account level' }, limited.headers);
     const fault = this.nextFault('submit');
     if (await this.applyTransport(fault, req, res)) return;
     const body = JSON.parse(text) as Record<string, unknown>;

@@ -16,4 +16,5 @@ export const FAST_POLICY: Partial<WavespeedPolicy> = {
   bodyTimeoutMs: 2_000,
   lostAnswerRecheckMs: 60,
   lostAnswerWindowMs: 2_500, // the headers timeout, with room: a request may still reach the server until then
+  rateWindowMs: 60,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../pipeline/events.ts';
+import { RATE_LIMIT_WAIT, type RunEvent } from '../../pipeline/events.ts';
 import { ProgressTracker, etaSeconds } from '../../pipeline/report/progress-state.ts';
 import { progressLines } from '../../pipeline/report/progress-view.ts';
 import { createTerminalView } from '../../pipeline/report/terminal.ts';
@@ -26,8 +26,8 @@ describe('terminal view', () => {
     for (const e of EVENTS) tracker.apply(e);
     const s = tracker.state;
     expect(s.episodes).toEqual([
-      { id: 's01e01', total: 3, done: 2, cached: 1, inFlight: 0, queued: 1, failed: 0, skipped: 0 },
-      { id: 's01e02', total: 2, done: 0, cached: 0, inFlight: 0, queued: 1, failed: 1, skipped: 0 },
+      { id: 's01e01', total: 3, done: 2, cached: 1, inFlight: 0, queued: 1, failed: 0, skipped: 0, rateLimited: 0 },
+      { id: 's01e02', total: 2, done: 0, cached: 0, inFlight: 0, queued: 1, failed: 1, skipped: 0, rateLimited: 0 },
     ]);
     // 20 s of video left, 20 s of processing per video second, 2 at a time → 200 s.
     expect(etaSeconds(s)).toBe(200);
@@ -38,6 +38,20 @@ describe('terminal view', () => {
         "s01e02 ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░     0/2  cached 0 · in flight 0 · queued 1 · failed 1 · skipped 0",
       ]
     `);
+  });
+
+  it('a submit waiting for the rate limit is shown as waiting, never as failed, until it is sent', () => {
+    const tracker = new ProgressTracker(0);
+    const wait = (scene: string, key: string): RunEvent => ({ type: 'waiting', episode: 's01e01', scene, key, reason: RATE_LIMIT_WAIT });
+    for (const e of [...EVENTS.slice(0, 3), wait('a', 'ka'), wait('b', 'kb'), wait('a', 'ka')]) tracker.apply(e);
+    expect(tracker.state.episodes[0]).toMatchObject({ queued: 2, rateLimited: 2, failed: 0 });
+    expect(progressLines(tracker.state, { width: 140, color: false })[1]).toContain('queued 2 · waiting for the rate limit 2 · failed 0');
+    tracker.apply({ type: 'submitted', episode: 's01e01', scene: 'a', key: 'ka', predictionId: 'p1' });
+    expect(tracker.state.episodes[0]).toMatchObject({ inFlight: 1, rateLimited: 1, failed: 0 });
+    const out = new Capture();
+    const view = createTerminalView({ stream: out, mode: 'plain', color: false });
+    view.onEvent(wait('b', 'kb'));
+    expect(out.text).toBe('s01e01/b: waiting for the rate limit (not a failure; it is submitted when the account allows)\n');
   });
 
   it('on a TTY: redraws the bars in place and keeps failures above them', () => {

@@ -40,6 +40,16 @@ export interface HttpCall {
   beforeAttempt?: () => void;
   /** A submit's answer proved no task was created and a retry will follow (after a wait). */
   onNoTask?: () => void;
+  /** Waits for the run's rate limiter before each attempt (before `beforeAttempt`). */
+  pace?: (signal?: AbortSignal) => Promise<void>;
+  /** A 429 arrived (with its Retry-After, when sent and readable). */
+  onRateLimited?: (retryAfterMs: number | undefined) => void;
+  /**
+   * Submit only: 429s prove no task was created, so they are retried (outside
+   * `maxAttempts`) until this epoch ms; past it the call ends with a
+   * {@link RateLimitedError}. @default no 429 retries past `maxAttempts`
+   */
+  retryUntil?: number;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -61,6 +71,14 @@ export class AmbiguousSubmitError extends DuologueError {
   readonly ambiguous = true;
 }
 
+/** A submit still refused with 429 at its deadline: no task was created, nothing billed. */
+export class RateLimitedError extends DuologueError {
+  readonly taskNotCreated = true;
+  constructor(message: string) {
+    super('E_DEADLINE', message);
+  }
+}
+
 /** A definite HTTP answer that is not retried (4xx other than 401/403/429). */
 export class HttpStatusError extends DuologueError {
   constructor(
@@ -77,11 +95,23 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
   // A submit only starts another attempt after an answer proved no task was created, so a
   // stop between attempts is a clean one.
   const stopped = (signal: AbortSignal, cause?: unknown) => (call.mode === 'submit' ? new StoppedBeforeTaskError({ cause: cause ?? signal.reason }) : abortError(signal));
+  // A submit's 429s are counted apart: they are retried until `retryUntil`, not `maxAttempts` times.
+  let rateLimited = 0;
+  let failures = 0;
   for (let attempt = 1; ; attempt++) {
     if (call.signal?.aborted) throw stopped(call.signal);
+    if (call.pace) {
+      try {
+        await call.pace(call.signal);
+      } catch (error) {
+        if (call.signal?.aborted) throw stopped(call.signal, error);
+        throw error;
+      }
+    }
     call.beforeAttempt?.();
     let retryReason: string;
     let waitMs: number | undefined;
+    let limited = false;
     try {
       const res = await request(call.url, {
         method: call.method,
@@ -106,6 +136,8 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       if (res.statusCode === 429) {
         retryReason = '429 rate limited';
         waitMs = retryAfterMs(res.headers['retry-after'], deps.now(), policy);
+        limited = call.mode === 'submit' && call.retryUntil !== undefined;
+        call.onRateLimited?.(waitMs);
       } else if (res.statusCode >= 500) {
         if (call.mode === 'submit') {
           throw new AmbiguousSubmitError('E_API', `${call.label}: ${status} — the task may have been created and billed, so it is not resubmitted this run`);
@@ -130,10 +162,18 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       if (!TRANSIENT.has(code)) throw new DuologueError('E_API', `${call.label}: ${code ? `${code} ` : ''}${message}`, { cause: error });
       retryReason = code || message;
     }
-    if (attempt >= policy.maxAttempts) {
-      throw new DuologueError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason})`);
+    let delayMs: number;
+    if (limited) {
+      delayMs = waitMs ?? backoffMs(++rateLimited, policy, deps.random);
+      if (deps.now() + delayMs > call.retryUntil!) {
+        throw new RateLimitedError(`${call.label}: still rate limited (429) at the scene's deadline after ${attempt} attempts; no task was created, the next run submits it`);
+      }
+    } else {
+      if (++failures >= policy.maxAttempts) {
+        throw new DuologueError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason})`);
+      }
+      delayMs = waitMs ?? backoffMs(failures, policy, deps.random);
     }
-    const delayMs = waitMs ?? backoffMs(attempt, policy, deps.random);
     if (call.mode === 'submit') call.onNoTask?.(); // only a proven no-task answer reaches a submit's retry
     deps.onRetry?.({ label: call.label, attempt, delayMs, reason: retryReason });
     try {

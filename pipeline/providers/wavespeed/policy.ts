@@ -3,7 +3,10 @@
  * one block. Tests pass smaller ones; nothing else hard-codes a delay.
  */
 export interface WavespeedPolicy {
-  /** Attempts per call, first included (429, 5xx and network errors). */
+  /**
+   * Attempts per call, first included (429, 5xx and network errors). A submit's
+   * 429s do not count: it retries those until the scene's deadline.
+   */
   maxAttempts: number;
   /** Exponential backoff: base × factor^(attempt-1), capped, then ± jitter. */
   backoffBaseMs: number;
@@ -40,6 +43,12 @@ export interface WavespeedPolicy {
   lostAnswerRecheckMs: number;
   /** And not before the submit's request could no longer be in flight (headers timeout, with room). */
   lostAnswerWindowMs: number;
+  /** The window an account level's "videos started per minute" counts in (tests scale it down). */
+  rateWindowMs: number;
+  /** Added to that window, as a fraction of it: our clock and the API's see a request at slightly different times. */
+  rateWindowSlack: number;
+  /** Tier `auto`, after its first 429: the per-window limit grows by this fraction per calm window (doubles before it). */
+  rateGrowth: number;
 }
 
 export const DEFAULT_POLICY: WavespeedPolicy = {
@@ -64,6 +73,10 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   lostAnswerMaxPages: 20,
   lostAnswerRecheckMs: 60_000, // issue 11: two looks at least 60 s apart
   lostAnswerWindowMs: 90_000,
+  // WaveSpeed's account levels count videos started per minute (tiers.ts).
+  rateWindowMs: 60_000,
+  rateWindowSlack: 0.01,
+  rateGrowth: 0.1,
 };
 
 /** base × factor^(attempt-1), capped: the schedule before jitter (also used as is by loops outside `send`). */

@@ -5,13 +5,16 @@ import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
-import type { PollResult, Provider, RenderTask } from '../types.ts';
+import type { PollResult, Provider, RenderTask, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
 import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
+import { createPacer } from './pacer-for-tier.ts';
+import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import type { TierSetting } from './tiers.ts';
 import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
@@ -31,6 +34,14 @@ export interface WavespeedOptions {
   now?: () => number;
   random?: () => number;
   onRetry?: HttpDeps['onRetry'];
+  /** The account level whose limits pace submits; `auto` learns them from 429s. @default auto (env WAVESPEED_TIER) */
+  tier?: TierSetting;
+  /** Where `auto` starts (starts per window, tasks in flight): the run's concurrency. @default 4 */
+  concurrency?: number;
+  /** The limiter's clock (tests); its window is `policy.rateWindowMs`. */
+  clock?: Clock;
+  /** A scene's submit waits for the account's rate limit (once per wait); never given the key. */
+  onRateLimitWait?: (task: { episodeId: string; sceneId: string; key: string }) => void;
 }
 
 interface Prediction {
@@ -94,6 +105,10 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       throw error;
     });
   const uploader = createUploader(ctx, options);
+  // One limiter for the whole run: every submit of this provider goes through it.
+  const pacer: SubmitPacer = createPacer({ tier: options.tier ?? 'auto', concurrency: options.concurrency ?? DEFAULTS.concurrency, policy, clock: options.clock });
+  /** Tasks this run submitted, in flight until their wait ends. */
+  const flying = new Map<string, Permit>();
   const download = createDownloader(ctx);
   const findTask = createTaskFinder(ctx);
   /** A task's submit inputs (media uploaded once, URLs reused): what a submit sends and a price quote asks about. */
@@ -117,6 +132,13 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           const url = apiUrl(MODEL_PATH);
           if (signal?.aborted) throw abortError(signal);
           const sent = JSON.parse(body) as Record<string, unknown>;
+          let permit: Permit | undefined;
+          let told = false;
+          const waiting = () => {
+            if (told) return;
+            told = true;
+            options.onRateLimitWait?.(task);
+          };
           const res = await send(
             {
               method: 'POST',
@@ -130,19 +152,39 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               onNoTask: onNotSubmitted,
               // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
               requestSignal: forceSignal ?? new AbortController().signal,
+              pace: async (s) => {
+                permit?.withdrawn(); // the last attempt never reached the API (refused connection)
+                if (pacer.busy) waiting();
+                permit = await pacer.acquire(s);
+                permit.sent();
+              },
+              onRateLimited: (ms) => {
+                waiting();
+                permit?.refused(ms);
+                permit = undefined;
+              },
+              // A 429 proves no task exists: the scene waits for the rate limit as long as its deadline allows.
+              retryUntil: deps.now() + deadlineFor(task.videoSeconds, policy),
             },
             deps,
-          );
+          ).catch((error: unknown) => {
+            permit?.end();
+            throw error;
+          });
+          permit?.answered();
           let data: Prediction;
           try {
             data = await readEnvelope<Prediction>(res, `submit ${label}`);
           } catch (error) {
+            permit?.end();
             // A 2xx whose body we cannot read may still have created the task.
             throw new AmbiguousSubmitError('E_API', `${(error as Error).message} — the task may have been created and billed; it is not resubmitted this run`, { cause: error });
           }
           if (typeof data.id !== 'string' || data.id === '') {
+            permit?.end();
             throw new AmbiguousSubmitError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
           }
+          if (permit) flying.set(data.id, permit);
           return { predictionId: data.id };
         })(),
       ),
@@ -180,34 +222,13 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         })(),
       ),
 
-    async wait(id, task, { signal, deadline, justSubmitted } = {}) {
-      const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
-      let unreadable = 0;
-      // A task submitted a moment ago is still queued or processing: polling now would be a wasted request.
-      if (justSubmitted) await deps.sleep(pollDelayMs(0, policy), signal);
-      for (let n = 0; ; n++) {
-        let result: PollResult;
-        try {
-          result = await provider.poll(id, task, { signal });
-          unreadable = 0;
-        } catch (error) {
-          // An unreadable answer (a proxy's HTML page, a half-written body) says nothing about
-          // the prediction: look again, a bounded number of times in a row.
-          const e = error as DuologueError;
-          if (e instanceof OutputError || e instanceof PredictionGoneError) throw error; // final answers, not unreadable ones
-          if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
-          await deps.sleep(baseBackoffMs(unreadable, policy), signal);
-          continue;
-        }
-        if (result.status === 'completed' || result.status === 'failed') return result;
-        const remaining = until - deps.now();
-        if (remaining <= 0) {
-          throw new DuologueError(
-            'E_DEADLINE',
-            `${task.episodeId}/${task.sceneId}: prediction ${id} still ${result.status} at the deadline; its id is kept and the next run resumes it`,
-          );
-        }
-        await deps.sleep(Math.min(remaining, pollDelayMs(n, policy)), signal);
+    async wait(id, task, waitOptions = {}) {
+      try {
+        return await waitFor(id, task, waitOptions);
+      } finally {
+        // Final, failed or given up on: this run no longer counts it in flight.
+        flying.get(id)?.end();
+        flying.delete(id);
       }
     },
 
@@ -227,5 +248,36 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+
+  async function waitFor(id: string, task: RenderTask, { signal, deadline, justSubmitted }: WaitOptions): Promise<PollResult> {
+    const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
+    let unreadable = 0;
+    // A task submitted a moment ago is still queued or processing: polling now would be a wasted request.
+    if (justSubmitted) await deps.sleep(pollDelayMs(0, policy), signal);
+    for (let n = 0; ; n++) {
+      let result: PollResult;
+      try {
+        result = await provider.poll(id, task, { signal });
+        unreadable = 0;
+      } catch (error) {
+        // An unreadable answer (a proxy's HTML page, a half-written body) says nothing about
+        // the prediction: look again, a bounded number of times in a row.
+        const e = error as DuologueError;
+        if (e instanceof OutputError || e instanceof PredictionGoneError) throw error; // final answers, not unreadable ones
+        if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
+        await deps.sleep(baseBackoffMs(unreadable, policy), signal);
+        continue;
+      }
+      if (result.status === 'completed' || result.status === 'failed') return result;
+      const remaining = until - deps.now();
+      if (remaining <= 0) {
+        throw new DuologueError(
+          'E_DEADLINE',
+          `${task.episodeId}/${task.sceneId}: prediction ${id} still ${result.status} at the deadline; its id is kept and the next run resumes it`,
+        );
+      }
+      await deps.sleep(Math.min(remaining, pollDelayMs(n, policy)), signal);
+    }
+  }
   return provider;
 }
