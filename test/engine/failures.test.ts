@@ -4,26 +4,12 @@
  * uploaded again and tried once more, and a scene refused for what it is
  * (moderation, bad input) is not tried again until it changes.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { startFake } from '../helpers/engine.ts';
-import { manifestYaml, sceneYaml, startRun } from '../helpers/money.ts';
-import { tinyProject } from '../helpers/tasks.ts';
+import { fakeProjects, sceneYaml, startRun } from '../helpers/money.ts';
 
-const fakes: FakeWavespeed[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function setup() {
-  const fake = await startFake();
-  fakes.push(fake);
-  const { manifest } = tinyProject(manifestYaml({ ep1: [sceneYaml('a', 2.5, 1)] }));
-  return { fake, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-failures-')) };
-}
+const project = fakeProjects();
+const setup = () => project([sceneYaml('a', 2.5, 1)]);
 
 const uploads = (fake: FakeWavespeed) => fake.requests.filter((r) => r.path === '/api/v3/media/upload/binary').length;
 

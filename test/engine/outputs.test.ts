@@ -5,27 +5,13 @@
  * is put to a person instead of spinning or paying twice.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { startFake, until } from '../helpers/engine.ts';
-import { manifestYaml, sceneYaml, startRun } from '../helpers/money.ts';
-import { tinyProject } from '../helpers/tasks.ts';
+import { until } from '../helpers/engine.ts';
+import { fakeProjects, sceneYaml, startRun } from '../helpers/money.ts';
 
-const fakes: FakeWavespeed[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function setup(scenes: string[], options: Parameters<typeof startFake>[0] = {}) {
-  const fake = await startFake(options);
-  fakes.push(fake);
-  const { manifest } = tinyProject(manifestYaml({ ep1: scenes }));
-  return { fake, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-outputs-')) };
-}
+const setup = fakeProjects();
 
 describe('what a finished prediction comes back as', () => {
   it.each([

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
 import { newOwnerId } from '../../pipeline/cache/owner.ts';
 import { RenderStore } from '../../pipeline/cache/renders.ts';
@@ -18,23 +18,12 @@ import { plan } from '../../pipeline/plan.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import type { PollResult, Provider } from '../../pipeline/providers/types.ts';
 import { schedule } from '../../pipeline/schedule.ts';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { startFake, until } from '../helpers/engine.ts';
-import { manifestYaml, sceneYaml, startRun } from '../helpers/money.ts';
+import { until } from '../helpers/engine.ts';
+import { fakeProjects, sceneYaml, startRun } from '../helpers/money.ts';
 import { episode, media, scene, series } from '../helpers/series.ts';
-import { tinyProject } from '../helpers/tasks.ts';
 
-const fakes: FakeWavespeed[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-
-async function setup() {
-  const fake = await startFake();
-  fakes.push(fake);
-  const { manifest } = tinyProject(manifestYaml({ ep1: [sceneYaml('a', 2.5, 1)] }));
-  return { fake, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-submit-states-')) };
-}
+const project = fakeProjects();
+const setup = () => project([sceneYaml('a', 2.5, 1)]);
 
 /** Reads the cache as another process (or the next run after a kill -9) would. */
 function peek(cacheDir: string) {

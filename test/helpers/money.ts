@@ -1,10 +1,32 @@
 /** Runs of the library against the fake WaveSpeed, with what they saw and what the fake billed for them. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { render, type RenderOptions } from '../../pipeline/render.ts';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { KEY } from './engine.ts';
+import type { FakeOptions, FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { KEY, startFake } from './engine.ts';
 import { FAST_POLICY } from './fast-policy.ts';
+import { tinyProject } from './tasks.ts';
+
+/**
+ * For a test file: `setup(scenes)` starts a fake WaveSpeed and makes a
+ * one-episode project of those scenes with an empty cache; every fake
+ * started is stopped after each test.
+ */
+export function fakeProjects(): (scenes: string[], options?: Partial<FakeOptions>) => Promise<{ fake: FakeWavespeed; manifest: string; cacheDir: string }> {
+  const fakes: FakeWavespeed[] = [];
+  afterEach(async () => {
+    await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  });
+  return async (scenes, options = {}) => {
+    const fake = await startFake(options);
+    fakes.push(fake);
+    const { manifest } = tinyProject(manifestYaml({ ep1: scenes }));
+    return { fake, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-cache-')) };
+  };
+}
 
 /** A scene of `seconds` of dialogue (2.5 s + pause + 2.5 s) when seconds ≥ 5, else one 2.5 s line. */
 export function sceneYaml(id: string, seconds: number, seed: number, resolution = '480p'): string {
