@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';

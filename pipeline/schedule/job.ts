@@ -7,6 +7,7 @@ import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan.ts';
 import type { Provider, SentSubmit } from '../providers/types.ts';
+import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
 
 /**
  * `costUsd` is what this run is charged for the outcome: the prediction's
@@ -99,7 +100,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
       const sentAt = row.submit_sent ? (JSON.parse(row.submit_sent) as SentSubmit).at : undefined;
       const answered = row.prediction_id !== null && row.submitted_at !== null && sentAt !== undefined && sentAt <= row.submitted_at;
-      const lost: Awaited<ReturnType<typeof findLost>> = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
+      const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
       if (lost.kind === 'found') {
         store.markInFlight(scene.key, lost.id);
         predictionId = lost.id;
@@ -346,22 +347,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     }
   }
 
-  /**
-   * Looks for the task a submit whose answer was lost may have created. `found`: attach it;
-   * `absent`: the provider shows there is none, it may be submitted again; `unknown`: a person decides.
-   */
-  async function findLost(sentJson: string | null | undefined, why: string): Promise<{ kind: 'found'; id: string } | { kind: 'absent'; why: string } | { kind: 'unknown'; why?: string }> {
-    if (!deps.provider.findSubmitted || !sentJson) return { kind: 'unknown' };
-    const sent = JSON.parse(sentJson) as SentSubmit;
-    events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
-    try {
-      const id = await deps.provider.findSubmitted(sent, { signal, knownIds: store.predictionIds(scene.key) });
-      if (id) return { kind: 'found', id };
-      return { kind: 'absent', why: `submitted again: the provider's prediction list showed no task for its lost submit of ${new Date(sent.at).toISOString()} on two looks` };
-    } catch (error) {
-      if (isAbort(error)) throw error;
-      return { kind: 'unknown', why: `the prediction list could not be read (${(error as Error).message})` };
-    }
+  function findLost(sentJson: string | null | undefined, why: string): Promise<LostAnswer> {
+    return findLostAnswer(deps, scene, sentJson, why, signal);
   }
 
   /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */

@@ -31,7 +31,6 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
   // Per-process memory over the cache database: one lookup per distinct file, not per scene.
   const knownUrls = new Map<string, { url: string; at: number }>();
   const trackUrls = new Map<string, string>();
-  const madeDirs = new Set<string>();
 
   async function upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string> {
     const known = knownUrls.get(sha256);
