@@ -56,6 +56,13 @@ class ClaimLostError extends DuologueError {
   }
 }
 
+/** Nothing was sent, and nothing will be this run (the account ran out of money meanwhile). */
+class NotSubmittedError extends DuologueError {
+  constructor(readonly reason: string) {
+    super('E_BALANCE', `not submitted: ${reason}`);
+  }
+}
+
 const LOST = Symbol('claim lost');
 
 /**
@@ -144,6 +151,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         forceSignal: deps.forceSignal,
         // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
         onSubmitting: (sent) => {
+          // The account refused a submit for lack of money since this one took its turn: nothing more is sent.
+          if (budget.refusal !== undefined) throw new NotSubmittedError(budget.refusal);
           lastSent = JSON.stringify(sent);
           store.batch(() => {
             if (!store.markSubmitting(scene.key, lastSent)) throw new ClaimLostError(scene.key);
@@ -235,6 +244,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (result.status === 'failed' && (kind === 'server' || kind === 'fetch') && !free) {
         events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} failed (${result.error ?? kind}); trying once more` });
         if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
+        predictionId = null; // that one failed (not billed): what follows is about the new submit
         if (!(await reserveAndSubmit())) {
           store.markFailed(scene.key, result.error ?? 'failed');
           return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
@@ -290,6 +300,12 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
       if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
       if ((error as Error)?.name === 'SqliteError') throw error;
+      if (error instanceof NotSubmittedError) {
+        store.release(scene.key);
+        budget.release(reserved);
+        deps.spend();
+        return { outcome: 'skipped', reason: error.reason };
+      }
       if (error instanceof ClaimLostError) {
         budget.release(reserved);
         deps.spend();

@@ -46,4 +46,13 @@ describe('failed predictions by their code', () => {
     expect(forced.summary.rendered).toBe(1);
     expect(fake.submissions).toHaveLength(2);
   });
+
+  it('a 402 (no money) on the retry after a server failure: nothing more is submitted, nothing is booked that was not billed', async () => {
+    const { fake, manifest, cacheDir } = await project([sceneYaml('a', 2.5, 1), sceneYaml('b', 2.5, 2), sceneYaml('c', 2.5, 3)]);
+    fake.script('submit', { kind: 'fail', error: 'worker lost', code: 5003 }, { kind: 'status', status: 402, body: JSON.stringify({ code: 402, message: 'insufficient balance' }) });
+    const run = await startRun(manifest, cacheDir, fake, { concurrency: 1 }).done;
+    expect(fake.submissions).toHaveLength(1); // the failed one; nothing after the 402
+    expect(run.summary.cost_usd).toBe(fake.chargedUsd);
+    expect(run.result.schedule.scenes.map((x) => x.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+  });
 });

@@ -105,6 +105,9 @@ describe('WaveSpeed failures against the fake server', () => {
     expect(retryAfterMs('7', now, DEFAULT_POLICY)).toBe(7_000);
     expect(retryAfterMs('86400', now, DEFAULT_POLICY)).toBe(DEFAULT_POLICY.retryAfterMaxMs);
     expect(retryAfterMs('soon', now, DEFAULT_POLICY)).toBeUndefined();
+    // Zero or a past date (a server clock behind ours) is no hint: retrying at once, over and over, is not an option.
+    expect(retryAfterMs('0', now, DEFAULT_POLICY)).toBeUndefined();
+    expect(retryAfterMs('Thu, 26 Nov 2026 09:59:00 GMT', now, DEFAULT_POLICY)).toBeUndefined();
   });
 
   it('429 on submit is retried (no task was created): one task in the end', async () => {

@@ -50,6 +50,8 @@ export interface HttpCall {
    * {@link RateLimitedError}. @default no 429 retries past `maxAttempts`
    */
   retryUntil?: number;
+  /** Or: how long a submit may keep retrying 429s, counted from its first attempt actually sent (time waiting for the run's limiter does not count). */
+  retryForMs?: number;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -109,6 +111,8 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       }
     }
     call.beforeAttempt?.();
+    // The 429 deadline runs from the first request sent, not from the wait for a turn.
+    if (call.retryForMs !== undefined && call.retryUntil === undefined) call.retryUntil = deps.now() + call.retryForMs;
     let retryReason: string;
     let waitMs: number | undefined;
     let limited = false;

@@ -96,8 +96,10 @@ export function retryAfterMs(header: string | string[] | undefined, now: number,
   if (!value) return undefined;
   const seconds = Number(value);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(policy.retryAfterMaxMs, Math.max(0, ms));
+  // Zero, or a date already past (a server clock behind ours), would mean retrying at once, over
+  // and over: taken as no hint, so the normal backoff applies.
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return Math.min(policy.retryAfterMaxMs, ms);
 }
 
 export function pollDelayMs(poll: number, policy: WavespeedPolicy): number {

@@ -164,7 +164,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
                 permit = undefined;
               },
               // A 429 proves no task exists: the scene waits for the rate limit as long as its deadline allows.
-              retryUntil: deps.now() + deadlineFor(task.videoSeconds, policy),
+              retryForMs: deadlineFor(task.videoSeconds, policy),
             },
             deps,
           ).catch((error: unknown) => {
