@@ -7,7 +7,7 @@
 import { roundUsd } from './cost/estimate.ts';
 import type { PriceTable } from './cost/price-table.ts';
 import { DuologueError } from './errors.ts';
-import type { Plan } from './plan.ts';
+import type { Plan, PlannedScene } from './plan.ts';
 import type { Provider } from './providers/types.ts';
 
 export interface PreflightOptions {
@@ -32,36 +32,44 @@ export async function preflight(options: PreflightOptions): Promise<Preflight> {
   const table = provider.info.prices;
   const draft = planWith(table);
   const account = provider.account;
-  // A scene this run would pay for at the table's prices. None (all cached, or nothing fits the
-  // budget): the account is not asked anything — a run with nothing to pay for sends no request.
-  const first = draft.episodes.flatMap((e) => e.scenes).find((s) => s.action === 'render' && s.estimateUsd > 0);
-  if (!account || !first) return { plan: draft, prices: table };
+  // One scene this run would pay for at the table's prices, per resolution (a price may change at
+  // one resolution only). None (all cached, or nothing fits the budget): the account is not asked
+  // anything — a run with nothing to pay for sends no request.
+  const firsts = new Map<string, PlannedScene>();
+  for (const s of draft.episodes.flatMap((e) => e.scenes)) if (s.action === 'render' && s.estimateUsd > 0 && !firsts.has(s.resolution)) firsts.set(s.resolution, s);
+  if (!account || firsts.size === 0) return { plan: draft, prices: table };
 
-  const label = `${first.episodeId}/${first.sceneId}`;
-  const quotedUsd = roundUsd(await account.quote(first, { signal }));
-  const tableUsd = first.estimateUsd;
+  const quotes: { scene: string; resolution: string; quotedUsd: number; tableUsd: number }[] = [];
+  for (const s of firsts.values()) {
+    quotes.push({ scene: `${s.episodeId}/${s.sceneId}`, resolution: s.resolution, quotedUsd: roundUsd(await account.quote(s, { signal })), tableUsd: s.estimateUsd });
+  }
+  const differing = quotes.filter((q) => q.quotedUsd !== q.tableUsd);
   let prices = table;
-  if (quotedUsd !== tableUsd) {
+  if (differing.length > 0) {
     if (!options.acceptLivePrices) {
+      const what = differing.map((q) => `WaveSpeed quotes $${q.quotedUsd.toFixed(4)}, the table says $${q.tableUsd.toFixed(4)} (${q.scene}, ${q.resolution})`).join('; ');
       throw new DuologueError(
         'E_PRICE',
-        `WaveSpeed quotes $${quotedUsd.toFixed(4)}, the table says $${tableUsd.toFixed(4)} (${label}, price table ${table.version}); nothing was submitted. ` +
+        `${what}; price table ${table.version}; nothing was submitted. ` +
           'Update the price table (pipeline/cost/price-table.ts), or run with --accept-live-prices to go on, reserving at the quoted prices',
       );
     }
-    prices = scaledTable(table, quotedUsd / tableUsd);
+    prices = scaledTable(table, Object.fromEntries(quotes.map((q) => [q.resolution, q.quotedUsd / q.tableUsd])));
   }
+  const quote = quotes[0];
   const balanceUsd = roundUsd(await account.balance({ signal }));
-  return { plan: planWith(prices, balanceUsd), prices, balanceUsd, quote: { scene: label, quotedUsd, tableUsd } };
+  return { plan: planWith(prices, balanceUsd), prices, balanceUsd, quote: { scene: quote.scene, quotedUsd: quote.quotedUsd, tableUsd: quote.tableUsd } };
 }
 
 /**
- * The table with every price moved by the quote's ratio: the quote is for one
- * scene, so the change is taken to be the same for every length and resolution.
+ * The table with each resolution's price moved by its quote's ratio (a
+ * quote is for one scene, so the change is taken to be the same for every
+ * length at that resolution; a resolution not quoted keeps its price).
  */
-export function scaledTable(table: PriceTable, ratio: number): PriceTable {
-  const per = Object.fromEntries(Object.entries(table.pricePerBlock).map(([res, usd]) => [res, usd * ratio])) as PriceTable['pricePerBlock'];
-  return { ...table, version: `${table.version} × ${roundUsd(ratio)} (live quote)`, pricePerBlock: per };
+export function scaledTable(table: PriceTable, ratios: Partial<Record<string, number>>): PriceTable {
+  const per = Object.fromEntries(Object.entries(table.pricePerBlock).map(([res, usd]) => [res, usd * (ratios[res] ?? 1)])) as PriceTable['pricePerBlock'];
+  const moved = Object.entries(ratios).filter(([, r]) => r !== 1).map(([res, r]) => `${res} × ${roundUsd(r ?? 1)}`);
+  return { ...table, version: `${table.version}${moved.length ? ` (live quote: ${moved.join(', ')})` : ''}`, pricePerBlock: per };
 }
 
 /** When the balance admits none of the episodes that need rendering: what to tell the user. */

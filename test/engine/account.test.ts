@@ -192,4 +192,15 @@ describe('plan', () => {
     expect(keyed.stdout).toMatch(/ep2 .*SKIPPED: over balance/);
     expect(f.submitCount()).toBe(0);
   });
+
+  it('a price that changed at one resolution only is caught: each resolution the run would pay for is quoted', async () => {
+    const f = await fake();
+    f.account.priceFactors = { '720p': 2 };
+    const p2 = tinyProject(manifestYaml({ ep9: [sceneYaml('a', 5, 71), sceneYaml('b', 5, 72, '720p')] }));
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-account-cache-'));
+    dirs.push(p2.dir, cacheDir);
+    const run = startRun(p2.manifest, cacheDir, f, { budgetUsd: 0.9 }).done;
+    await expect(run).rejects.toMatchObject({ code: 'E_PRICE', message: expect.stringMatching(/WaveSpeed quotes \$0\.6000, the table says \$0\.3000 \(ep9\/b, 720p\)/) });
+    expect(f.submissions).toHaveLength(0);
+  });
 });

@@ -45,6 +45,8 @@ export class FakeAccount {
   balanceUsd = 1_000_000;
   /** WaveSpeed's prices against the fake's base rule (1 = the table duologue ships). */
   priceFactor = 1;
+  /** The same, for one resolution only (over `priceFactor`). */
+  priceFactors: Partial<Record<string, number>> = {};
   /** Quote a `discounted_price` of this fraction of the price (e.g. 0.8), or none. */
   discount: number | undefined;
   readonly billings: BillingRecord[] = [];
@@ -104,7 +106,7 @@ export class FakeAccount {
     };
     const [l, r] = await Promise.all([seconds(inputs.left_audio), seconds(inputs.right_audio)]);
     const video = inputs.order === 'meanwhile' ? Math.max(l, r) : l + r;
-    return round(charge(video, String(inputs.resolution)) * this.priceFactor);
+    return round(charge(video, String(inputs.resolution)) * this.factorFor(String(inputs.resolution)));
   }
 
   private fetchedFiles = new Map<string, Promise<string>>();
@@ -146,11 +148,15 @@ export class FakeAccount {
     this.holds.set(id, usd);
   }
 
+  private factorFor(resolution: string): number {
+    return this.priceFactors[resolution] ?? this.priceFactor;
+  }
+
   /** A task ended: a completed one is charged (taken from the balance and billed); returns the charge. */
-  settle(id: string, baseUsd: number | undefined): number {
+  settle(id: string, baseUsd: number | undefined, resolution = '480p'): number {
     this.holds.delete(id);
     if (baseUsd === undefined) return 0;
-    const usd = round(baseUsd * this.priceFactor);
+    const usd = round(baseUsd * this.factorFor(resolution));
     this.balanceUsd = round(this.balanceUsd - usd);
     this.billings.push({ uuid: `bill-${++this.counter}`, billing_type: 'prediction', price: usd, created_at: new Date().toISOString(), prediction: { uuid: id, status: 'completed' } });
     return usd;

@@ -348,7 +348,7 @@ export class FakeWavespeed {
       this.account.settle(state.id, undefined);
     } else {
       state.status = 'completed';
-      this.charges.set(state.id, this.account.settle(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p')));
+      this.charges.set(state.id, this.account.settle(state.id, fakeCharge(state.videoSeconds ?? 0, state.resolution ?? '480p'), state.resolution ?? '480p'));
     }
   }
 
