@@ -137,6 +137,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     forceSignal: options.forceSignal,
     // Written with the prediction id, so a run killed from here on still shows what it paid.
     onCharged: (scene, usd) => options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: 'in-flight', costUsd: usd }),
+    onSubmitted: (scene, predictionId) => options.ledger.submitted(options.runId, scene, predictionId),
     spend: () => events.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
   };
   const groups = [...byKey.values()].map((group) => group[0]);

@@ -95,4 +95,6 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN prediction_ids TEXT;`,
   // 9: how many times in a row a finished prediction's output could not be fetched.
   `ALTER TABLE renders ADD COLUMN output_misses INTEGER NOT NULL DEFAULT 0;`,
+  // 10: the prediction a run's submit created, on that run's row (reconcile attributes charges by it).
+  `ALTER TABLE run_scenes ADD COLUMN prediction_id TEXT;`,
 ];

@@ -68,23 +68,35 @@ export class RunLedger {
   charges(run: RunInfo): RecordedCharge[] {
     const rows = this
       .sql(
-        `SELECT rs.episode_id, rs.scene_id, rs.key, rs.outcome, rs.cost_usd, r.prediction_id, r.submitted_at
+        `SELECT rs.episode_id, rs.scene_id, rs.key, rs.outcome, rs.cost_usd, rs.prediction_id AS own_prediction, r.prediction_id, r.submitted_at
            FROM run_scenes rs LEFT JOIN renders r ON r.key = rs.key
           WHERE rs.run_id = ? AND rs.outcome NOT IN ('cached', 'skipped')`,
       )
-      .all(run.id) as { episode_id: string; scene_id: string; key: string; outcome: string; cost_usd: number; prediction_id: string | null; submitted_at: number | null }[];
+      .all(run.id) as { episode_id: string; scene_id: string; key: string; outcome: string; cost_usd: number; own_prediction: string | null; prediction_id: string | null; submitted_at: number | null }[];
     const end = run.finishedAt ?? this.now();
     return rows
       .map((r) => {
-        const ours = r.prediction_id !== null && r.submitted_at !== null && r.submitted_at >= run.startedAt && r.submitted_at <= end;
-        return { episodeId: r.episode_id, sceneId: r.scene_id, key: r.key, outcome: r.outcome, costUsd: r.cost_usd, predictionId: ours ? r.prediction_id! : undefined };
+        // The run's own record first; older ledgers only have the key's current prediction, by time.
+        const ours = r.own_prediction ?? (r.prediction_id !== null && r.submitted_at !== null && r.submitted_at >= run.startedAt && r.submitted_at <= end ? r.prediction_id : null);
+        return { episodeId: r.episode_id, sceneId: r.scene_id, key: r.key, outcome: r.outcome, costUsd: r.cost_usd, predictionId: ours ?? undefined };
       })
       .filter((c) => c.predictionId !== undefined || c.costUsd !== 0);
   }
 
-  /** True when some render of the cache has this prediction id (any run's). */
+  /** The prediction this run's submit created for a scene (kept on the run's own row, whatever the key does later). */
+  submitted(runId: number, s: { episodeId: string; sceneId: string }, predictionId: string): void {
+    this.sql('UPDATE run_scenes SET prediction_id = ? WHERE run_id = ? AND episode_id = ? AND scene_id = ?').run(predictionId, runId, s.episodeId, s.sceneId);
+  }
+
+  /** True when some render of the cache has, or had, this prediction id (any run's). */
   knowsPrediction(id: string): boolean {
-    return this.sql('SELECT 1 FROM renders WHERE prediction_id = ?').get(id) !== undefined;
+    return (
+      this.sql(
+        `SELECT 1 FROM renders WHERE prediction_id = ?
+         UNION SELECT 1 FROM renders, json_each(coalesce(renders.prediction_ids, '[]')) WHERE json_each.value = ?
+         UNION SELECT 1 FROM run_scenes WHERE prediction_id = ?`,
+      ).get(id, id, id) !== undefined
+    );
   }
 }
 

@@ -45,6 +45,8 @@ export interface JobDeps {
   forceSignal?: AbortSignal;
   /** The provider took a task this run submitted: its worst-case charge is this run's from now on (written with the id). */
   onCharged: (scene: PlannedScene, usd: number) => void;
+  /** The prediction this run's submit created (the run's books name it, for reconciling with the invoice). */
+  onSubmitted?: (scene: PlannedScene, predictionId: string) => void;
   /** Emits the run's money totals. */
   spend: () => void;
 }
@@ -212,7 +214,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // Shown before it is written: if the write fails, the id is still on screen and in the NDJSON log.
       events.emitEvent({ type: 'submitted', ...at, predictionId });
       try {
-        store.markInFlight(scene.key, predictionId);
+        const id = predictionId;
+        store.batch(() => {
+          store.markInFlight(scene.key, id);
+          deps.onSubmitted?.(scene, id);
+        });
       } catch (cause) {
         throw new DuologueError(
           'E_CACHE',

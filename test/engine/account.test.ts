@@ -138,6 +138,24 @@ describe('live prices', () => {
 });
 
 describe('status --reconcile', () => {
+  it('an earlier run\'s paid, refused prediction still reconciles after a later run re-renders the key', async () => {
+    const f = await startFake({ lengthDeviation: (n) => (n === 0 ? 2 : 0) }); // the first clip comes back 2 s too long
+    fakes.push(f);
+    const p = tinyProject(manifestYaml({ ep1: [sceneYaml('a', 2.5, 81)] }));
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-account-cache-'));
+    dirs.push(p.dir, cacheDir);
+    const first = await startRun(p.manifest, cacheDir, f).done;
+    expect(first.summary.failed).toBe(1);
+    const second = await startRun(p.manifest, cacheDir, f).done;
+    expect(second.summary.rendered).toBe(1);
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl };
+    for (const run of [first, second]) {
+      const check = await runCli(['status', '--reconcile', String(run.result.runId), '--cache-dir', cacheDir], env);
+      expect(check.stdout, check.stderr).toContain('the ledger equals the invoice');
+      expect(check.code).toBe(0);
+    }
+  });
+
   it('the ledger equals the invoice; a billed amount that differs is listed and exits 1', async () => {
     const f = await fake();
     const { manifest, cacheDir } = project(2);
