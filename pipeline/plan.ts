@@ -2,7 +2,7 @@
  * PURE: scenes + media facts + cache lookups + prices + budget → Plan.
  * No clock, no env, no I/O: every input is an argument, so tests use plain objects.
  */
-import { billedSeconds, costUsd, estimate, roundUsd, type Order } from './cost/estimate.ts';
+import { chargeFor, estimate, roundUsd, type Order } from './cost/estimate.ts';
 import type { PriceTable, Resolution } from './cost/price-table.ts';
 import { cacheKey, type CacheKeyInput } from './cache/key.ts';
 import type { MediaFacts } from './media/facts.ts';
@@ -242,7 +242,7 @@ export function plan(input: PlanInput): Plan {
       billedSeconds: est.billedSeconds,
       estimateUsd: est.costUsd,
       // As the submit will reserve: at least what the last refused clip of this key cost.
-      maxUsd: cache.refusedSeconds ? Math.max(est.maxUsd, costUsd(billedSeconds(Math.round(cache.refusedSeconds * 1000), prices), spec.resolution, prices)) : est.maxUsd,
+      maxUsd: cache.refusedSeconds ? Math.max(est.maxUsd, chargeFor(cache.refusedSeconds, spec.resolution, prices)) : est.maxUsd,
       costUsd: action === 'render' ? est.costUsd : 0,
       cache,
       action,

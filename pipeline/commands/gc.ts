@@ -7,7 +7,8 @@ import path from 'node:path';
 import { clipPath } from '../cache/clips.ts';
 import type { Db } from '../cache/db.ts';
 import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
-import { processAlive, remove, sweep } from '../cache/gc/sweep.ts';
+import { remove, sweep } from '../cache/gc/sweep.ts';
+import { pidAlive } from '../cache/owner.ts';
 import { activeRuns, awaitedPredictions, dropRender, renderKeys, storedClips, type StoredClip } from '../cache/gc/usage.ts';
 import { createCacheLookup } from '../cache/lookup.ts';
 import { DuologueError } from '../errors.ts';
@@ -30,7 +31,7 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
   const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
   const keep = await manifestKeys(db, dir, manifests, ctx);
   const now = Date.now();
-  const active = activeRuns(db, now, processAlive);
+  const active = activeRuns(db, now, pidAlive);
   const verdicts = storedClips(db).map((clip) => ({
     clip,
     verdict: active.length > 0 ? ('used' as const) : clipVerdict(clip, { keep, all: options.all ?? false, maxAgeMs, now }),
@@ -39,7 +40,7 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
   const leftovers = sweep({
     dir,
     now,
-    alive: processAlive,
+    alive: pidAlive,
     leftoversOnly: active.length > 0,
     knownKeys: renderKeys(db),
     keptClips: new Set(verdicts.filter((v) => v.verdict !== 'remove').map((v) => v.clip.key)),

@@ -30,6 +30,11 @@ export function costUsd(billed: number, resolution: Resolution, table: PriceTabl
   return roundUsd(billed * perSecond);
 }
 
+/** What a delivered clip of `seconds` is billed (minimum, whole seconds up, per-second price). */
+export function chargeFor(seconds: number, resolution: Resolution, table: PriceTable): number {
+  return costUsd(billedSeconds(toMillis(seconds), table), resolution, table);
+}
+
 export function roundUsd(usd: number): number {
   return Math.round(usd * 10_000) / 10_000;
 }

@@ -1,4 +1,4 @@
-import { billedSeconds, costUsd, toMillis } from '../cost/estimate.ts';
+import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { DuologueError, OutputError, PredictionGoneError, isAbort } from '../errors.ts';
 import type { Budget } from '../budget.ts';
 import { clipPath, locateClip } from '../cache/clips.ts';
@@ -403,7 +403,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   }
 
   function chargeFor(seconds: number): number {
-    return costUsd(billedSeconds(toMillis(seconds), deps.provider.info.prices), scene.resolution, deps.provider.info.prices);
+    return chargeForSeconds(seconds, scene.resolution, deps.provider.info.prices);
   }
 
   function fail(error: string, code: string, charged = 0): JobOutcome {
