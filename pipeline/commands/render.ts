@@ -1,6 +1,7 @@
 import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';
+import { scaledPolicy, type WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import { render } from '../render.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
@@ -78,6 +79,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       acceptLivePrices: options.acceptLivePrices,
       allowPartial: options.allowPartial,
       leaseMs: parseLease(ctx.env.DUOLOGUE_LEASE_SECONDS),
+      policy: parseTimeScale(ctx.env.DUOLOGUE_TIME_SCALE, ctx.env.WAVESPEED_BASE_URL),
       allowOutside: options.allowOutside,
     });
   } finally {
@@ -98,6 +100,33 @@ function parseLease(value: string | undefined): number | undefined {
     throw new DuologueError('E_USAGE', `Expected \`DUOLOGUE_LEASE_SECONDS\` to be a number of seconds from 0.5 to 3600, got \`${value}\``);
   }
   return Math.round(seconds * 1000);
+}
+
+/**
+ * `DUOLOGUE_TIME_SCALE`: every wait of the WaveSpeed client (polls, backoff, deadlines) times
+ * this factor, for a test server on this machine whose tasks finish in milliseconds. Refused
+ * for any other server: polling the real API faster than its docs ask only earns 429s.
+ */
+function parseTimeScale(value: string | undefined, baseUrl: string | undefined): WavespeedPolicy | undefined {
+  if (value === undefined || value === '') return undefined;
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) {
+    throw new DuologueError('E_USAGE', `Expected \`DUOLOGUE_TIME_SCALE\` to be a number above 0 and at most 1, got \`${value}\``);
+  }
+  if (!isLoopback(baseUrl)) {
+    throw new DuologueError('E_USAGE', 'DUOLOGUE_TIME_SCALE only applies to a test server on this machine (WAVESPEED_BASE_URL on localhost or 127.0.0.1); unset it for the real API');
+  }
+  return scaledPolicy(scale);
+}
+
+function isLoopback(baseUrl: string | undefined): boolean {
+  if (!baseUrl) return false;
+  try {
+    const host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /** Up to the highest account level's tasks at once (Ultra runs 10,000). */

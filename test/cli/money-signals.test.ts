@@ -52,7 +52,7 @@ async function setup() {
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-signals-'));
   dirs.push(dir, cacheDir);
   const args = ['render', manifest, '--provider', 'wavespeed', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report'];
-  const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_LEASE_SECONDS: '1' };
+  const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1' };
   return { fake, cacheDir, args, env };
 }
 

@@ -9,6 +9,7 @@ export const FAST_POLICY: Partial<WavespeedPolicy> = {
   pollInitialMs: 5,
   pollFactor: 1.5,
   pollMaxMs: 40,
+  firstPollPerVideoSecondMs: 10,
   deadlineBaseMs: 20_000,
   deadlinePerVideoSecondMs: 1_000,
   connectTimeoutMs: 2_000,

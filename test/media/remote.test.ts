@@ -82,7 +82,7 @@ episodes:
 
     const fake: FakeWavespeed = await startFake();
     try {
-      const run = await runCli(['render', manifest, '--cache-dir', cacheDir, '--no-report', '--out', path.join(cacheDir, 'out')], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl });
+      const run = await runCli(['render', manifest, '--cache-dir', cacheDir, '--no-report', '--out', path.join(cacheDir, 'out')], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' });
       expect(run.code, run.stderr).toBe(0);
       expect(fake.submissions[0].body.image).toBe(`${base}/people.png`);
       expect(fake.submissions[0].body.left_audio).toBe(`${base}/moved.wav`);

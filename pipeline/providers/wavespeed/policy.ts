@@ -16,10 +16,15 @@ export interface WavespeedPolicy {
   jitter: number;
   /** A Retry-After longer than this is capped (a broken header must not stall a run for hours). */
   retryAfterMaxMs: number;
-  /** Poll schedule: first wait, growth, cap. InfiniteTalk takes 10–30 s per video second. */
+  /** Poll schedule: shortest wait (WaveSpeed asks for no faster than every 5 s), growth, cap. */
   pollInitialMs: number;
   pollFactor: number;
   pollMaxMs: number;
+  /**
+   * A new task's first poll waits this long per second of video: InfiniteTalk takes 10–30 s
+   * per video second, so an earlier look can only say "processing".
+   */
+  firstPollPerVideoSecondMs: number;
   /** Per-scene deadline: fixed part + per second of video (queueing + 30 s/s processing, with room). */
   deadlineBaseMs: number;
   deadlinePerVideoSecondMs: number;
@@ -58,9 +63,10 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   backoffMaxMs: 30_000,
   jitter: 0.25,
   retryAfterMaxMs: 120_000,
-  pollInitialMs: 2_000,
+  pollInitialMs: 5_000,
   pollFactor: 1.5,
   pollMaxMs: 15_000,
+  firstPollPerVideoSecondMs: 10_000,
   deadlineBaseMs: 15 * 60_000,
   deadlinePerVideoSecondMs: 90_000,
   connectTimeoutMs: 10_000,
@@ -104,6 +110,32 @@ export function retryAfterMs(header: string | string[] | undefined, now: number,
 
 export function pollDelayMs(poll: number, policy: WavespeedPolicy): number {
   return Math.min(policy.pollMaxMs, policy.pollInitialMs * policy.pollFactor ** poll);
+}
+
+/** The wait before a new task's first poll: its expected processing time, never under the poll floor. */
+export function firstPollDelayMs(videoSeconds: number, policy: WavespeedPolicy): number {
+  return Math.max(policy.pollInitialMs, Math.round(videoSeconds * policy.firstPollPerVideoSecondMs));
+}
+
+/** Waits that `scaledPolicy` shrinks; socket timeouts and the provider's retention periods stay real. */
+const SCALED_WAITS = [
+  'backoffBaseMs', 'backoffMaxMs', 'retryAfterMaxMs', 'pollInitialMs', 'pollMaxMs', 'firstPollPerVideoSecondMs',
+  'deadlineBaseMs', 'deadlinePerVideoSecondMs', 'lostAnswerRecheckMs', 'lostAnswerWindowMs', 'rateWindowMs',
+] as const satisfies readonly (keyof WavespeedPolicy)[];
+
+/**
+ * The same schedule with every wait multiplied by `scale` (0 < scale ≤ 1), for a local test
+ * server whose tasks finish in milliseconds. Socket timeouts keep a floor of 2 s, and a lost
+ * answer is still not given up on before such a request could have arrived.
+ */
+export function scaledPolicy(scale: number, base: WavespeedPolicy = DEFAULT_POLICY): WavespeedPolicy {
+  const policy = { ...base };
+  for (const key of SCALED_WAITS) policy[key] = Math.max(1, Math.round(base[key] * scale));
+  policy.connectTimeoutMs = Math.max(2_000, Math.round(base.connectTimeoutMs * scale));
+  policy.headersTimeoutMs = Math.max(2_000, Math.round(base.headersTimeoutMs * scale));
+  policy.bodyTimeoutMs = Math.max(2_000, Math.round(base.bodyTimeoutMs * scale));
+  policy.lostAnswerWindowMs = Math.max(policy.lostAnswerWindowMs, Math.round(policy.headersTimeoutMs * 1.25));
+  return policy;
 }
 
 export function deadlineFor(videoSeconds: number, policy: WavespeedPolicy): number {

@@ -13,7 +13,7 @@ import { createTaskFinder } from './find-task.ts';
 import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
 import { createPacer } from './pacer-for-tier.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
-import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import type { TierSetting } from './tiers.ts';
 import { createUploader } from './uploader.ts';
 
@@ -252,8 +252,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   async function waitFor(id: string, task: RenderTask, { signal, deadline, justSubmitted }: WaitOptions): Promise<PollResult> {
     const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
     let unreadable = 0;
-    // A task submitted a moment ago is still queued or processing: polling now would be a wasted request.
-    if (justSubmitted) await deps.sleep(pollDelayMs(0, policy), signal);
+    // A task submitted a moment ago is still queued or processing until at least its expected
+    // processing time: polling sooner would be wasted requests (a resumed one may be done: look now).
+    if (justSubmitted) await deps.sleep(Math.max(0, Math.min(until - deps.now(), firstPollDelayMs(task.videoSeconds, policy))), signal);
     for (let n = 0; ; n++) {
       let result: PollResult;
       try {
