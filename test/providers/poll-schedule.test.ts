@@ -5,9 +5,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import type { PlannedScene } from '../../pipeline/plan.ts';
-import { DEFAULT_POLICY, firstPollDelayMs, pollDelayMs, scaledPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
+import { DEFAULT_POLICY, firstPollDelayMs, pollDelayMs, scaledPolicy, type WavespeedPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
-import { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { FakeWavespeed, type FakeOptions } from '../fakes/wavespeed-server.ts';
+import { cannedClip } from '../helpers/canned.ts';
 import { runCli } from '../helpers/cli.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { plannedTasks, tinyProject } from '../helpers/tasks.ts';
@@ -24,6 +25,35 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((f) => f()));
 });
 
+async function setup(fakeOptions: Partial<FakeOptions>, policy: Partial<WavespeedPolicy>, { realSleep = true } = {}) {
+  const fake = await new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir: mkdtempSync(path.join(tmpdir(), 'dl-fake-')), ...fakeOptions }).start();
+  const sleeps: number[] = [];
+  const provider = createWavespeedProvider({
+    apiKey: KEY,
+    baseUrl: fake.apiUrl,
+    ffmpeg,
+    workDir: mkdtempSync(path.join(tmpdir(), 'dl-ws-')),
+    uploads: createMemoryUploadMemo(),
+    policy,
+    concurrency: 8, // submits are awaited before any wait here: the limiter must let them all start
+    sleep: async (ms, signal) => {
+      sleeps.push(ms);
+      if (realSleep) await new Promise((r) => setTimeout(r, ms));
+      if (signal?.aborted) throw Object.assign(new Error('aborted'), { code: 'E_ABORTED' });
+    },
+  });
+  cleanups.push(async () => {
+    await provider.close?.();
+    await fake.stop();
+  });
+  return { fake, provider, sleeps };
+}
+
+const looks = (fake: FakeWavespeed) => ({
+  list: fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v3/predictions').length,
+  result: fake.requests.filter((r) => r.path.endsWith('/result')).length,
+});
+
 describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look after the expected processing time)', () => {
   it('the real schedule: a 3 s scene is first polled after 30 s, then every 5 s growing to 15 s, never faster', () => {
     expect(firstPollDelayMs(3, DEFAULT_POLICY)).toBe(30_000);
@@ -31,31 +61,12 @@ describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look aft
     expect([0, 1, 2, 3, 4, 9].map((n) => pollDelayMs(n, DEFAULT_POLICY))).toEqual([5_000, 7_500, 11_250, 15_000, 15_000, 15_000]);
   });
 
-  it('a new task is not polled before its expected processing time; every later wait keeps the floor', async () => {
+  it('a new task is not looked at before its expected processing time; every later wait keeps the floor; only the final answer costs its own request', async () => {
     const policy = { ...FAST_POLICY, pollInitialMs: 20, pollMaxMs: 30, firstPollPerVideoSecondMs: 100 };
-    // The fake needs 3 polls' worth of time past the first look, so the later waits are exercised too.
-    const fake = await new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir: mkdtempSync(path.join(tmpdir(), 'dl-fake-')), msPerVideoSecond: 140 }).start();
-    const sleeps: number[] = [];
-    const provider = createWavespeedProvider({
-      apiKey: KEY,
-      baseUrl: fake.apiUrl,
-      ffmpeg,
-      workDir: mkdtempSync(path.join(tmpdir(), 'dl-ws-')),
-      uploads: createMemoryUploadMemo(),
-      policy,
-      sleep: async (ms, signal) => {
-        sleeps.push(ms);
-        await new Promise((r) => setTimeout(r, ms));
-        if (signal?.aborted) throw Object.assign(new Error('aborted'), { code: 'E_ABORTED' });
-      },
-    });
-    cleanups.push(async () => {
-      await provider.close?.();
-      await fake.stop();
-    });
+    // The fake needs a few looks' worth of time past the first one, so the later waits are exercised too.
+    const { fake, provider, sleeps } = await setup({ msPerVideoSecond: 140 }, policy);
     const { predictionId } = await provider.submit(task);
-    const polls = () => fake.requests.filter((r) => r.path.endsWith('/result')).length;
-    expect(polls()).toBe(0);
+    expect(looks(fake)).toEqual({ list: 0, result: 0 });
     const result = await provider.wait(predictionId, task, { justSubmitted: true });
     expect(result.status).toBe('completed');
     const expected = Math.round(task.videoSeconds * 100);
@@ -63,14 +74,40 @@ describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look aft
     expect(sleeps[0]).toBe(expected);
     expect(sleeps.length).toBeGreaterThan(1);
     expect(Math.min(...sleeps)).toBeGreaterThanOrEqual(policy.pollInitialMs);
-    expect(polls()).toBe(sleeps.length); // one look after each wait, none before the first
+    // One look after each wait, none before the first: "still processing" came from the shared
+    // list; the task's own result was asked for once, when the list showed it done.
+    expect(looks(fake)).toEqual({ list: sleeps.length, result: 1 });
 
-    // A task resumed from an earlier run may be long done: it is looked at straight away.
+    // A task resumed from an earlier run may be long done: it is asked about straight away.
     sleeps.length = 0;
-    const before = polls();
     await provider.wait(predictionId, task);
-    expect(polls()).toBe(before + 1);
+    expect(looks(fake)).toEqual({ list: expect.any(Number), result: 2 });
     expect(sleeps).toEqual([]);
+  });
+
+  it('tasks in flight together share list looks: far fewer requests than one poll each', async () => {
+    const policy = { ...FAST_POLICY, pollInitialMs: 30, pollMaxMs: 30, firstPollPerVideoSecondMs: 10 };
+    const { fake, provider } = await setup({ msPerVideoSecond: 250, cannedOutput: await cannedClip(), cannedSeconds: 1, maxConcurrent: 6 }, policy);
+    const scenes = Array.from({ length: 6 }, (_, i) => ({ ...task, sceneId: `s${i}`, seed: 1000 + i }));
+    const ids = await Promise.all(scenes.map((t) => provider.submit(t)));
+    const results = await Promise.all(ids.map(({ predictionId }, i) => provider.wait(predictionId, scenes[i]!, { justSubmitted: true })));
+    expect(results.every((r) => r.status === 'completed')).toBe(true);
+    const { list, result } = looks(fake);
+    expect(result).toBe(6); // each task's own answer, once
+    // Each task waited through several looks; one poll each would have cost 6 requests a look.
+    const perTaskLooks = Math.floor(250 / 30);
+    expect(perTaskLooks).toBeGreaterThanOrEqual(3);
+    expect(list).toBeLessThan(perTaskLooks * 6 / 2);
+  });
+
+  it('a failing list costs nothing but requests: every task falls back to its own polls and completes', async () => {
+    const policy = { ...FAST_POLICY, pollInitialMs: 20, pollMaxMs: 20, firstPollPerVideoSecondMs: 20 };
+    const { fake, provider } = await setup({ msPerVideoSecond: 100 }, policy);
+    fake.script('list', ...Array.from({ length: 50 }, () => ({ kind: 'status' as const, status: 404, body: 'no list here' })));
+    const { predictionId } = await provider.submit(task);
+    const result = await provider.wait(predictionId, task, { justSubmitted: true });
+    expect(result.status).toBe('completed');
+    expect(looks(fake).result).toBeGreaterThan(1);
   });
 });
 

@@ -10,6 +10,7 @@ import { createAccount } from './account.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
+import { createStatusBoard } from './status-board.ts';
 import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
 import { createPacer } from './pacer-for-tier.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
@@ -111,6 +112,8 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const flying = new Map<string, Permit>();
   const download = createDownloader(ctx);
   const findTask = createTaskFinder(ctx);
+  // Looks shared by every wait: as fresh as half the poll floor, so no wait sees a staler answer than its own poll would.
+  const board = createStatusBoard(ctx, PROVIDERS.wavespeed.model, policy.pollInitialMs / 2);
   /** A task's submit inputs (media uploaded once, URLs reused): what a submit sends and a price quote asks about. */
   const inputsFor = async (task: RenderTask, signal?: AbortSignal): Promise<Record<string, unknown>> => {
     const label = `${task.episodeId}/${task.sceneId}`;
@@ -133,6 +136,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           if (signal?.aborted) throw abortError(signal);
           const sent = JSON.parse(body) as Record<string, unknown>;
           let permit: Permit | undefined;
+          let sentAt = deps.now();
           let told = false;
           const waiting = () => {
             if (told) return;
@@ -148,7 +152,10 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
               body: () => body,
               mode: 'submit',
               signal,
-              beforeAttempt: () => onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: deps.now(), body: sent }),
+              beforeAttempt: () => {
+                sentAt = deps.now();
+                onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
+              },
               onNoTask: onNotSubmitted,
               // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
               requestSignal: forceSignal ?? new AbortController().signal,
@@ -185,6 +192,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
             throw new AmbiguousSubmitError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
           }
           if (permit) flying.set(data.id, permit);
+          board.track(data.id, sentAt);
           return { predictionId: data.id };
         })(),
       ),
@@ -229,6 +237,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         // Final, failed or given up on: this run no longer counts it in flight.
         flying.get(id)?.end();
         flying.delete(id);
+        board.untrack(id);
       }
     },
 
@@ -257,6 +266,15 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     if (justSubmitted) await deps.sleep(Math.max(0, Math.min(until - deps.now(), firstPollDelayMs(task.videoSeconds, policy))), signal);
     for (let n = 0; ; n++) {
       let result: PollResult;
+      // A task this run submitted is first looked up on the shared list; only a final (or unlisted) one costs its own request.
+      const seen = board.tracks(id) ? await board.seen(id, signal) : 'unknown';
+      if (seen === 'pending') {
+        const remaining = until - deps.now();
+        if (remaining > 0) {
+          await deps.sleep(Math.min(remaining, pollDelayMs(n, policy)), signal);
+          continue;
+        }
+      }
       try {
         result = await provider.poll(id, task, { signal });
         unreadable = 0;

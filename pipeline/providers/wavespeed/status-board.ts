@@ -1,0 +1,80 @@
+import type { ApiContext } from './context.ts';
+import { PREDICTIONS_PATH } from './find-task.ts';
+import { readEnvelope, send } from './http.ts';
+
+/** What one list look says of a prediction: still working, done one way or another, or not listed (lag, paging). */
+export type Seen = 'pending' | 'final' | 'unknown';
+
+/**
+ * One look at the prediction list answers "is it done yet?" for every task
+ * this run has in flight: with 300 tasks processing, a look every few
+ * seconds replaces 300 result requests. Only `final` leads to the task's own
+ * result request (the authoritative answer: outputs, error code); `unknown`
+ * (the list lags, or the task is past the pages read) falls back to it too,
+ * and so does any failure of the list itself, so the board can only save
+ * requests, never lose a result.
+ */
+export interface StatusBoard {
+  /** Follows a task this run submitted at `submittedAt` (epoch ms, our clock). */
+  track(id: string, submittedAt: number): void;
+  untrack(id: string): void;
+  tracks(id: string): boolean;
+  /** From a look no older than `maxAgeMs`; looks are shared by every caller. */
+  seen(id: string, signal?: AbortSignal): Promise<Seen>;
+}
+
+const FINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
+const PENDING = new Set(['created', 'queued', 'processing']);
+
+export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: number): StatusBoard {
+  const { deps, policy, apiUrl, headersFor } = ctx;
+  const tracked = new Map<string, number>();
+  let snapshot: { at: number; statuses: Map<string, string> } | undefined;
+  let looking: Promise<Map<string, string>> | undefined;
+
+  async function look(signal?: AbortSignal): Promise<Map<string, string>> {
+    const at = deps.now();
+    const statuses = new Map<string, string>();
+    let oldest = Infinity;
+    for (const t of tracked.values()) oldest = Math.min(oldest, t);
+    if (oldest === Infinity) return statuses;
+    const url = apiUrl(PREDICTIONS_PATH);
+    const from = new Date(oldest - policy.lostAnswerSkewMs).toISOString();
+    const to = new Date(at + policy.lostAnswerSkewMs).toISOString();
+    for (let page = 1; page <= policy.lostAnswerMaxPages; page++) {
+      const body = JSON.stringify({ page, page_size: policy.lostAnswerPageSize, created_after: from, created_before: to, model });
+      const res = await send(
+        { method: 'POST', url, label: `[POST] "${url}" (status of tasks in flight)`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => body, mode: 'idempotent', signal },
+        deps,
+      );
+      const data = await readEnvelope<{ items?: { id?: unknown; status?: unknown }[] }>(res, 'prediction list');
+      const items = Array.isArray(data.items) ? data.items : [];
+      for (const item of items) if (typeof item.id === 'string' && tracked.has(item.id)) statuses.set(item.id, String(item.status ?? ''));
+      // Every task followed has been seen, or the list has no more pages: stop (those past the last page fall back to their own polls).
+      if (items.length < policy.lostAnswerPageSize || statuses.size >= tracked.size) break;
+    }
+    snapshot = { at, statuses };
+    return statuses;
+  }
+
+  return {
+    track: (id, submittedAt) => void tracked.set(id, submittedAt),
+    untrack: (id) => void tracked.delete(id),
+    tracks: (id) => tracked.has(id),
+    async seen(id, signal) {
+      let statuses = snapshot && deps.now() - snapshot.at <= maxAgeMs ? snapshot.statuses : undefined;
+      if (!statuses) {
+        looking ??= look(signal).finally(() => (looking = undefined));
+        try {
+          statuses = await looking;
+        } catch {
+          return 'unknown'; // the list failed: the task's own result request answers instead
+        }
+      }
+      const status = statuses.get(id);
+      if (status === undefined) return 'unknown';
+      if (FINAL.has(status)) return 'final';
+      return PENDING.has(status) ? 'pending' : 'unknown';
+    },
+  };
+}
