@@ -14,7 +14,8 @@ import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
 import { FakeAccount } from './wavespeed-account.ts';
 import { AccountLimits, type AccountLimitOptions } from './account-limits.ts';
 
-export type Route = 'upload' | 'submit' | 'result' | 'output' | 'list';
+export const ROUTES = ['upload', 'submit', 'result', 'output', 'list'] as const;
+export type Route = (typeof ROUTES)[number];
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string }
@@ -41,6 +42,8 @@ export interface RecordedRequest {
 export interface Submission {
   id: string;
   body: Record<string, unknown>;
+  /** Date.now() when the submit request arrived (before any scripted delay): which run sent it. */
+  receivedAt: number;
 }
 
 interface PredictionState {
@@ -105,12 +108,15 @@ export class FakeWavespeed {
   private cdn!: Server;
   private scripted = new Map<Route, Fault[]>();
   private rateTable = new Map<Route, { fault: Fault; rate: number }[]>();
+  /** One seeded stream per route: a route's n-th request draws the same number however requests on other routes interleave. */
+  private streams = new Map<Route, () => number>();
+  /** Faults served per route (scripted or drawn), so a test can show its faults really happened. */
+  readonly injected = new Map<Route, number>();
   private predictions = new Map<string, PredictionState>();
   private media = new Map<string, string>(); // id → file
   private queue: PredictionState[] = [];
   private processing = 0;
   private counter = 0;
-  private rng: () => number;
   private maxConcurrentSeen = 0;
   /** Starts accepted and refused under `accountLimits`. */
   readonly limits?: AccountLimits;
@@ -119,7 +125,6 @@ export class FakeWavespeed {
   readonly account: FakeAccount;
 
   constructor(private options: FakeOptions) {
-    this.rng = mulberry32(options.seed ?? 1);
     this.account = new FakeAccount(options.ffmpeg, (u) => this.media.get(/\/media\/([^/]+)\//.exec(u)?.[1] ?? ''));
     if (options.accountLimits) this.limits = new AccountLimits(options.accountLimits);
   }
@@ -167,9 +172,19 @@ export class FakeWavespeed {
   }
 
   private nextFault(route: Route): Fault | undefined {
+    const fault = this.drawFault(route);
+    if (fault) this.injected.set(route, (this.injected.get(route) ?? 0) + 1);
+    return fault;
+  }
+
+  private drawFault(route: Route): Fault | undefined {
     const list = this.scripted.get(route);
     if (list && list.length > 0) return list.shift();
-    for (const { fault, rate } of this.rateTable.get(route) ?? []) if (this.rng() < rate) return fault;
+    const table = this.rateTable.get(route) ?? [];
+    if (table.length === 0) return undefined;
+    let rng = this.streams.get(route);
+    if (!rng) this.streams.set(route, (rng = mulberry32((this.options.seed ?? 1) * 31 + ROUTES.indexOf(route))));
+    for (const { fault, rate } of table) if (rng() < rate) return fault;
     return undefined;
   }
 
@@ -231,6 +246,7 @@ export class FakeWavespeed {
   }
 
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
     const text = (await readBody(req)).toString('utf8');
     const limited = this.limits?.admit(Date.now());
     if (limited && !limited.ok) return json(res, 429, { code: 429, message: 'Too Many Requests: rate limit exceeded for your account level' }, limited.headers);
@@ -245,7 +261,7 @@ export class FakeWavespeed {
     const id = `pred-${++this.counter}`;
     this.account.hold(id, price);
     const deviation = this.options.lengthDeviation?.(this.submissions.length) ?? 0;
-    this.submissions.push({ id, body });
+    this.submissions.push({ id, body, receivedAt });
     const stretch = fault?.kind === 'stretch' ? fault.seconds : deviation;
     const state: PredictionState = {
       id,
