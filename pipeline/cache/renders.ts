@@ -145,11 +145,12 @@ export class RenderStore {
   /**
    * The provider created a task: its id is recorded whoever holds the row now
    * (losing it would mean paying again), and the row is ours again if free.
+   * Output misses are counted per prediction: a new one starts from none.
    */
   markInFlight(key: string, predictionId: string): void {
     this
       .sql(
-        `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL,
+        `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
            prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
            owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
          WHERE key = ? AND status <> 'complete'`,

@@ -90,10 +90,11 @@ function attach(db: Db, args: string[], ctx: CommandContext): number {
   if (row.status === 'submitting' && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, Date.now())) {
     throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is being submitted right now by a running render (${row.owner}); wait for it to finish`);
   }
-  // submitted_at is now: the provider's retention is counted from the attach, not from an old submit.
+  // submitted_at is now: the provider's retention is counted from the attach, not from an old submit;
+  // output misses from the attach too (they are counted per prediction).
   db.prepare(
     `UPDATE renders SET status = 'in-flight', prediction_id = ?, prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?), submitted_at = ?,
-       error = NULL, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?`,
+       error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?`,
   ).run(predictionId, predictionId, Date.now(), Date.now(), row.key);
   ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
   return 0;

@@ -122,6 +122,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
           'E_API',
         );
+      } else {
+        // The user chose to pay again: the ledger says so, and after what.
+        note = `submitted again (--retry-ambiguous) after: ${row.error ?? 'a submit that ended without an answer'}`;
       }
     }
     if (!predictionId && row.refused && !deps.retryHeld) {

@@ -1,0 +1,126 @@
+/**
+ * A cache written by the previous duologue opens with this one: its data is
+ * kept (renders, the ledger, memos), the schema ends up exactly as a new
+ * cache's, and what the new columns carry works on old rows and new ones.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DB_FILE, openDb, type Db } from '../../pipeline/cache/db.ts';
+import { MIGRATIONS } from '../../pipeline/cache/migrations.ts';
+import { RenderStore } from '../../pipeline/cache/renders.ts';
+import { RunLedger } from '../../pipeline/cache/runs.ts';
+
+const CURRENT = MIGRATIONS.length;
+const TABLES = ['file_memo', 'uploads', 'renders', 'scene_keys', 'runs', 'run_scenes'];
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5, 12);
+
+/** A cache folder whose database is at schema `version`, as that duologue left it. */
+function cacheAt(version: number): { dir: string; db: Database.Database } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dl-migrate-'));
+  const db = new Database(path.join(dir, DB_FILE));
+  db.pragma('journal_mode = WAL');
+  for (const sql of MIGRATIONS.slice(0, version)) db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  return { dir, db };
+}
+
+const schema = (db: Db) => Object.fromEntries(TABLES.map((t) => [t, db.pragma(`table_info(${t})`)]));
+const rows = (db: Db, table: string, order: string) => db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all() as Record<string, unknown>[];
+
+/** Rows as the previous version wrote them: a complete render, one in flight, a finished run that submitted it. */
+function fill(db: Database.Database): void {
+  const inputs = JSON.stringify({ provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed: 1 });
+  db.prepare('INSERT INTO file_memo (path, size, mtime_ns, ino, sha256, probe, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('/m/a.wav', 10, '1', '2', 'sha-a', '{}', T0);
+  db.prepare('INSERT INTO uploads (provider, sha256, url, uploaded_at) VALUES (?, ?, ?, ?)').run('wavespeed', 'sha-a', 'https://cdn/a.wav', T0);
+  const render = db.prepare(
+    `INSERT INTO renders (key, provider, model, status, prediction_id, episode_id, scene_id, seed, inputs, estimate_usd, clip_path, clip_sha256, clip_bytes,
+       video_seconds, billed_seconds, cost_usd, attempts, paid_attempts, prediction_ids, created_at, updated_at, submitted_at, completed_at)
+     VALUES (?, 'wavespeed', 'm', ?, ?, 'e', ?, 1, ?, 0.15, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
+  );
+  render.run('k-done', 'complete', 'pred-0', 'done', inputs, '/c/k-done.mp4', 'sha-clip', 1234, 2.5, 5, 0.15, 1, '["pred-0"]', T0, T0 + HOUR, T0, T0 + HOUR);
+  render.run('k-flying', 'in-flight', 'pred-1', 'flying', inputs, null, null, null, null, null, null, 0, '["pred-1"]', T0, T0 + 2 * HOUR, T0 + 2 * HOUR, null);
+  db.prepare('INSERT INTO scene_keys (episode_id, scene_id, key, inputs, updated_at) VALUES (?, ?, ?, ?, ?)').run('e', 'done', 'k-done', inputs, T0);
+  db.prepare('INSERT INTO runs (started_at, finished_at, pid, provider, args, budget_usd, planned_usd, spent_usd, result, note) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)').run(
+    T0 + HOUR,
+    T0 + 3 * HOUR,
+    'wavespeed',
+    '["render"]',
+    1,
+    0.15,
+    0.15,
+    'interrupted',
+    'stopped by the user',
+  );
+  db.prepare('INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (1, ?, ?, ?, ?, ?, ?)').run('e', 'flying', 'k-flying', 'interrupted', 0.15, 'interrupted');
+}
+
+describe('opening a cache of the previous schema version', () => {
+  it(`v${CURRENT - 1} → v${CURRENT}: every row kept, the schema a new cache has, and the new columns work`, () => {
+    const old = cacheAt(CURRENT - 1);
+    fill(old.db);
+    const before = Object.fromEntries(TABLES.map((t) => [t, rows(old.db, t, 'rowid')]));
+    old.db.close();
+
+    const db = openDb(old.dir);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(CURRENT);
+      const fresh = openDb(':memory:');
+      expect(schema(db)).toEqual(schema(fresh));
+      fresh.close();
+      // Every old value is where it was; added columns hold their defaults.
+      for (const t of TABLES) {
+        const after = rows(db, t, 'rowid');
+        expect(after).toHaveLength(before[t].length);
+        after.forEach((row, i) => expect(row, t).toMatchObject(before[t][i]));
+      }
+
+      // The old run's charge still reconciles: it has no prediction of its own on record, so the key's, by time.
+      const ledger = new RunLedger(db, () => T0 + 5 * HOUR);
+      expect(ledger.charges(ledger.run(1, 'wavespeed')!)).toEqual([{ episodeId: 'e', sceneId: 'flying', key: 'k-flying', outcome: 'interrupted', costUsd: 0.15, predictionId: 'pred-1' }]);
+      expect(ledger.knowsPrediction('pred-0')).toBe(true);
+
+      // A run of this version resumes the old in-flight render and books a new submit with its own prediction.
+      const store = new RenderStore(db, 'host:1:1:new', () => T0 + 5 * HOUR);
+      expect(store.claim({ key: 'k-flying', inputs: JSON.parse(String(before.renders[1].inputs)), episodeId: 'e', sceneId: 'flying', estimateUsd: 0.15 })).toMatchObject({
+        kind: 'claimed',
+        row: { status: 'in-flight', prediction_id: 'pred-1', output_misses: 0, refused: 0 },
+      });
+      const run = ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.15 });
+      ledger.scene(run, { episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15 });
+      ledger.submitted(run, { episodeId: 'e', sceneId: 'new' }, 'pred-2');
+      expect(ledger.charges(ledger.run(run, 'wavespeed')!)).toEqual([{ episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15, predictionId: 'pred-2' }]);
+      expect(store.missedOutput('k-flying')).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('from every older version too: the same schema as a new cache, rows kept', () => {
+    for (let v = 3; v < CURRENT - 1; v++) {
+      const old = cacheAt(v);
+      old.db.prepare("INSERT INTO runs (started_at, pid, provider, args, planned_usd) VALUES (1, 1, 'local', '[]', 0)").run();
+      old.db.close();
+      const db = openDb(old.dir);
+      const fresh = openDb(':memory:');
+      expect(db.pragma('user_version', { simple: true }), `from v${v}`).toBe(CURRENT);
+      expect(schema(db), `from v${v}`).toEqual(schema(fresh));
+      expect(rows(db, 'runs', 'id'), `from v${v}`).toHaveLength(1);
+      fresh.close();
+      db.close();
+    }
+  });
+
+  it('a cache from a newer duologue is refused, untouched', () => {
+    const newer = cacheAt(CURRENT);
+    newer.db.pragma(`user_version = ${CURRENT + 1}`);
+    newer.db.close();
+    expect(() => openDb(newer.dir)).toThrow(expect.objectContaining({ code: 'E_CACHE', message: expect.stringMatching(new RegExp(`schema version ${CURRENT + 1}, newer than this duologue knows \\(${CURRENT}\\)`)) }));
+    const db = new Database(path.join(newer.dir, DB_FILE), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 1);
+    db.close();
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * `duologue status` sorts every open render into the one place a person
+ * looks for it: a submit that may have been billed without an answer (an
+ * ambiguous one, or one whose run died mid-submit) needs attention; one a
+ * live run is submitting, or an id the next run resumes, is in flight; a key
+ * paid twice without a usable clip is held. `--json` says the same to scripts.
+ */
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../pipeline/cache/db.ts';
+import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
+import { newOwnerId } from '../../pipeline/cache/owner.ts';
+import { RenderStore } from '../../pipeline/cache/renders.ts';
+import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const DEAD_PID = 999_999_999; // above any pid_max: never a live process
+const CLIP = { path: '/c/k.mp4', sha256: 's', bytes: 1, videoSeconds: 2.5, billedSeconds: 5, costUsd: 0.15 };
+
+/** A cache with one render in each state status knows, and three runs: finished, died, running. */
+function cacheWithEveryState() {
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-'));
+  const db = openDb(cacheDir);
+  const req = (scene: string, seed: number) => ({
+    key: `${scene}`.padEnd(64, '0'),
+    inputs: { provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed } as CacheKeyInput,
+    episodeId: 'ep1',
+    sceneId: scene,
+    estimateUsd: 0.15,
+  });
+  // One clock for all writers, a millisecond a step: status lists by last change, in this order.
+  let t = Date.now();
+  const clock = () => ++t;
+  const mine = new RenderStore(db, newOwnerId(), clock);
+  const dead = new RenderStore(db, `${hostname()}:${DEAD_PID}::dead`, clock);
+  const live = new RenderStore(db, newOwnerId(), clock); // this process: alive
+
+  mine.claim(req('a1', 11)); // the answer was lost, the list could not tell
+  mine.markSubmitting(req('a1', 11).key);
+  mine.markFailed(req('a1', 11).key, 'connection reset mid-submit', { status: 'ambiguous' });
+  dead.claim(req('b2', 12)); // its run was killed inside the submit request
+  dead.markSubmitting(req('b2', 12).key);
+  live.claim(req('c3', 13)); // a live run is submitting it right now
+  live.markSubmitting(req('c3', 13).key);
+  mine.claim(req('d4', 14)); // submitted; the next run resumes it
+  mine.markInFlight(req('d4', 14).key, 'pred-9');
+  mine.release(req('d4', 14).key);
+  for (let i = 0; i < 2; i++) {
+    mine.claim(req('e5', 15)); // paid twice, refused twice
+    mine.markFailed(req('e5', 15).key, 'the delivered clip lasts 9.00 s', { paid: { deliveredSeconds: 9 } });
+  }
+  mine.claim(req('f6', 16));
+  mine.markComplete(req('f6', 16).key, CLIP, 'pred-6');
+  mine.claim(req('g7', 17));
+  mine.markFailed(req('g7', 17).key, 'moderation');
+
+  const ledger = new RunLedger(db);
+  const finished = ledger.start({ provider: 'wavespeed', args: ['render'], budgetUsd: 2, plannedUsd: 0.45 });
+  ledger.finish(finished, 'incomplete', 'ep1 not written: disk full');
+  const died = ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.3 });
+  db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(DEAD_PID, died);
+  ledger.start({ provider: 'local', args: ['render'], plannedUsd: 0 });
+  db.close();
+  return { cacheDir, key: (scene: string) => req(scene, 0).key, liveOwner: live.owner };
+}
+
+describe('duologue status', () => {
+  it('lists what needs attention (ambiguous, or a dead run mid-submit) apart from what is in flight and what is held', async () => {
+    const { cacheDir, key, liveOwner } = cacheWithEveryState();
+    const run = await runCli(['status', '--cache-dir', cacheDir]);
+    expect(run.code).toBe(0);
+    const text = run.stdout;
+    expect(text).toMatch(/needs attention: 2 \(a submit may have been billed without an answer\)\. .*duologue cache attach KEY PREDICTION_ID.*render --retry-ambiguous/);
+    expect(text).toContain(`  ep1/a1  key ${key('a1').slice(0, 12)}  seed 11: connection reset mid-submit`);
+    expect(text).toContain(`  ep1/b2  key ${key('b2').slice(0, 12)}  seed 12: interrupted mid-submit`);
+    expect(text).toMatch(/in flight: 2\n/);
+    expect(text).toContain(`  ep1/c3  submitting — worked on by ${liveOwner}`);
+    expect(text).toContain('  ep1/d4  in-flight (prediction pred-9) — waiting for the next run to resume it');
+    expect(text).toMatch(/held: 1 \(paid 2 times without a usable clip; not paid again until `render --retry-held`\)\n {2}ep1\/e5 .*paid 2×: the delivered clip lasts 9\.00 s/);
+    for (const quiet of ['ep1/f6', 'ep1/g7']) expect(text).not.toContain(quiet); // complete, or failed with nothing paid: nothing to do
+    // Newest run first: running, died (its process is gone), and the finished one with its note.
+    expect(text).toMatch(/#3 .* local +running/);
+    expect(text).toMatch(/#2 .* wavespeed +died/);
+    expect(text).toMatch(/#1 .* wavespeed +incomplete +\$0\.45 +\$0\.00 +\$2\.00/);
+    expect(text).toContain('#1: ep1 not written: disk full');
+  });
+
+  it('--json: the same four lists, keys in full', async () => {
+    const { cacheDir, key, liveOwner } = cacheWithEveryState();
+    const run = await runCli(['status', '--cache-dir', cacheDir, '--json']);
+    expect(run.code).toBe(0);
+    const status = JSON.parse(run.stdout);
+    expect(Object.keys(status).sort()).toEqual(['attention', 'held', 'in_flight', 'runs']);
+    expect(status.attention).toEqual([
+      { key: key('a1'), episode: 'ep1', scene: 'a1', status: 'ambiguous', error: 'connection reset mid-submit' },
+      { key: key('b2'), episode: 'ep1', scene: 'b2', status: 'submitting', error: null },
+    ]);
+    expect(status.in_flight).toEqual([
+      { key: key('c3'), episode: 'ep1', scene: 'c3', status: 'submitting', prediction_id: null, state: `worked on by ${liveOwner}` },
+      { key: key('d4'), episode: 'ep1', scene: 'd4', status: 'in-flight', prediction_id: 'pred-9', state: 'waiting for the next run to resume it' },
+    ]);
+    expect(status.held).toEqual([{ key: key('e5'), episode: 'ep1', scene: 'e5', paid_attempts: 2, error: 'the delivered clip lasts 9.00 s' }]);
+    expect(status.runs.map((r: { id: number; result: string | null }) => [r.id, r.result])).toEqual([
+      [3, null],
+      [2, null],
+      [1, 'incomplete'],
+    ]);
+    expect(status.runs[2]).toMatchObject({ provider: 'wavespeed', budget_usd: 2, planned_usd: 0.45, spent_usd: 0, note: 'ep1 not written: disk full' });
+    expect(status.runs[2].started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(status.runs[2].finished_at).toMatch(/Z$/);
+    expect(status.runs[0].finished_at).toBeNull();
+  });
+
+  it('with nothing open there is no attention section; with no cache at all, empty lists', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-empty-'));
+    expect(JSON.parse((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none'), '--json'])).stdout)).toEqual({ runs: [], in_flight: [], attention: [], held: [] });
+    expect((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none')])).stdout).toMatch(/^no cache at .*none yet: nothing has been rendered\n$/);
+    openDb(cacheDir).close();
+    const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;
+    expect(text).toMatch(/in flight: 0\n/);
+    expect(text).not.toMatch(/needs attention|held:/);
+  });
+});
