@@ -17,6 +17,8 @@ export default defineConfig({
       provider: 'v8',
       include: ['pipeline/**/*.ts'],
       reporter: ['text-summary'],
+      // A failing test must not hide the numbers.
+      reportOnFailure: true,
     },
   },
 });
