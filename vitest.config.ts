@@ -11,5 +11,14 @@ export default defineConfig({
     setupFiles: ['test/helpers/tmp-root.ts'],
     pool: 'forks',
     maxWorkers: 2,
+    // `npm run coverage`: line coverage of the source only (tests, fakes and helpers are not the product).
+    // Code run in child processes (render-child.mts, the bin) is not counted.
+    coverage: {
+      provider: 'v8',
+      include: ['pipeline/**/*.ts'],
+      reporter: ['text-summary'],
+      // A failing test must not hide the numbers.
+      reportOnFailure: true,
+    },
   },
 });

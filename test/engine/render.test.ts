@@ -4,6 +4,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { render, type RenderOptions } from '../../pipeline/render.ts';
+import { deriveSeed } from '../../pipeline/manifest/seed.ts';
+import { planToText } from '../../pipeline/report/plan-text.ts';
+import type { RunReport } from '../../pipeline/report/run-report.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { KEY, startFake } from '../helpers/engine.ts';
 import { tinyProject } from '../helpers/tasks.ts';
@@ -34,6 +37,12 @@ async function project() {
   const fs = await import('node:fs');
   fs.copyFileSync(path.join(dir, 'tone-1s.wav'), path.join(dir, 'shared.wav'));
   return { dir, manifest, cacheDir: mkdtempSync(path.join(tmpdir(), 'dl-eng-cache-')) };
+}
+
+/** The seed the fake received for each scene's submit, by scene id. */
+function sentSeeds(seen: RunEvent[], fake: FakeWavespeed): Record<string, unknown> {
+  const seedOf = new Map(fake.submissions.map((sub) => [sub.id, sub.body.seed]));
+  return Object.fromEntries(seen.flatMap((ev) => (ev.type === 'submitted' ? [[ev.scene, seedOf.get(ev.predictionId)]] : [])));
 }
 
 async function run(manifest: string, cacheDir: string, fake: FakeWavespeed, extra: Partial<RenderOptions> = {}) {
@@ -78,24 +87,51 @@ describe('render engine (fake WaveSpeed, real SQLite, real ffmpeg)', () => {
     expect(third.result.plan.episodes[0].scenes[1].cache.reason).toBe('left audio changed');
   });
 
-  it('the API receives exactly the manifest seeds; derived seeds are stable; random seeds are recorded', async () => {
+  it('the API receives exactly the manifest seeds; a scene without one gets its derived seed, the same every run', async () => {
     const fake = await startFake();
     fakes.push(fake);
     const { manifest, cacheDir } = await project();
-    const { result } = await run(manifest, cacheDir, fake);
-    const seeds = Object.fromEntries(fake.submissions.map((s) => [String(s.body.seed), s.body]));
-    for (const scene of result.plan.episodes.flatMap((e) => e.scenes)) expect(seeds[String(scene.seed)]).toBeDefined();
-    const d = result.plan.episodes[1].scenes[1];
-    expect(d).toMatchObject({ seedSource: 'derived' });
-    const again = await run(manifest, cacheDir, fake);
-    expect(again.result.plan.episodes[1].scenes[1].seed).toBe(d.seed);
+    const first = await run(manifest, cacheDir, fake);
+    // d has no seed: derived from "ep2"/"d". Pinned here because changing the derivation would
+    // change the key of every scene without a seed, so every user would pay for all of them again.
+    const DERIVED_D = 410691626;
+    expect(sentSeeds(first.seen, fake)).toEqual({ a: 1, b: 2, c: 3, d: DERIVED_D, e: 5 });
+    expect(first.result.plan.episodes[1].scenes[1]).toMatchObject({ sceneId: 'd', seed: DERIVED_D, seedSource: 'derived' });
 
-    const { manifest: randomManifest, cacheDir: c2 } = await project();
-    writeFileSync(randomManifest, SERIES.replace('seed: 3 }', 'seed: random }'));
-    const r1 = await run(randomManifest, c2, fake);
-    const drawn = r1.result.plan.episodes[1].scenes[0];
-    expect(drawn.seedSource).toBe('random');
-    expect(fake.submissions.at(-1)!.body.seed === drawn.seed || fake.submissions.some((s) => s.body.seed === drawn.seed)).toBe(true);
+    const again = await run(manifest, cacheDir, fake);
+    expect(again.result.plan.episodes[1].scenes[1]).toMatchObject({ seed: DERIVED_D, seedSource: 'derived' });
+    expect(again.summary).toMatchObject({ rendered: 0, cached: 5 });
+    expect(fake.submissions).toHaveLength(5);
+  });
+
+  it('random seeds ("random" and -1) are drawn, sent, shown in the plan and the report; pinning the shown seed hits the cache', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest, cacheDir } = await project();
+    writeFileSync(manifest, SERIES.replace('seed: 3 }', 'seed: random }').replace('seed: 5,', 'seed: -1,'));
+    const first = await run(manifest, cacheDir, fake);
+    const [c, , e] = first.result.plan.episodes[1].scenes;
+    for (const drawn of [c, e]) {
+      expect(drawn.seedSource).toBe('random');
+      expect(Number.isInteger(drawn.seed) && drawn.seed >= 0 && drawn.seed <= 2_147_483_647).toBe(true);
+      // Drawn, not quietly derived (a clash has odds of 1 in 2^31).
+      expect(drawn.seed).not.toBe(deriveSeed(drawn.episodeId, drawn.sceneId));
+    }
+    // The API got a concrete seed, the drawn one; the fixed ones are untouched.
+    expect(sentSeeds(first.seen, fake)).toMatchObject({ a: 1, b: 2, c: c.seed, e: e.seed });
+    // Shown where a person looks for it: the plan's table and the run report.
+    const table = planToText(first.result.plan, [], (id) => id, { cwd: cacheDir });
+    expect(table).toContain(`${c.seed} (random)`);
+    expect(table).toContain(`${e.seed} (random)`);
+    const report = JSON.parse(readFileSync(path.join(cacheDir, 'out', 'report.json'), 'utf8')) as RunReport;
+    const reported = Object.fromEntries(report.episodes.flatMap((ep) => ep.scenes).map((s) => [s.id, [s.seed, s.seed_source]]));
+    expect(reported).toMatchObject({ c: [c.seed, 'random'], e: [e.seed, 'random'], a: [1, 'manifest'] });
+
+    // Pinning the shown seeds reuses the paid renders: nothing is submitted again.
+    writeFileSync(manifest, SERIES.replace('seed: 3 }', `seed: ${c.seed} }`).replace('seed: 5,', `seed: ${e.seed},`));
+    const pinned = await run(manifest, cacheDir, fake);
+    expect(pinned.summary).toMatchObject({ rendered: 0, cached: 5 });
+    expect(fake.submissions).toHaveLength(5);
   });
 
   it('budget below the total: reservations never exceed it, whole episodes only, skipped listed', async () => {
@@ -107,7 +143,7 @@ describe('render engine (fake WaveSpeed, real SQLite, real ffmpeg)', () => {
     const held = seen.filter((e) => e.type === 'spend').map((e) => (e as { reservedUsd: number; spentUsd: number }).reservedUsd + (e as { spentUsd: number }).spentUsd);
     expect(Math.max(...held)).toBeLessThanOrEqual(0.5);
     expect(summary.episodes).toEqual([
-      { id: 'ep1', status: 'complete', output: expect.any(String) },
+      { id: 'ep1', status: 'complete', output: path.join(cacheDir, 'out', 'ep1.mp4') },
       { id: 'ep2', status: 'incomplete', output: null },
     ]);
     expect(summary).toMatchObject({ rendered: 2, skipped: 3 });

@@ -21,12 +21,20 @@ const KEY = 'sk-contract-0123456789abcdef';
 
 interface Subject {
   name: string;
+  /**
+   * What the cost rules (DESIGN.md "Cost") say each scene costs, worked by hand:
+   * the tiny project's three scenes (3.5 s, 2.5 s, 2.5 s at 720p), then the
+   * first scene stretched to 6.11 s (left_right 2.976 + 3.134) at 480p and
+   * 720p, and to exactly 10 s (5 + 5) at 480p.
+   */
+  expectedUsd: { tiny: number[]; stretched: [number, number, number] };
   make: () => Promise<{ provider: Provider; done: () => Promise<void> }>;
 }
 
 const subjects: Subject[] = [
   {
     name: 'local',
+    expectedUsd: { tiny: [0, 0, 0], stretched: [0, 0, 0] }, // the local preview is free
     make: async () => {
       const provider = createLocalProvider({ workDir: mkdtempSync(path.join(tmpdir(), 'duologue-local-')), ffmpeg });
       return { provider, done: async () => provider.close?.() };
@@ -34,6 +42,9 @@ const subjects: Subject[] = [
   },
   {
     name: 'wavespeed (fake server)',
+    // Minimum 5 s: 3.5 s and 2.5 s bill 5 s → $0.15 at 480p, $0.30 at 720p.
+    // 6.11 s bills ceil = 7 s → 7 × $0.03 = $0.21, 7 × $0.06 = $0.42; 10 s bills 10 s → $0.30.
+    expectedUsd: { tiny: [0.15, 0.15, 0.3], stretched: [0.21, 0.42, 0.3] },
     make: async () => {
       const fake = await new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir: mkdtempSync(path.join(tmpdir(), 'duologue-fake-')), msPerVideoSecond: 5 }).start();
       const provider = createWavespeedProvider({
@@ -97,8 +108,17 @@ for (const subject of subjects) {
       expect((await provider.poll(predictionId, task)).status).toBe('completed');
     });
 
-    it('estimates cost like the plan', () => {
-      for (const task of tasks) expect(provider.estimateUsd(task)).toBe(task.estimateUsd);
+    it('estimates cost by the cost rules, and the plan agrees', () => {
+      expect(tasks.map((t) => provider.estimateUsd(t))).toEqual(subject.expectedUsd.tiny);
+      expect(tasks.map((t) => t.estimateUsd)).toEqual(subject.expectedUsd.tiny);
+      const stretch = (leftMs: number, rightMs: number, resolution: '480p' | '720p'): PlannedScene => ({
+        ...tasks[0],
+        order: 'left_right',
+        resolution,
+        tracks: { left: { ...tasks[0].tracks.left, durationMs: leftMs }, right: { ...tasks[0].tracks.right, durationMs: rightMs } },
+      });
+      const stretched = [stretch(2_976, 3_134, '480p'), stretch(2_976, 3_134, '720p'), stretch(5_000, 5_000, '480p')];
+      expect(stretched.map((t) => provider.estimateUsd(t))).toEqual(subject.expectedUsd.stretched);
     });
 
     it('an aborted signal stops a submit with E_ABORTED', async () => {

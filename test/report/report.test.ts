@@ -31,7 +31,7 @@ episodes:
 });
 
 describe('run report', () => {
-  it('report.json has every episode and scene, with thumbnails and the money the cache saved', () => {
+  it('report.json has every episode and scene, with thumbnails; the local provider costs nothing', () => {
     const report = JSON.parse(readFileSync(path.join(outDir, 'report.json'), 'utf8')) as RunReport;
     expect(report.episodes.map((e) => [e.id, e.status, e.video])).toEqual([
       ['ep1', 'complete', 'ep1.mp4'],
@@ -44,6 +44,7 @@ describe('run report', () => {
       expect(existsSync(path.join(outDir, s.thumbnail!))).toBe(true);
       expect(s.outcome).toBe('rendered');
     }
+    // Local renders are free, so there is nothing to save here; savings on a priced provider: savings.test.ts.
     expect(report.totals).toMatchObject({ rendered: 3, cost_usd: 0, from_scratch_usd: 0, saved_usd: 0 });
   });
 
