@@ -52,6 +52,12 @@ export interface HttpCall {
   retryUntil?: number;
   /** Or: how long a submit may keep retrying 429s, counted from its first attempt actually sent (time waiting for the run's limiter does not count). */
   retryForMs?: number;
+  /**
+   * A redirect (3xx with a Location) is returned as is, body unread, for the
+   * caller to follow: it decides each hop's headers (the key goes to the API's
+   * origin only). @default false: a 3xx is an HttpStatusError
+   */
+  returnRedirects?: boolean;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -125,6 +131,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         signal: call.requestSignal ?? call.signal,
       });
       if (res.statusCode < 300) return res;
+      if (call.returnRedirects && res.statusCode < 400 && res.headers.location) return res;
       const text = await readText(res).catch(() => '');
       const status = `${res.statusCode}${text ? `: ${snippet(text)}` : ''}`;
       if (res.statusCode === 401 || res.statusCode === 403) {
