@@ -7,6 +7,7 @@ import type { ApiContext } from './context.ts';
 import type { WithInputs } from './fresh-inputs.ts';
 import { readEnvelope, send } from './http.ts';
 import { DEFAULT_POLICY, type WavespeedPolicy } from './policy.ts';
+import { redactKey } from './redact.ts';
 
 /** The model whose prices are quoted (the submit path's model). */
 export const MODEL_ID = 'wavespeed-ai/infinitetalk/multi';
@@ -108,7 +109,7 @@ export function openAccount(options: AccountOptions): { account: ProviderAccount
   const account = createAccount(ctx);
   const redact = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => (...args: A) =>
     fn(...args).catch((error: unknown) => {
-      if (error instanceof Error && error.message.includes(options.apiKey)) error.message = error.message.split(options.apiKey).join('[redacted]');
+      redactKey(error, options.apiKey);
       throw error;
     });
   return {

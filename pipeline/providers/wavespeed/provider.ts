@@ -14,6 +14,7 @@ import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDep
 import { createPacer } from './pacer-for-tier.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { redactKey } from './redact.ts';
 import type { TierSetting } from './tiers.ts';
 import { withFreshInputs } from './fresh-inputs.ts';
 import { createUploader } from './uploader.ts';
@@ -100,9 +101,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const ctx: ApiContext = { deps, policy, apiUrl, headersFor };
   const redact = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error: unknown) => {
-      if (error instanceof Error && options.apiKey && error.message.includes(options.apiKey)) {
-        error.message = error.message.split(options.apiKey).join('[redacted]');
-      }
+      redactKey(error, options.apiKey);
       throw error;
     });
   const uploader = createUploader(ctx, options);
