@@ -198,7 +198,9 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
 
 /** Reads a JSON envelope `{code, message, data}`; malformed or code ≠ 200 → E_API. */
 export async function readEnvelope<T>(res: Dispatcher.ResponseData, label: string): Promise<T> {
-  const text = await readText(res);
+  const text = await readText(res).catch((error: unknown) => {
+    throw new DuologueError('E_API', `${label}: ${(error as Error).message}`, { cause: error });
+  });
   let json: { code?: unknown; message?: unknown; data?: unknown };
   try {
     json = JSON.parse(text);
@@ -223,7 +225,7 @@ async function readText(res: Dispatcher.ResponseData): Promise<string> {
     size += (chunk as Buffer).length;
     if (size > MAX_JSON_BYTES) {
       res.body.destroy();
-      throw new DuologueError('E_API', `response body over ${MAX_JSON_BYTES} bytes`);
+      throw new DuologueError('E_API', `response body over ${MAX_JSON_BYTES} bytes (not read further)`);
     }
     chunks.push(chunk as Buffer);
   }
