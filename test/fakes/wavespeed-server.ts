@@ -3,7 +3,10 @@
  * real mp4 outputs (rendered with the local renderer), processing time
  * proportional to video length (scaled), a cap on tasks processing at once,
  * and faults on demand. Outputs and uploads are served from a second origin
- * (the "CDN") so tests can prove the key never goes there.
+ * (the "CDN") so tests can prove the key never goes there. Like the real API
+ * it refuses a bad submit with a 400 and no task (submit-rules.ts: types,
+ * enums, seed range, media URLs it cannot fetch), may forget uploads after a
+ * TTL, and may answer output URLs with redirects.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdir, writeFile, readFile, stat } from 'node:fs/promises';
