@@ -15,6 +15,10 @@ export interface RemoteFetcherOptions {
   dispatcher?: Dispatcher;
   /** Host name → addresses, to tell private hosts from public ones. @default dns.lookup */
   resolve?: ResolveHost;
+  /** An input larger than this is refused (announced or streamed). @default 512 MiB */
+  maxBytes?: number;
+  /** Redirects followed before giving up. @default 5 */
+  maxRedirects?: number;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface RemoteFetcherOptions {
  * A redirect from a public host to a private or loopback one is refused.
  */
 export function createRemoteFetcher(dir: string, options: RemoteFetcherOptions = {}): (url: string, signal?: AbortSignal) => Promise<string> {
-  const { dispatcher, resolve = resolveHost } = options;
+  const { dispatcher, resolve = resolveHost, maxBytes = MAX_BYTES, maxRedirects = MAX_REDIRECTS } = options;
   return async (url, signal) => {
     const id = createHash('sha256').update(url).digest('hex').slice(0, 32);
     const ext = path.extname(new URL(url).pathname).slice(0, 8).replace(/[^.\w]/g, '');
@@ -45,7 +49,7 @@ export function createRemoteFetcher(dir: string, options: RemoteFetcherOptions =
       const res = await request(target, { method: 'GET', headers, signal, dispatcher, headersTimeout: 30_000, bodyTimeout: 120_000 });
       if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304 && res.headers.location) {
         res.body.resume();
-        if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+        if (hop >= maxRedirects) throw new Error(`more than ${maxRedirects} redirects`);
         const next = new URL(String(res.headers.location), target);
         await refusePrivateRedirect(new URL(target), next, resolve);
         target = next.toString();
@@ -60,16 +64,16 @@ export function createRemoteFetcher(dir: string, options: RemoteFetcherOptions =
         throw new Error(`${res.statusCode} from ${new URL(target).host}`);
       }
       const length = Number(res.headers['content-length']);
-      if (Number.isFinite(length) && length > MAX_BYTES) {
+      if (Number.isFinite(length) && length > maxBytes) {
         res.body.destroy();
-        throw new Error(`${length} bytes is over the ${MAX_BYTES}-byte limit for an input`);
+        throw new Error(`${length} bytes is over the ${maxBytes}-byte limit for an input`);
       }
       const tmp = `${file}.${process.pid}.tmp`;
       try {
         let got = 0;
         res.body.on('data', (chunk: Buffer) => {
           got += chunk.length;
-          if (got > MAX_BYTES) res.body.destroy(new Error(`over the ${MAX_BYTES}-byte limit for an input`));
+          if (got > maxBytes) res.body.destroy(new Error(`over the ${maxBytes}-byte limit for an input`));
         });
         await pipeline(res.body, createWriteStream(tmp), { signal });
         await rename(tmp, file);

@@ -71,6 +71,9 @@ describe('account tiers (fake with Bronze limits, a minute scaled to 600 ms)', (
     expect(summary).toMatchObject({ rendered: 5, failed: 0, skipped: 0 });
     expect(fake.submissions).toHaveLength(5);
     expect(seen.filter((e) => e.type === 'failed')).toEqual([]);
+    // The account's own limit refused starts (organic 429s, none scripted), and the run paced through them.
+    expect(fake.limits!.refused).toBeGreaterThan(0);
+    expect(seen.some((e) => e.type === 'waiting' && e.reason === RATE_LIMIT_WAIT)).toBe(true);
   });
 
   it('a 429 without Retry-After, many times over (past maxAttempts), still ends in one task per key', async () => {

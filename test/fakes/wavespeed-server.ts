@@ -3,7 +3,10 @@
  * real mp4 outputs (rendered with the local renderer), processing time
  * proportional to video length (scaled), a cap on tasks processing at once,
  * and faults on demand. Outputs and uploads are served from a second origin
- * (the "CDN") so tests can prove the key never goes there.
+ * (the "CDN") so tests can prove the key never goes there. Like the real API
+ * it refuses a bad submit with a 400 and no task (submit-rules.ts: types,
+ * enums, seed range, media URLs it cannot fetch), may forget uploads after a
+ * TTL, and may answer output URLs with redirects.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdir, writeFile, readFile, stat } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import { ffprobe, runFfmpeg, type FfmpegPaths } from '../../pipeline/media/ffmpe
 import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
 import { FakeAccount } from './wavespeed-account.ts';
 import { AccountLimits, type AccountLimitOptions } from './account-limits.ts';
+import { fieldProblem, mediaProblem, type OwnUpload } from './submit-rules.ts';
 
 export const ROUTES = ['upload', 'submit', 'result', 'output', 'list'] as const;
 export type Route = (typeof ROUTES)[number];
@@ -30,7 +34,8 @@ export type Fault =
   | { kind: 'truncated' }
   | { kind: 'not-mp4' }
   | { kind: 'stretch'; seconds: number } // submit: the output runs this much longer (or shorter) than its audio
-  | { kind: 'lost-answer' }; // submit: the task is created, then the connection is cut before the answer
+  | { kind: 'lost-answer' } // submit: the task is created, then the connection is cut before the answer
+  | { kind: 'echo-key'; status: number }; // answers `status` with the request's Authorization header in its error body
 
 export interface RecordedRequest {
   origin: 'api' | 'cdn';
@@ -85,6 +90,16 @@ export interface FakeOptions {
   listLagMs?: number;
   /** The account level's starts per window (account-limits.ts); set `maxConcurrent` to its tasks at once. @default unlimited */
   accountLimits?: AccountLimitOptions;
+  /** Uploads are kept this long, then their URLs answer 404 and a submit naming one is refused. @default kept for the fake's life */
+  uploadTtlMs?: number;
+  /** The clock upload ages are read on (a test moves it instead of waiting). @default Date.now */
+  clock?: () => number;
+  /**
+   * Output URLs answered by redirects to the file: the first hop on this
+   * origin (`api`: the API's own, so a client that keeps its headers on a
+   * redirect sends the key to the CDN), `hops` redirects in all. @default none
+   */
+  outputRedirect?: { from: 'api' | 'cdn'; hops?: number };
 }
 
 /**
@@ -118,6 +133,13 @@ export class FakeWavespeed {
   private processing = 0;
   private counter = 0;
   private maxConcurrentSeen = 0;
+  /** Upload id → when it was uploaded (on `clock`). */
+  private mediaAt = new Map<string, number>();
+  /** Predictions created and not yet final (queued or processing). */
+  private open = new Set<string>();
+  private maxOpenSeen = 0;
+  /** While set, no prediction finishes (see hold()). */
+  private gate?: { promise: Promise<void>; open: () => void };
   /** Starts accepted and refused under `accountLimits`. */
   readonly limits?: AccountLimits;
 
@@ -125,7 +147,7 @@ export class FakeWavespeed {
   readonly account: FakeAccount;
 
   constructor(private options: FakeOptions) {
-    this.account = new FakeAccount(options.ffmpeg, (u) => this.media.get(/\/media\/([^/]+)\//.exec(u)?.[1] ?? ''));
+    this.account = new FakeAccount(options.ffmpeg, (u) => (this.ownUpload(u) === 'kept' ? this.media.get(/\/media\/([^/]+)\//.exec(u)![1]) : undefined));
     if (options.accountLimits) this.limits = new AccountLimits(options.accountLimits);
   }
 
@@ -171,6 +193,28 @@ export class FakeWavespeed {
     return this.maxConcurrentSeen;
   }
 
+  /** Predictions created and not yet final, now. */
+  get openPredictions(): number {
+    return this.open.size;
+  }
+
+  /** The most predictions open (created and not yet final) at once: what a client's concurrency bounds. */
+  get peakOpen(): number {
+    return this.maxOpenSeen;
+  }
+
+  /** From now on no prediction finishes (they stay `processing`) until release(). */
+  hold(): void {
+    let open!: () => void;
+    const promise = new Promise<void>((r) => (open = r));
+    this.gate = { promise, open };
+  }
+
+  release(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
   private nextFault(route: Route): Fault | undefined {
     const fault = this.drawFault(route);
     if (fault) this.injected.set(route, (this.injected.get(route) ?? 0) + 1);
@@ -193,6 +237,7 @@ export class FakeWavespeed {
     this.requests.push({ origin, method: req.method ?? '', path: url.pathname, headers: req.headers });
     if (this.options.keepRequests !== undefined && this.requests.length > this.options.keepRequests * 2) this.requests.splice(0, this.requests.length - this.options.keepRequests);
     try {
+      if (url.pathname.startsWith('/redirect/')) return this.redirectOutput(origin, url.pathname, res);
       if (origin === 'cdn') return await this.serveCdn(url.pathname, req, res);
       if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return json(res, 401, { code: 401, message: 'Unauthorized' });
       if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.upload(req, res);
@@ -227,6 +272,10 @@ export class FakeWavespeed {
       json(res, 200, { code: fault.code, message: fault.message, data: null });
       return true;
     }
+    if (fault.kind === 'echo-key') {
+      echoKey(req, res, fault.status);
+      return true;
+    }
     if (fault.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms));
     return false;
   }
@@ -242,6 +291,7 @@ export class FakeWavespeed {
     const dest = path.join(this.options.workDir, 'media', `${id}-${name}`);
     await writeFile(dest, Buffer.from(await file.arrayBuffer()));
     this.media.set(id, dest);
+    this.mediaAt.set(id, this.now());
     json(res, 200, { code: 200, message: 'success', data: { type: file.type || 'application/octet-stream', download_url: `${this.cdnUrl}/media/${id}/${encodeURIComponent(name)}`, filename: name, size: file.size } });
   }
 
@@ -252,10 +302,9 @@ export class FakeWavespeed {
     if (limited && !limited.ok) return json(res, 429, { code: 429, message: 'Too Many Requests: rate limit exceeded for your account level' }, limited.headers);
     const fault = this.nextFault('submit');
     if (await this.applyTransport(fault, req, res)) return;
-    const body = JSON.parse(text) as Record<string, unknown>;
-    for (const field of ['left_audio', 'right_audio', 'image', 'order', 'resolution', 'seed']) {
-      if (body[field] === undefined) return json(res, 400, { code: 400, message: `${field} is required` });
-    }
+    const refused = await this.refusedSubmit(text);
+    if (typeof refused === 'string') return json(res, 400, { code: 400, message: refused });
+    const body = refused;
     const price = await this.account.refuses(body, res);
     if (price === true) return; // 402 insufficient balance: no task
     const id = `pred-${++this.counter}`;
@@ -272,6 +321,8 @@ export class FakeWavespeed {
       body,
     };
     this.predictions.set(id, state);
+    this.open.add(id);
+    this.maxOpenSeen = Math.max(this.maxOpenSeen, this.open.size);
     if (fault?.kind === 'missing-id') return json(res, 200, { code: 200, message: 'success', data: { model: 'wavespeed-ai/infinitetalk/multi', status: 'created' } });
     this.queue.push(state);
     this.pump(body);
@@ -309,6 +360,7 @@ export class FakeWavespeed {
       state.videoSeconds = this.options.cannedSeconds ?? 1;
       await new Promise((r) => setTimeout(r, state.videoSeconds! * (this.options.msPerVideoSecond ?? 20)));
       state.outputFile = this.options.cannedOutput;
+      await this.gate?.promise;
       this.finish(state);
       return;
     }
@@ -345,14 +397,17 @@ export class FakeWavespeed {
       const wait = state.startedAt! + state.videoSeconds * (this.options.msPerVideoSecond ?? 20) - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       state.outputFile = out;
+      await this.gate?.promise;
       this.finish(state);
     } catch (error) {
       state.status = 'failed';
       state.error = `fake render failed: ${(error as Error).message}`;
+      this.open.delete(state.id);
     }
   }
 
   private finish(state: PredictionState): void {
+    this.open.delete(state.id);
     if (state.fault?.kind === 'fail') {
       state.status = 'failed';
       state.error = state.fault.error;
@@ -387,7 +442,7 @@ export class FakeWavespeed {
       model: 'wavespeed-ai/infinitetalk/multi',
       status: p.finalStatus ?? p.status,
       inputs: p.body,
-      outputs: p.status === 'completed' ? [`${this.cdnUrl}/outputs/${p.id}.mp4`] : [],
+      outputs: p.status === 'completed' ? [this.outputUrl(p.id)] : [],
       created_at: new Date(p.createdAt).toISOString(),
       error: p.error ?? '',
     }));
@@ -398,7 +453,7 @@ export class FakeWavespeed {
     if (await this.applyTransport(this.nextFault('result'), req, res)) return;
     const state = this.predictions.get(id);
     if (!state) return json(res, 404, { code: 404, message: `prediction ${id} not found` });
-    const outputs = state.status === 'completed' && state.fault?.kind !== 'empty-outputs' ? [`${this.cdnUrl}/outputs/${id}.mp4`] : [];
+    const outputs = state.status === 'completed' && state.fault?.kind !== 'empty-outputs' ? [this.outputUrl(id)] : [];
     json(res, 200, {
       code: 200,
       message: 'success',
@@ -414,6 +469,57 @@ export class FakeWavespeed {
         timings: { inference: state.videoSeconds ? Math.round(state.videoSeconds * 20_000) : 0 }, // milliseconds, as the real API
       },
     });
+  }
+
+  // ---- Submit checks, upload ages and output redirects (the real API's ways, not faults) ----
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  /** Whether a URL is one of this fake's uploads, and whether it is still kept. */
+  private ownUpload(url: string): OwnUpload {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'not-own';
+    }
+    const m = /^\/media\/([^/]+)\//.exec(parsed.pathname);
+    if (parsed.origin !== this.cdnUrl || !m) return 'not-own';
+    const at = this.mediaAt.get(m[1]);
+    if (at === undefined || !this.media.has(m[1])) return 'unknown';
+    const ttl = this.options.uploadTtlMs;
+    return ttl !== undefined && this.now() - at >= ttl ? 'expired' : 'kept';
+  }
+
+  /** The submit's body when the API would take it, else the message of its 400 (nothing is created). */
+  private async refusedSubmit(text: string): Promise<Record<string, unknown> | string> {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return 'the request body is not valid JSON';
+    }
+    const problem = fieldProblem(body) ?? (await mediaProblem(body as Record<string, unknown>, (u) => this.ownUpload(u)));
+    return problem ?? (body as Record<string, unknown>);
+  }
+
+  /** A completed prediction's output URL: the file itself, or the first of `outputRedirect`'s hops. */
+  private outputUrl(id: string): string {
+    const r = this.options.outputRedirect;
+    if (!r) return `${this.cdnUrl}/outputs/${id}.mp4`;
+    return `${r.from === 'api' ? this.apiUrl : this.cdnUrl}/redirect/${r.hops ?? 1}/outputs/${id}.mp4`;
+  }
+
+  /** `/redirect/N/outputs/ID.mp4`: a 302 to the next hop (on the CDN), the last one to the file. */
+  private redirectOutput(origin: 'api' | 'cdn', pathname: string, res: ServerResponse): void {
+    const m = /^\/redirect\/(\d+)\/outputs\/([^/]+)\.mp4$/.exec(pathname);
+    if (!m) return json(res, 404, { code: 404, message: 'not found' });
+    const left = Number(m[1]) - 1;
+    const next = left > 0 ? `/redirect/${left}/outputs/${m[2]}.mp4` : `/outputs/${m[2]}.mp4`;
+    // From the API's origin the location must name the CDN; on the CDN a relative one is enough (and must be resolved).
+    res.writeHead(302, { location: origin === 'api' ? `${this.cdnUrl}${next}` : next, 'content-length': '0' }).end();
   }
 
   private async serveCdn(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -436,13 +542,18 @@ export class FakeWavespeed {
       return;
     }
     const media = /^\/media\/([^/]+)\//.exec(pathname);
-    const file = media && this.media.get(media[1]);
+    const file = media && this.ownUpload(`${this.cdnUrl}${pathname}`) === 'kept' && this.media.get(media[1]);
     if (file && (await stat(file).catch(() => null))) {
       res.writeHead(200).end(await readFile(file));
       return;
     }
     json(res, 404, { code: 404, message: 'not found' });
   }
+}
+
+/** An API that puts what it was sent into its error: the client must never show the key it finds there. */
+function echoKey(req: IncomingMessage, res: ServerResponse, status: number): void {
+  json(res, status, { code: status, message: `request refused (sent with authorization: ${req.headers.authorization ?? 'none'})` });
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

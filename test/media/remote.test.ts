@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockAgent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
 import { ManifestErrors } from '../../pipeline/errors.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
@@ -171,5 +171,100 @@ describe('redirects to private addresses', () => {
     for (const ip of ['8.8.8.8', '172.15.255.255', '172.32.0.1', '192.169.0.1', '203.0.113.10', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8']) {
       expect(isPrivateAddress(ip), ip).toBe(false);
     }
+  });
+});
+
+describe('remote input limits and Last-Modified', () => {
+  const BYTES = readFileSync(path.join(media, 'tone-1s.wav'));
+  let limits: Server;
+  let at = '';
+  /** Requests seen, with the validator each carried. */
+  const seen: { path: string; ifModifiedSince?: string; status: number }[] = [];
+  const FIRST_DATE = 'Wed, 21 Oct 2026 07:28:00 GMT';
+  let lastModified = FIRST_DATE;
+  let version = BYTES;
+  beforeEach(() => {
+    // Each test starts from the server's first version of /dated.wav.
+    lastModified = FIRST_DATE;
+    version = BYTES;
+    seen.length = 0;
+  });
+
+  beforeAll(async () => {
+    limits = createServer((req, res) => {
+      const url = req.url ?? '';
+      const hop = /^\/hop\/(\d+)$/.exec(url);
+      if (hop) {
+        const n = Number(hop[1]);
+        seen.push({ path: url, status: 302 });
+        res.writeHead(302, { location: n > 1 ? `/hop/${n - 1}` : '/dated.wav' }).end();
+        return;
+      }
+      if (url === '/dated.wav') {
+        // Last-Modified only (no ETag): the next run revalidates with If-Modified-Since.
+        const since = req.headers['if-modified-since'];
+        const status = since === lastModified ? 304 : 200;
+        seen.push({ path: url, ifModifiedSince: since, status });
+        if (status === 304) res.writeHead(304).end();
+        else res.writeHead(200, { 'last-modified': lastModified, 'content-length': String(version.length) }).end(version);
+        return;
+      }
+      if (url === '/announced-big.wav') {
+        // Says it is larger than the limit; the body is never wanted.
+        res.writeHead(200, { 'content-length': String(10 * BYTES.length) });
+        res.write(BYTES);
+        return; // left open: a client that waited for the body would hang
+      }
+      if (url === '/streamed-big.wav') {
+        // No length announced: the limit must be counted while streaming.
+        res.writeHead(200, { 'transfer-encoding': 'chunked' });
+        for (let i = 0; i < 10; i++) res.write(BYTES);
+        res.end();
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => limits.listen(0, '127.0.0.1', r));
+    at = `http://127.0.0.1:${(limits.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    limits.closeAllConnections();
+    await new Promise((r) => limits.close(r));
+  });
+
+  it('follows up to five redirects; a sixth is refused', async () => {
+    const fetch = createRemoteFetcher(tmp('dl-remote-'));
+    expect(readFileSync(await fetch(`${at}/hop/5`)).equals(BYTES)).toBe(true);
+    seen.length = 0; // only the refused chain below
+    await expect(fetch(`${at}/hop/6`)).rejects.toThrow(/^more than 5 redirects$/);
+    expect(seen.map((r) => r.path)).toEqual(['/hop/6', '/hop/5', '/hop/4', '/hop/3', '/hop/2', '/hop/1']); // the file itself is never asked
+  });
+
+  it('refuses an input over the size limit, announced or streamed, and leaves nothing behind', async () => {
+    const dir = tmp('dl-remote-');
+    const fetch = createRemoteFetcher(dir, { maxBytes: 3 * BYTES.length });
+    await expect(fetch(`${at}/announced-big.wav`)).rejects.toThrow(`${10 * BYTES.length} bytes is over the ${3 * BYTES.length}-byte limit for an input`);
+    await expect(fetch(`${at}/streamed-big.wav`)).rejects.toThrow(`over the ${3 * BYTES.length}-byte limit for an input`);
+    expect(readdirSync(dir)).toEqual([]);
+    // Under the limit is fine.
+    expect(readFileSync(await fetch(`${at}/dated.wav`)).equals(BYTES)).toBe(true);
+  });
+
+  it('revalidates with Last-Modified: unchanged is reused (304), a newer file is downloaded again', async () => {
+    const fetch = createRemoteFetcher(tmp('dl-remote-'));
+    const file = await fetch(`${at}/dated.wav`);
+    expect(await fetch(`${at}/dated.wav`)).toBe(file);
+    expect(seen).toEqual([
+      { path: '/dated.wav', ifModifiedSince: undefined, status: 200 },
+      { path: '/dated.wav', ifModifiedSince: lastModified, status: 304 },
+    ]);
+    const before = lastModified;
+    lastModified = 'Thu, 22 Oct 2026 09:00:00 GMT';
+    version = Buffer.concat([BYTES, Buffer.alloc(2)]);
+    expect(await fetch(`${at}/dated.wav`)).toBe(file);
+    expect(seen[2]).toEqual({ path: '/dated.wav', ifModifiedSince: before, status: 200 });
+    expect(readFileSync(file).equals(version)).toBe(true); // the new bytes (a new cache key)
+    await fetch(`${at}/dated.wav`);
+    expect(seen[3]).toEqual({ path: '/dated.wav', ifModifiedSince: lastModified, status: 304 }); // and its new date is what is sent next
   });
 });

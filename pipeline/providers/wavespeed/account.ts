@@ -2,10 +2,12 @@ import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
 import { DuologueError } from '../../errors.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
-import type { BillingRecord, CallOptions, ProviderAccount, RenderTask } from '../types.ts';
+import type { BillingRecord, CallOptions, ProviderAccount } from '../types.ts';
 import type { ApiContext } from './context.ts';
+import type { WithInputs } from './fresh-inputs.ts';
 import { readEnvelope, send } from './http.ts';
 import { DEFAULT_POLICY, type WavespeedPolicy } from './policy.ts';
+import { redactKey } from './redact.ts';
 
 /** The model whose prices are quoted (the submit path's model). */
 export const MODEL_ID = 'wavespeed-ai/infinitetalk/multi';
@@ -17,10 +19,10 @@ const BILLING_MAX_PAGES = 1_000;
 /**
  * WaveSpeed's account endpoints (DESIGN.md, "WaveSpeed API"): balance, price
  * quote, billing records. All three create nothing, so they are retried like
- * any idempotent call. `inputsFor` builds a task's submit inputs (uploading
- * its media, memoized, so the submit that follows reuses the URLs).
+ * any idempotent call. `withInputs` gives a call a task's submit inputs
+ * (uploading its media, memoized, so the submit that follows reuses the URLs).
  */
-export function createAccount(ctx: ApiContext, inputsFor?: (task: RenderTask, signal?: AbortSignal) => Promise<Record<string, unknown>>): ProviderAccount {
+export function createAccount(ctx: ApiContext, withInputs?: WithInputs): ProviderAccount {
   const call = async <T>(method: 'GET' | 'POST', path: string, what: string, body: unknown, signal?: AbortSignal): Promise<T> => {
     const url = ctx.apiUrl(path);
     const json = body === undefined ? undefined : JSON.stringify(body);
@@ -51,10 +53,9 @@ export function createAccount(ctx: ApiContext, inputsFor?: (task: RenderTask, si
     },
 
     async quote(task, { signal }: CallOptions = {}) {
-      if (!inputsFor) throw new DuologueError('E_INTERNAL', 'price quotes need the provider (its uploads)');
-      const inputs = await inputsFor(task, signal);
+      if (!withInputs) throw new DuologueError('E_INTERNAL', 'price quotes need the provider (its uploads)');
       const what = `price quote for ${task.episodeId}/${task.sceneId}`;
-      const data = await call<{ price?: unknown; discounted_price?: unknown }>('POST', '/api/v3/model/price', what, { model_id: MODEL_ID, inputs }, signal);
+      const data = await withInputs(task, signal, (inputs) => call<{ price?: unknown; discounted_price?: unknown }>('POST', '/api/v3/model/price', what, { model_id: MODEL_ID, inputs }, signal));
       const price = money(data.price, what);
       // A discount shows as a lower `discounted_price`; that is what is charged.
       const discounted = data.discounted_price === undefined || data.discounted_price === null ? undefined : money(data.discounted_price, what);
@@ -108,7 +109,7 @@ export function openAccount(options: AccountOptions): { account: ProviderAccount
   const account = createAccount(ctx);
   const redact = <A extends unknown[], T>(fn: (...args: A) => Promise<T>) => (...args: A) =>
     fn(...args).catch((error: unknown) => {
-      if (error instanceof Error && error.message.includes(options.apiKey)) error.message = error.message.split(options.apiKey).join('[redacted]');
+      redactKey(error, options.apiKey);
       throw error;
     });
   return {

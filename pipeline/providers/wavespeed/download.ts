@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { pipeline } from 'node:stream/promises';
 import { DuologueError, OutputError } from '../../errors.ts';
 import { abortError } from '../../media/ffmpeg.ts';
@@ -11,6 +12,9 @@ import type { Delivered, PollResult, RenderTask } from '../types.ts';
 import type { ApiContext } from './context.ts';
 import { HttpStatusError, send } from './http.ts';
 import { baseBackoffMs } from './policy.ts';
+
+/** Redirects followed to an output file: a CDN uses one or two; more is a loop. */
+const MAX_OUTPUT_REDIRECTS = 5;
 
 /**
  * Fetches a finished clip from the output host (never with the key) to a temp
@@ -21,6 +25,26 @@ import { baseBackoffMs } from './policy.ts';
 export function createDownloader(ctx: ApiContext): (result: PollResult, task: RenderTask, dest: string, signal?: AbortSignal) => Promise<Delivered> {
   const { deps, policy, headersFor } = ctx;
   const madeDirs = new Set<string>();
+
+  /**
+   * GETs an output, following redirects (an output link often answers with
+   * one to the storage that holds the file). Each hop's headers are chosen
+   * for that hop's origin: a redirect from the API's origin to a CDN never
+   * carries the key there.
+   */
+  async function openOutput(url: string, label: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const res = await send({ method: 'GET', url: target, label: `[GET] output of ${label}`, headers: headersFor(target), mode: 'idempotent', signal, returnRedirects: true }, deps);
+      if (res.statusCode < 300) return res;
+      res.body.resume(); // a redirect's body says nothing; let the connection be reused
+      if (hop >= MAX_OUTPUT_REDIRECTS) throw new DuologueError('E_API', `[GET] output of ${label}: more than ${MAX_OUTPUT_REDIRECTS} redirects (a loop at the output host?)`);
+      const next = new URL(String(res.headers.location), target);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new DuologueError('E_API', `[GET] output of ${label}: redirected to a ${next.protocol} URL`);
+      target = next.toString();
+    }
+  }
+
   return async (result, task, dest, signal) => {
     const label = `${task.episodeId}/${task.sceneId}`;
     if (result.status !== 'completed' || !result.outputUrl) throw new DuologueError('E_INTERNAL', `download of ${label} before it completed`);
@@ -34,14 +58,12 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
     let bytes = 0;
     try {
       for (let attempt = 1; ; attempt++) {
-        const res = await send({ method: 'GET', url, label: `[GET] output of ${label}`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch(
-          (error: unknown) => {
-            if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
-              throw new OutputError(`${label}: the output is gone (${error.status} from the output host)`, { cause: error, unavailable: true });
-            }
-            throw error;
-          },
-        );
+        const res = await openOutput(url, label, signal).catch((error: unknown) => {
+          if (error instanceof HttpStatusError && (error.status === 404 || error.status === 410)) {
+            throw new OutputError(`${label}: the output is gone (${error.status} from the output host)`, { cause: error, unavailable: true });
+          }
+          throw error;
+        });
         const expected = Number(res.headers['content-length']);
         try {
           // Hash while writing: the clip is not read back just to hash it.

@@ -52,6 +52,12 @@ export interface HttpCall {
   retryUntil?: number;
   /** Or: how long a submit may keep retrying 429s, counted from its first attempt actually sent (time waiting for the run's limiter does not count). */
   retryForMs?: number;
+  /**
+   * A redirect (3xx with a Location) is returned as is, body unread, for the
+   * caller to follow: it decides each hop's headers (the key goes to the API's
+   * origin only). @default false: a 3xx is an HttpStatusError
+   */
+  returnRedirects?: boolean;
 }
 
 /** Network error codes that prove the request never reached the server. */
@@ -125,6 +131,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         signal: call.requestSignal ?? call.signal,
       });
       if (res.statusCode < 300) return res;
+      if (call.returnRedirects && res.statusCode < 400 && res.headers.location) return res;
       const text = await readText(res).catch(() => '');
       const status = `${res.statusCode}${text ? `: ${snippet(text)}` : ''}`;
       if (res.statusCode === 401 || res.statusCode === 403) {
@@ -191,7 +198,9 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
 
 /** Reads a JSON envelope `{code, message, data}`; malformed or code ≠ 200 → E_API. */
 export async function readEnvelope<T>(res: Dispatcher.ResponseData, label: string): Promise<T> {
-  const text = await readText(res);
+  const text = await readText(res).catch((error: unknown) => {
+    throw new DuologueError('E_API', `${label}: ${(error as Error).message}`, { cause: error });
+  });
   let json: { code?: unknown; message?: unknown; data?: unknown };
   try {
     json = JSON.parse(text);
@@ -216,7 +225,7 @@ async function readText(res: Dispatcher.ResponseData): Promise<string> {
     size += (chunk as Buffer).length;
     if (size > MAX_JSON_BYTES) {
       res.body.destroy();
-      throw new DuologueError('E_API', `response body over ${MAX_JSON_BYTES} bytes`);
+      throw new DuologueError('E_API', `response body over ${MAX_JSON_BYTES} bytes (not read further)`);
     }
     chunks.push(chunk as Buffer);
   }

@@ -5,7 +5,7 @@ import type { UploadMemo } from '../../cache/uploads.ts';
 import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS, estimateTask } from '../info.ts';
-import type { PollResult, Provider, RenderTask, WaitOptions } from '../types.ts';
+import type { PollResult, Provider, RenderTask, SubmitOptions, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
@@ -15,7 +15,9 @@ import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDep
 import { createPacer } from './pacer-for-tier.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { redactKey } from './redact.ts';
 import type { TierSetting } from './tiers.ts';
+import { withFreshInputs } from './fresh-inputs.ts';
 import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
@@ -100,9 +102,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const ctx: ApiContext = { deps, policy, apiUrl, headersFor };
   const redact = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error: unknown) => {
-      if (error instanceof Error && options.apiKey && error.message.includes(options.apiKey)) {
-        error.message = error.message.split(options.apiKey).join('[redacted]');
-      }
+      redactKey(error, options.apiKey);
       throw error;
     });
   const uploader = createUploader(ctx, options);
@@ -121,81 +121,16 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     const [left, right] = await Promise.all([uploader.trackUrl(task.tracks.left, label, signal), uploader.trackUrl(task.tracks.right, label, signal)]);
     return { left_audio: left, right_audio: right, image, ...(task.prompt ? { prompt: task.prompt } : {}), order: task.order, resolution: task.resolution, seed: task.seed };
   };
-  const account = createAccount(ctx, inputsFor);
+  const withInputs = withFreshInputs(inputsFor, uploader);
+  const account = createAccount(ctx, withInputs);
 
   const provider: Provider = {
     info: PROVIDERS.wavespeed,
     predictionRetentionMs: policy.predictionRetentionMs,
 
-    submit: (task, { signal, onSubmitting, onNotSubmitted, forceSignal } = {}) =>
-      redact(
-        (async () => {
-          const label = `${task.episodeId}/${task.sceneId}`;
-          const body = JSON.stringify(await inputsFor(task, signal));
-          const url = apiUrl(MODEL_PATH);
-          if (signal?.aborted) throw abortError(signal);
-          const sent = JSON.parse(body) as Record<string, unknown>;
-          let permit: Permit | undefined;
-          let sentAt = deps.now();
-          let told = false;
-          const waiting = () => {
-            if (told) return;
-            told = true;
-            options.onRateLimitWait?.(task);
-          };
-          const res = await send(
-            {
-              method: 'POST',
-              url,
-              label: `[POST] "${url}" (${label})`,
-              headers: headersFor(url, { 'content-type': 'application/json' }),
-              body: () => body,
-              mode: 'submit',
-              signal,
-              beforeAttempt: () => {
-                sentAt = deps.now();
-                onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
-              },
-              onNoTask: onNotSubmitted,
-              // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
-              requestSignal: forceSignal ?? new AbortController().signal,
-              pace: async (s) => {
-                permit?.withdrawn(); // the last attempt never reached the API (refused connection)
-                if (pacer.busy) waiting();
-                permit = await pacer.acquire(s);
-                permit.sent();
-              },
-              onRateLimited: (ms) => {
-                waiting();
-                permit?.refused(ms);
-                permit = undefined;
-              },
-              // A 429 proves no task exists: the scene waits for the rate limit as long as its deadline allows.
-              retryForMs: deadlineFor(task.videoSeconds, policy),
-            },
-            deps,
-          ).catch((error: unknown) => {
-            permit?.end();
-            throw error;
-          });
-          permit?.answered();
-          let data: Prediction;
-          try {
-            data = await readEnvelope<Prediction>(res, `submit ${label}`);
-          } catch (error) {
-            permit?.end();
-            // A 2xx whose body we cannot read may still have created the task.
-            throw new AmbiguousSubmitError('E_API', `${(error as Error).message} — the task may have been created and billed; it is not resubmitted this run`, { cause: error });
-          }
-          if (typeof data.id !== 'string' || data.id === '') {
-            permit?.end();
-            throw new AmbiguousSubmitError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
-          }
-          if (permit) flying.set(data.id, permit);
-          board.track(data.id, sentAt);
-          return { predictionId: data.id };
-        })(),
-      ),
+    // Inputs refused outright (an upload URL the provider no longer keeps): uploaded again, submitted once more.
+    submit: (task, submitOptions = {}) =>
+      redact(withInputs(task, submitOptions.signal, (inputs) => submitWith(task, inputs, submitOptions), submitOptions.onNotSubmitted)),
 
     poll: (id, task, { signal } = {}) =>
       redact(
@@ -257,6 +192,74 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       if (ownsDispatcher) await dispatcher.close();
     },
   };
+
+  /** One submit of a task with these inputs (retried per http.ts while answers prove no task was created). */
+  async function submitWith(task: RenderTask, inputs: Record<string, unknown>, { signal, onSubmitting, onNotSubmitted, forceSignal }: SubmitOptions): Promise<{ predictionId: string }> {
+    const label = `${task.episodeId}/${task.sceneId}`;
+    const body = JSON.stringify(inputs);
+    const url = apiUrl(MODEL_PATH);
+    if (signal?.aborted) throw abortError(signal);
+    const sent = JSON.parse(body) as Record<string, unknown>;
+    let permit: Permit | undefined;
+    let sentAt = deps.now();
+    let told = false;
+    const waiting = () => {
+      if (told) return;
+      told = true;
+      options.onRateLimitWait?.(task);
+    };
+    const res = await send(
+      {
+        method: 'POST',
+        url,
+        label: `[POST] "${url}" (${label})`,
+        headers: headersFor(url, { 'content-type': 'application/json' }),
+        body: () => body,
+        mode: 'submit',
+        signal,
+        beforeAttempt: () => {
+          sentAt = deps.now();
+          onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
+        },
+        onNoTask: onNotSubmitted,
+        // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
+        requestSignal: forceSignal ?? new AbortController().signal,
+        pace: async (s) => {
+          permit?.withdrawn(); // the last attempt never reached the API (refused connection)
+          if (pacer.busy) waiting();
+          permit = await pacer.acquire(s);
+          permit.sent();
+        },
+        onRateLimited: (ms) => {
+          waiting();
+          permit?.refused(ms);
+          permit = undefined;
+        },
+        // A 429 proves no task exists: the scene waits for the rate limit as long as its deadline allows.
+        retryForMs: deadlineFor(task.videoSeconds, policy),
+      },
+      deps,
+    ).catch((error: unknown) => {
+      permit?.end();
+      throw error;
+    });
+    permit?.answered();
+    let data: Prediction;
+    try {
+      data = await readEnvelope<Prediction>(res, `submit ${label}`);
+    } catch (error) {
+      permit?.end();
+      // A 2xx whose body we cannot read may still have created the task.
+      throw new AmbiguousSubmitError('E_API', `${(error as Error).message} — the task may have been created and billed; it is not resubmitted this run`, { cause: error });
+    }
+    if (typeof data.id !== 'string' || data.id === '') {
+      permit?.end();
+      throw new AmbiguousSubmitError('E_API', `submit ${label}: the response has no data.id — the task may have been created and billed; it is not resubmitted this run`);
+    }
+    if (permit) flying.set(data.id, permit);
+    board.track(data.id, sentAt);
+    return { predictionId: data.id };
+  }
 
   async function waitFor(id: string, task: RenderTask, { signal, deadline, justSubmitted }: WaitOptions): Promise<PollResult> {
     const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);

@@ -15,8 +15,11 @@ export interface Uploader {
   upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string>;
   /** The URL to send for one side's audio: a passed-through URL, an input file, or a built track. */
   trackUrl(track: TrackSpec, label: string, signal?: AbortSignal): Promise<string>;
-  /** Forgets the URLs of these inputs (the provider could not fetch one): the next submit uploads them again. */
-  forget(image: { sha256: string }, tracks: TrackSpec[]): void;
+  /**
+   * Forgets the URLs of these inputs (the provider could not fetch one): the next submit uploads them again.
+   * With `sent`, only where the URL remembered is one of those (another scene may have uploaded a fresh one meanwhile).
+   */
+  forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): void;
 }
 
 /**
@@ -93,11 +96,14 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
     return upload(file, sha, label, signal);
   }
 
-
-  function forget(image: { sha256: string }, tracks: TrackSpec[]): void {
+  function forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): void {
     const shas = [image.sha256, ...tracks.map((t) => (t.kind === 'file' ? t.sha256 : trackUrls.get(trackIdentity(t))))];
     for (const sha of shas) {
       if (!sha) continue;
+      if (sent) {
+        const url = knownUrls.get(sha)?.url ?? options.uploads.get(sha, policy.uploadTtlMs);
+        if (url === undefined || !sent.includes(url)) continue;
+      }
       knownUrls.delete(sha);
       options.uploads.forget(sha);
     }
