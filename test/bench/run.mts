@@ -5,50 +5,31 @@
  * load before and after, then its table), ready to paste. `--quick` runs
  * each at a small size to check it works: its numbers are not figures.
  * BENCH_REPEATS=n repeats the repeated benches n times (default 3).
+ * Several benches run one after another, each in its own process.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { benchHashing, hashingMarkdown } from './hashing.ts';
-import { benchLocalRender } from './local-render.ts';
-import { benchMakespan, makespanMarkdown } from './makespan.ts';
-import { fieldsTable, machineLoad, provenance, type BenchResult } from './markdown.ts';
-import { benchNightlyCost, nightlyCostMarkdown } from './nightly-cost.ts';
+import { fileURLToPath } from 'node:url';
+import { fieldsTable, machineLoad, provenance } from './markdown.ts';
 import { quick } from './options.ts';
-import { benchOverhead, overheadMarkdown } from './overhead.ts';
-import { benchPlanWarm, planMarkdown } from './plan-warm.ts';
-import { benchStitch } from './stitch.ts';
-import { benchBronze, benchSilver } from './tiers.ts';
-
-interface Bench {
-  run: () => Promise<BenchResult>;
-  /** Its BENCHMARKS.md table; a field/value table when absent. */
-  markdown?: (r: BenchResult) => string;
-}
 
 const args = process.argv.slice(2);
 const md = args.includes('--md');
-// The BENCH_* settings the user gave, so the printed command reproduces the figures.
-const settings = Object.entries(process.env).filter(([k]) => /^BENCH_(?!QUICK$)/.test(k)).map(([k, v]) => `${k}=${v} `).join('');
-if (args.includes('--quick')) {
+if (args.includes('--quick') && process.env.BENCH_QUICK !== '1') {
   process.env.BENCH_QUICK = '1';
-  // The tier benches (tiers.ts) take their sizes from these.
-  process.env.BENCH_SCENES ??= '200';
-  process.env.BENCH_MINUTE_MS ??= '1500';
+  // The tier benches (tiers.ts) take their sizes from these; remembered as ours, not the user's.
+  const ours = Object.entries({ BENCH_SCENES: '200', BENCH_MINUTE_MS: '1500' }).filter(([k]) => process.env[k] === undefined);
+  for (const [k, v] of ours) process.env[k] = v;
+  process.env.BENCH_QUICK_SET = ours.map(([k]) => k).join(',');
 }
+// The BENCH_* settings the user gave, so the printed command reproduces the figures.
+const ownSettings = new Set(['BENCH_QUICK', 'BENCH_QUICK_SET', ...(process.env.BENCH_QUICK_SET ?? '').split(',')]);
+const settings = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_') && !ownSettings.has(k)).map(([k, v]) => `${k}=${v} `).join('');
 
-const benches: Record<string, Bench> = {
-  plan: { run: () => benchPlanWarm(quick() ? 2 : 20), markdown: planMarkdown },
-  plan10k: { run: () => benchPlanWarm(quick() ? 4 : 200), markdown: planMarkdown },
-  hashing: { run: benchHashing, markdown: hashingMarkdown },
-  cost: { run: benchNightlyCost, markdown: nightlyCostMarkdown },
-  local: { run: benchLocalRender },
-  stitch: { run: benchStitch },
-  makespan: { run: benchMakespan, markdown: makespanMarkdown },
-  overhead: { run: benchOverhead, markdown: overheadMarkdown },
-  silver: { run: benchSilver },
-  bronze: { run: benchBronze },
-};
+// Loaded after the settings above: some benches read theirs when their module loads.
+const { benches } = await import('./benches.ts');
 
 const wanted = args.filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((n) => !(n in benches));
@@ -57,21 +38,34 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-// Every temp folder the benches (and the processes they start) make goes under one root, removed at the end.
-const root = mkdtempSync(path.join(tmpdir(), 'duologue-bench-'));
-process.env.TMPDIR = root;
-try {
-  for (const [name, bench] of Object.entries(benches)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
+const selected = Object.keys(benches).filter((name) => wanted.length === 0 || wanted.includes(name));
+if (selected.length > 1) {
+  // Each bench in a process of its own: a peak RSS (a process's lifetime maximum) is then that
+  // bench's alone, and no bench inherits another's heap, JIT state or open handles.
+  const flags = args.filter((a) => a.startsWith('-'));
+  for (const name of selected) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...flags, name], { stdio: 'inherit' });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+} else {
+  await runOne(selected[0]);
+}
+
+async function runOne(name: string): Promise<void> {
+  // Every temp folder the bench (and the processes it starts) makes goes under one root, removed at the end.
+  const root = mkdtempSync(path.join(tmpdir(), 'duologue-bench-'));
+  process.env.TMPDIR = root;
+  try {
+    const bench = benches[name];
     const before = machineLoad();
     const result = { ...(await bench.run()), ...(quick() ? { quick: true } : {}) };
     if (!md) {
       console.log(JSON.stringify({ bench: name, ...result }));
-      continue;
+      return;
     }
     const command = `${settings}npm run bench -- --md ${quick() ? '--quick ' : ''}${name}`;
     console.log(`### \`${name}\`\n\n${provenance(command, before, machineLoad(), quick())}\n\n${(bench.markdown ?? fieldsTable)(result)}\n`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-} finally {
-  rmSync(root, { recursive: true, force: true });
 }
