@@ -78,11 +78,12 @@ export async function benchNightlyCost(): Promise<BenchResult> {
 }
 
 export function nightlyCostMarkdown(r: BenchResult): string {
-  const nights = r.nights as { duologue_billed_usd: number; duologue_rendered: number; naive_billed_usd: number; naive_rendered: number }[];
+  const nights = r.nights as { duologue_billed_usd: number; duologue_ledger_usd: number; duologue_rendered: number; naive_billed_usd: number; naive_rendered: number }[];
+  const ledger = nights.every((n) => n.duologue_ledger_usd === n.duologue_billed_usd) ? "duologue's ledger agreed with the bill every night" : `duologue's ledger: ${nights.map((n) => `$${n.duologue_ledger_usd}`).join(', ')} — **not the bill**`;
   const usd = (x: number) => `$${x.toFixed(2)}`;
   const rows = nights.map((n, i) => [i + 1, `${usd(n.duologue_billed_usd)} (${n.duologue_rendered} scenes)`, `${usd(n.naive_billed_usd)} (${n.naive_rendered} scenes)`]);
   rows.push(['total', `**${usd(r.duologue_total_usd as number)}**`, usd(r.naive_total_usd as number)]);
-  return `${r.scenes} scenes; billed by the fake WaveSpeed; ${r.saved_pct}% saved:\n\n${table(['night', 'duologue (one cache)', 'naive (empty cache each night)'], rows)}`;
+  return `${r.scenes} scenes; billed by the fake WaveSpeed; ${r.saved_pct}% saved; ${ledger}:\n\n${table(['night', 'duologue (one cache)', 'naive (empty cache each night)'], rows)}`;
 }
 
 function round(x: number): number {
