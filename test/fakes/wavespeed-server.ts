@@ -117,6 +117,8 @@ export class FakeWavespeed {
   readonly submissions: Submission[] = [];
   /** USD billed per prediction id (completed predictions only). */
   readonly charges = new Map<string, number>();
+  /** Requests per route, counted whole even when `keepRequests` trims the log (benchmarks count polls). */
+  readonly routeCounts: Record<Route, number> = { upload: 0, submit: 0, result: 0, output: 0, list: 0 };
   apiUrl = '';
   cdnUrl = '';
   private api!: Server;
@@ -240,16 +242,21 @@ export class FakeWavespeed {
       if (url.pathname.startsWith('/redirect/')) return this.redirectOutput(origin, url.pathname, res);
       if (origin === 'cdn') return await this.serveCdn(url.pathname, req, res);
       if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return json(res, 401, { code: 401, message: 'Unauthorized' });
-      if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.upload(req, res);
-      if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.submit(req, res);
+      if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.counted('upload', () => this.upload(req, res));
+      if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.counted('submit', () => this.submit(req, res));
       const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
-      if (req.method === 'GET' && m) return await this.result(decodeURIComponent(m[1]), req, res);
-      if (req.method === 'POST' && url.pathname === '/api/v3/predictions') return await this.list(req, res);
+      if (req.method === 'GET' && m) return await this.counted('result', () => this.result(decodeURIComponent(m[1]), req, res));
+      if (req.method === 'POST' && url.pathname === '/api/v3/predictions') return await this.counted('list', () => this.list(req, res));
       if (await this.account.handle(req.method ?? '', url.pathname, async () => (await readBody(req)).toString('utf8'), req, res)) return;
       json(res, 404, { code: 404, message: 'not found' });
     } catch (error) {
       if (!res.headersSent) json(res, 500, { code: 500, message: String(error) });
     }
+  }
+
+  private counted(route: Route, handler: () => Promise<void>): Promise<void> {
+    this.routeCounts[route]++;
+    return handler();
   }
 
   /** Applies a transport-level fault; true when the request is answered (or killed) by it. */
@@ -525,6 +532,7 @@ export class FakeWavespeed {
   private async serveCdn(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const out = /^\/outputs\/([^/]+)\.mp4$/.exec(pathname);
     if (out) {
+      this.routeCounts.output++;
       const fault = this.nextFault('output');
       if (await this.applyTransport(fault, req, res)) return;
       const state = this.predictions.get(out[1]);
