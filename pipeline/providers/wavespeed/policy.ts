@@ -125,8 +125,9 @@ const SCALED_WAITS = [
 
 /**
  * The same schedule with every wait multiplied by `scale` (0 < scale ≤ 1), for a local test
- * server whose tasks finish in milliseconds. Socket timeouts keep a floor of 2 s, and a lost
- * answer is still not given up on before such a request could have arrived.
+ * server whose tasks finish in milliseconds. Socket timeouts keep a floor of 2 s, a scene's
+ * deadline one of 30 s, and a lost answer is still not given up on before such a request
+ * could have arrived.
  */
 export function scaledPolicy(scale: number, base: WavespeedPolicy = DEFAULT_POLICY): WavespeedPolicy {
   const policy = { ...base };
@@ -135,6 +136,8 @@ export function scaledPolicy(scale: number, base: WavespeedPolicy = DEFAULT_POLI
   policy.headersTimeoutMs = Math.max(2_000, Math.round(base.headersTimeoutMs * scale));
   policy.bodyTimeoutMs = Math.max(2_000, Math.round(base.bodyTimeoutMs * scale));
   policy.lostAnswerWindowMs = Math.max(policy.lostAnswerWindowMs, Math.round(policy.headersTimeoutMs * 1.25));
+  // A test server still spends real time rendering (ffmpeg): a scaled deadline must not cut that short.
+  policy.deadlineBaseMs = Math.max(30_000, policy.deadlineBaseMs);
   return policy;
 }
 
