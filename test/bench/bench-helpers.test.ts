@@ -61,8 +61,9 @@ async function pollsUntilDone(policy: WavespeedPolicy, processingMs: number): Pr
 }
 
 describe('poll schedule', () => {
-  it('gives the times the client looks: one delay first, then growing delays', () => {
-    expect(pollTimesMs({ ...DEFAULT_POLICY, pollInitialMs: 2_000, pollFactor: 1.5, pollMaxMs: 15_000 }, 7)).toEqual([2_000, 4_000, 7_000, 11_500, 18_250, 28_375, 43_375]);
+  it('gives the times the client looks: the expected processing time first, then growing delays', () => {
+    expect(pollTimesMs(DEFAULT_POLICY, 6)).toEqual([10_000, 15_000, 22_500, 33_750, 48_750, 63_750]);
+    expect(pollTimesMs(DEFAULT_POLICY, 2, 3)).toEqual([30_000, 35_000]);
   });
 
   it.each([4, 5, 6])('a processing time for %i polls makes the real client poll that often', async (n) => {
