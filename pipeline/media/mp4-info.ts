@@ -51,6 +51,15 @@ export async function readMp4Info(file: string): Promise<Mp4Info | undefined> {
 
 const SMALL_FILE = 16 * 1024 * 1024;
 
+/** The same as `readMp4Info`, on bytes already in memory (a download kept while it was written). */
+export function mp4InfoOf(buf: Buffer): Mp4Info | undefined {
+  try {
+    return parseFile(buf);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The same checks as the box walk above, on a file already in memory. */
 function parseFile(buf: Buffer): Mp4Info | undefined {
   let covered = 0;

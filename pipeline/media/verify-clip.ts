@@ -1,6 +1,6 @@
 import { OutputError } from '../errors.ts';
 import { CLIP_DURATION_TOLERANCE_S } from '../cost/estimate.ts';
-import { readMp4Info } from './mp4-info.ts';
+import { mp4InfoOf, readMp4Info } from './mp4-info.ts';
 
 export { CLIP_DURATION_TOLERANCE_S };
 
@@ -11,8 +11,9 @@ export { CLIP_DURATION_TOLERANCE_S };
  * report it. Reads the container directly: spawning ffprobe per clip cost
  * ~17 ms of CPU each, most of duologue's own time per scene (BENCHMARKS.md).
  */
-export async function verifyClip(file: string, expectedSeconds: number, label: string): Promise<number> {
-  const info = await readMp4Info(file).catch(() => undefined);
+export async function verifyClip(file: string | Buffer, expectedSeconds: number, label: string): Promise<number> {
+  // The clip's bytes when the caller still has them in memory: no second read of the file.
+  const info = typeof file === 'string' ? await readMp4Info(file).catch(() => undefined) : mp4InfoOf(file);
   // An error page or a cut-off body says nothing about the render: fetched again later, not paid again.
   if (!info) throw new OutputError(`${label}: the delivered clip is not a readable mp4 (truncated or wrong type)`, { unavailable: true });
   if (!info.hasVideo || !info.hasAudio) {

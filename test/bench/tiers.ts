@@ -17,8 +17,6 @@
  *
  * Run: npm run bench -- silver bronze
  */
-import { spawn } from 'node:child_process';
-import { Agent } from 'undici';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +39,7 @@ import { FAKE_LEVELS } from '../fakes/account-limits.ts';
 import { cannedClip, oneSecondSeries } from '../helpers/canned.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { startFakeProcess } from './fake-process.ts';
 
 const KEY = 'bench-key';
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 6_000);
@@ -62,10 +61,10 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     msPerVideoSecond: PROCESSING_MS,
     maxConcurrent: level.concurrent,
     keepRequests: 100,
-    accountLimits: { videosPerWindow: level.videosPerMinute, windowMs: MINUTE_MS, retryAfter: 'fraction' },
+    accountLimits: { videosPerWindow: level.videosPerMinute, windowMs: MINUTE_MS, retryAfter: 'fraction' as const },
   };
-  const server = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../fakes/serve.mts'), JSON.stringify(fakeOptions)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const { apiUrl } = await new Promise<{ apiUrl: string }>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()))));
+  const fake = await startFakeProcess(fakeOptions);
+  const apiUrl = fake.apiUrl;
   try {
     const { manifest } = tinyProject(oneSecondSeries(scenes, Math.min(10, scenes)));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-tier-cache-'));
@@ -86,16 +85,9 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     // a fifth of the processing time, then every fifth, so a task is looked at ~5 times before it is done.
     const look = Math.round(PROCESSING_MS / 5);
     const policy = { ...FAST_POLICY, rateWindowMs: MINUTE_MS, retryAfterMaxMs: MINUTE_MS * 2, firstPollPerVideoSecondMs: look, pollInitialMs: look, pollFactor: 1, pollMaxMs: look, deadlineBaseMs: 3_600_000 };
-    const requests = { submit: 0, list: 0, result: 0, download: 0, other: 0 };
-    const dispatcher = new Agent({ keepAliveTimeout: 10_000 }).compose((dispatch) => (opts, handler) => {
-      const p = String(opts.path);
-      const kind = p.endsWith('/result') ? 'result' : p.endsWith('/multi') ? 'submit' : p === '/api/v3/predictions' ? 'list' : p.includes('/outputs/') ? 'download' : 'other';
-      requests[kind]++;
-      return dispatch(opts, handler);
-    });
     let waits = 0;
     const provider = createWavespeedProvider({
-      apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy, tier, concurrency: n, dispatcher,
+      apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy, tier, concurrency: n,
       // Counts the waits between looks at a task (each is followed by one look: the shared list or its own result).
       sleep: (ms, signal) => {
         if (ms === look) waits++;
@@ -118,8 +110,8 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     const makespanMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     await provider.close?.();
-    await dispatcher.close();
     db.close();
+    const served = (await fake.stats()).routeCounts;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const windows = Math.ceil(scenes / level.videosPerMinute);
     const lowerMs = Math.max((windows - 1) * MINUTE_MS + PROCESSING_MS, (scenes * PROCESSING_MS) / level.concurrent);
@@ -131,16 +123,16 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       lower_bound_s: Number((lowerMs / 1000).toFixed(2)),
       ratio: Number((makespanMs / lowerMs).toFixed(3)),
       looks_per_scene: Number((waits / scenes).toFixed(2)),
-      requests_per_scene: Number(((requests.submit + requests.list + requests.result + requests.download + requests.other) / scenes).toFixed(2)),
-      list_requests: requests.list,
-      result_requests: requests.result,
+      requests_per_scene: Number((Object.values(served).reduce((a, b) => a + b, 0) / scenes).toFixed(2)),
+      list_requests: served.list,
+      result_requests: served.result,
       cpu_ms_per_scene: Number(((cpu.user + cpu.system) / 1000 / scenes).toFixed(2)),
       cpu_plan_ms_per_scene: Number(((cpuPlan.user + cpuPlan.system) / 1000 / scenes).toFixed(2)),
       rss_after_plan_mb: rssAfterPlanMb,
       rss_at_end_mb: Math.round(process.memoryUsage().rss / 1048576),
     };
   } finally {
-    server.kill('SIGTERM');
+    fake.stop();
   }
 }
 

@@ -22,6 +22,9 @@ const MAX_OUTPUT_REDIRECTS = 5;
  * short bodies; checks it; renames it into place. An expired (404/410) or
  * unusable output is an OutputError: only a new render can help.
  */
+/** Clips up to this size are checked from the bytes just downloaded (a 5 s 480p clip is about 1 MB). */
+const KEEP_IN_MEMORY = 4 * 1024 * 1024;
+
 export function createDownloader(ctx: ApiContext): (result: PollResult, task: RenderTask, dest: string, signal?: AbortSignal) => Promise<Delivered> {
   const { deps, policy, headersFor } = ctx;
   const madeDirs = new Set<string>();
@@ -56,6 +59,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
     const tmp = `${dest}.${process.pid}.download`;
     let sha256 = '';
     let bytes = 0;
+    let inMemory: Buffer | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
         const res = await openOutput(url, label, signal).catch((error: unknown) => {
@@ -69,16 +73,21 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
           // Hash while writing: the clip is not read back just to hash it.
           const hash = createHash('sha256');
           let got = 0;
+          // A small clip is also kept in memory while it is written, so its check needs no second read.
+          let kept: Buffer[] | undefined = [];
           const tap = new Transform({
             transform(chunk: Buffer, _enc, done) {
               hash.update(chunk);
               got += chunk.length;
+              if (kept && got <= KEEP_IN_MEMORY) kept.push(chunk);
+              else kept = undefined;
               done(null, chunk);
             },
           });
           await pipeline(res.body, tap, createWriteStream(tmp), { signal });
           sha256 = hash.digest('hex');
           bytes = got;
+          inMemory = kept && Buffer.concat(kept, got);
           if (Number.isFinite(expected) && got !== expected) throw Object.assign(new Error(`got ${got} of ${expected} bytes`), { code: 'TRUNCATED' });
           break;
         } catch (error) {
@@ -87,7 +96,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
           await deps.sleep(baseBackoffMs(attempt, policy), signal);
         }
       }
-      const durationSeconds = await verifyClip(tmp, task.videoSeconds, `${label} (prediction output)`);
+      const durationSeconds = await verifyClip(inMemory ?? tmp, task.videoSeconds, `${label} (prediction output)`);
       await rename(tmp, dest);
       return { path: dest, bytes, durationSeconds, sha256 };
     } catch (error) {
