@@ -88,7 +88,14 @@ async function inputsByRealPath(series: Series): Promise<Map<string, string>> {
     }
   }
   const map = new Map<string, string>();
-  const resolved = await Promise.all(uses.map(async ([ref]) => (ref.kind === 'file' ? realish(ref.location) : undefined)));
+  // A series uses a few files many times: each distinct path is resolved once (10,000 scenes, ~50 files).
+  const once = new Map<string, Promise<string>>();
+  const real = (location: string) => {
+    let p = once.get(location);
+    if (!p) once.set(location, (p = realish(location)));
+    return p;
+  };
+  const resolved = await Promise.all(uses.map(async ([ref]) => (ref.kind === 'file' ? real(ref.location) : undefined)));
   uses.forEach(([ref, scene, role], i) => {
     const real = resolved[i];
     if (real && !map.has(real)) map.set(real, `the ${role} of ${scene.episodeId}/${scene.sceneId}: "${ref.given}"`);
