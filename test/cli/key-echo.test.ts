@@ -32,7 +32,7 @@ describe('an API that echoes the key', () => {
     const outDir = mkdtempSync(path.join(tmpdir(), 'dl-echo-out-'));
     // Both tries: the first refusal makes the client upload the inputs again and submit once more.
     fake.script('submit', { kind: 'echo-key', status: 400 }, { kind: 'echo-key', status: 400 });
-    const run = await runCli(['render', manifest, '--cache-dir', cacheDir, '--out', outDir, '--json'], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_DEBUG: '1' });
+    const run = await runCli(['render', manifest, '--cache-dir', cacheDir, '--out', outDir, '--json'], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_DEBUG: '1', DUOLOGUE_TIME_SCALE: '0.001' });
     expect(run.code, run.stderr).toBe(1);
     expect(fake.submissions).toHaveLength(0);
     const failed = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; error?: string }).find((e) => e.type === 'failed');

@@ -70,7 +70,7 @@ describe('--retry-ambiguous', () => {
     fake.script('output', ...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 404 })));
     for (let i = 0; i < 3; i++) await startRun(manifest, cacheDir, fake).done;
     expect((await status(cacheDir)).attention).toHaveLength(1);
-    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl };
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' };
     const args = ['render', manifest, '--provider', 'wavespeed', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--json', '--no-report'];
     const without = await runCli(args, env);
     expect(without.code).toBe(1);
