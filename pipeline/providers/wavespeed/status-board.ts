@@ -41,8 +41,11 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
     const url = apiUrl(PREDICTIONS_PATH);
     const from = new Date(oldest - policy.lostAnswerSkewMs).toISOString();
     const to = new Date(at + policy.lostAnswerSkewMs).toISOString();
+    // Pages about twice as long as the tasks followed (newest first, they are mostly on the first):
+    // a few tasks in flight do not pay for parsing a hundred others' inputs every look.
+    const pageSize = Math.min(policy.lostAnswerPageSize, Math.max(10, 2 * tracked.size));
     for (let page = 1; page <= policy.lostAnswerMaxPages; page++) {
-      const body = JSON.stringify({ page, page_size: policy.lostAnswerPageSize, created_after: from, created_before: to, model });
+      const body = JSON.stringify({ page, page_size: pageSize, created_after: from, created_before: to, model });
       const res = await send(
         { method: 'POST', url, label: `[POST] "${url}" (status of tasks in flight)`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => body, mode: 'idempotent', signal },
         deps,
@@ -51,7 +54,7 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
       const items = Array.isArray(data.items) ? data.items : [];
       for (const item of items) if (typeof item.id === 'string' && tracked.has(item.id)) statuses.set(item.id, String(item.status ?? ''));
       // Every task followed has been seen, or the list has no more pages: stop (those past the last page fall back to their own polls).
-      if (items.length < policy.lostAnswerPageSize || statuses.size >= tracked.size) break;
+      if (items.length < pageSize || statuses.size >= tracked.size) break;
     }
     snapshot = { at, statuses };
     return statuses;
