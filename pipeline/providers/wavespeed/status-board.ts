@@ -1,5 +1,6 @@
 import type { ApiContext } from './context.ts';
 import { PREDICTIONS_PATH } from './find-task.ts';
+import { abortError } from '../../media/ffmpeg.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 
 /** What one list look says of a prediction: still working, done one way or another, or not listed (lag, paging). */
@@ -72,7 +73,7 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
         looking ??= look(signal)
           .catch(() => (snapshot = { at: deps.now(), statuses: new Map<string, string>() }).statuses)
           .finally(() => (looking = undefined));
-        statuses = await looking;
+        statuses = await ownStop(looking, signal);
       }
       const status = statuses.get(id);
       if (status === undefined) return 'unknown';
@@ -80,4 +81,15 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
       return PENDING.has(status) ? 'pending' : 'unknown';
     },
   };
+}
+
+/** A shared look runs on its first caller's signal; each caller still stops at its own. */
+function ownStop<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
