@@ -15,7 +15,9 @@ export type Seen = 'pending' | 'final' | 'unknown';
  * and so does any failure of the list itself, at once: a list page gets one
  * attempt (retrying it, Retry-After and all, held every task in flight for
  * minutes), and a failed look answers `unknown` to everyone for as long as a
- * look is fresh. So the board can only save requests, never lose or delay a result.
+ * look is fresh. So the board can only save requests: it never loses a result,
+ * and a failing list never delays one (a list that shows a finished task as
+ * still running does, up to the task's deadline, where its own result is read).
  */
 export interface StatusBoard {
   /** Follows a task this run submitted at `submittedAt` (epoch ms, our clock). */
