@@ -233,13 +233,15 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     };
 
     try {
-      if (predictionId) {
-        events.emitEvent({ type: 'resumed', ...at, predictionId });
+      // Resumed (in flight, or found for an earlier run's lost submit): it may be done already, so it is looked at at once.
+      const resumed = predictionId !== null;
+      if (resumed) {
+        events.emitEvent({ type: 'resumed', ...at, predictionId: predictionId! });
       } else if (!(await reserveAndSubmit())) {
         store.release(scene.key);
         return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
       }
-      let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: row.status !== 'in-flight' });
+      let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: !resumed });
       if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
         // A local render whose process died costs nothing to redo.
         const again = await deps.provider.submit(scene, { signal });

@@ -22,7 +22,8 @@ export type WithInputs = <T>(task: RenderTask, signal: AbortSignal | undefined, 
  * uploads are kept is the provider's to change); without this, every scene
  * using that file would fail until the memo aged out. When nothing is
  * uploaded afresh (inputs given as URLs in the manifest), the refusal stands.
- * `onRefused` runs before the second call: the refusal proved no task exists.
+ * `onRefused` runs as soon as the refusal arrives, before anything is uploaded
+ * again: it proved no task exists, so a stop during the new uploads is a clean one.
  */
 export function withFreshInputs(build: (task: RenderTask, signal?: AbortSignal) => Promise<Inputs>, uploader: Pick<Uploader, 'forget'>): WithInputs {
   return async (task, signal, call, onRefused) => {
@@ -31,11 +32,11 @@ export function withFreshInputs(build: (task: RenderTask, signal?: AbortSignal) 
       return await call(inputs);
     } catch (error) {
       if (!(error instanceof HttpStatusError) || !REFUSED.has(error.status)) throw error;
+      onRefused?.();
       const sent = MEDIA.map((field) => String(inputs[field]));
       uploader.forget(task.image, [task.tracks.left, task.tracks.right], sent);
       const fresh = await build(task, signal);
       if (MEDIA.every((field) => fresh[field] === inputs[field])) throw error;
-      onRefused?.();
       return call(fresh);
     }
   };

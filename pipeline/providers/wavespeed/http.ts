@@ -134,6 +134,10 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       if (call.returnRedirects && res.statusCode < 400 && res.headers.location) return res;
       const text = await readText(res).catch(() => '');
       const status = `${res.statusCode}${text ? `: ${snippet(text)}` : ''}`;
+      // A refusal proves no task was created only if it names none: one that carries a task id may have been billed.
+      if (call.mode === 'submit' && res.statusCode < 500 && res.statusCode !== 401 && res.statusCode !== 403 && namesTask(text)) {
+        throw new AmbiguousSubmitError('E_API', `${call.label}: ${status} — refused, yet the answer names a task: it may have been created and billed, so it is not resubmitted this run`);
+      }
       if (res.statusCode === 401 || res.statusCode === 403) {
         // The API's own words tell a key not yet activated from a suspended account (the key itself is redacted by the provider).
         const said = apiMessage(text);
@@ -230,6 +234,17 @@ async function readText(res: Dispatcher.ResponseData): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Whether a JSON answer carries a task id where a submit's answer does (`data.id`; a top-level `id` may be a request's trace id). */
+function namesTask(text: string): boolean {
+  try {
+    const json = JSON.parse(text) as { data?: { id?: unknown } | null } | null;
+    const id = json?.data?.id;
+    return (typeof id === 'string' && id !== '') || typeof id === 'number';
+  } catch {
+    return false;
+  }
 }
 
 /** `message` (or `error`) of a JSON error body, else a snippet of the text. */

@@ -1,6 +1,7 @@
 import type { ApiContext } from './context.ts';
 import { PREDICTIONS_PATH } from './find-task.ts';
-import { readEnvelope, send } from './http.ts';
+import { abortError } from '../../media/ffmpeg.ts';
+import { readEnvelope, send, type HttpDeps } from './http.ts';
 
 /** What one list look says of a prediction: still working, done one way or another, or not listed (lag, paging). */
 export type Seen = 'pending' | 'final' | 'unknown';
@@ -11,8 +12,12 @@ export type Seen = 'pending' | 'final' | 'unknown';
  * seconds replaces 300 result requests. Only `final` leads to the task's own
  * result request (the authoritative answer: outputs, error code); `unknown`
  * (the list lags, or the task is past the pages read) falls back to it too,
- * and so does any failure of the list itself, so the board can only save
- * requests, never lose a result.
+ * and so does any failure of the list itself, at once: a list page gets one
+ * attempt (retrying it, Retry-After and all, held every task in flight for
+ * minutes), and a failed look answers `unknown` to everyone for as long as a
+ * look is fresh. So the board can only save requests: it never loses a result,
+ * and a failing list never delays one (a list that shows a finished task as
+ * still running does, up to the task's deadline, where its own result is read).
  */
 export interface StatusBoard {
   /** Follows a task this run submitted at `submittedAt` (epoch ms, our clock). */
@@ -28,6 +33,8 @@ const PENDING = new Set(['created', 'queued', 'processing']);
 
 export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: number): StatusBoard {
   const { deps, policy, apiUrl, headersFor } = ctx;
+  /** One attempt per page: the task's own result request has the retries. */
+  const once: HttpDeps = { ...deps, policy: { ...policy, maxAttempts: 1 } };
   const tracked = new Map<string, number>();
   let snapshot: { at: number; statuses: Map<string, string> } | undefined;
   let looking: Promise<Map<string, string>> | undefined;
@@ -48,7 +55,7 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
       const body = JSON.stringify({ page, page_size: pageSize, created_after: from, created_before: to, model });
       const res = await send(
         { method: 'POST', url, label: `[POST] "${url}" (status of tasks in flight)`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => body, mode: 'idempotent', signal },
-        deps,
+        once,
       );
       const data = await readEnvelope<{ items?: { id?: unknown; status?: unknown }[] }>(res, 'prediction list');
       const items = Array.isArray(data.items) ? data.items : [];
@@ -67,12 +74,11 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
     async seen(id, signal) {
       let statuses = snapshot && deps.now() - snapshot.at <= maxAgeMs ? snapshot.statuses : undefined;
       if (!statuses) {
-        looking ??= look(signal).finally(() => (looking = undefined));
-        try {
-          statuses = await looking;
-        } catch {
-          return 'unknown'; // the list failed: the task's own result request answers instead
-        }
+        // A failed look is remembered like a good one that listed nothing: every task asks for its own result.
+        looking ??= look(signal)
+          .catch(() => (snapshot = { at: deps.now(), statuses: new Map<string, string>() }).statuses)
+          .finally(() => (looking = undefined));
+        statuses = await ownStop(looking, signal);
       }
       const status = statuses.get(id);
       if (status === undefined) return 'unknown';
@@ -80,4 +86,15 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
       return PENDING.has(status) ? 'pending' : 'unknown';
     },
   };
+}
+
+/** A shared look runs on its first caller's signal; each caller still stops at its own. */
+function ownStop<T>(shared: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
