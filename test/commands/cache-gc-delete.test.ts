@@ -8,10 +8,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
+import { age } from '../helpers/cache-age.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
-const DAY = 86_400_000;
 
 /** Render rows by scene, with their clip paths. */
 function renders(cacheDir: string): Map<string, { key: string; status: string; clip_path: string }> {
@@ -32,14 +32,6 @@ function conformedOf(cacheDir: string, key: string): string[] {
   return mine.flatMap((m) => ['.json', '.mp4', '.wav'].map((ext) => m.replace(/\.json$/, ext)));
 }
 
-/** Makes everything recorded so far look `days` old. */
-function age(cacheDir: string, days: number): void {
-  const db = openDb(cacheDir);
-  const then = Date.now() - days * DAY;
-  db.prepare('UPDATE runs SET started_at = ?, finished_at = ?').run(then, then);
-  db.prepare('UPDATE renders SET completed_at = ?, updated_at = ?').run(then, then);
-  db.close();
-}
 
 describe('cache gc deletes for real', () => {
   it('an unused clip loses its file, row and conformed copies; the used ones keep all three; the next render renders it again', async () => {

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/db.ts';
 import { RenderStore } from '../../pipeline/cache/renders.ts';
 import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { DAY, age } from '../helpers/cache-age.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
@@ -21,7 +22,6 @@ afterEach(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const DAY = 86_400_000;
 
 /** Two shows sharing one cache: A has two scenes, B one. */
 function twoShows() {
@@ -46,14 +46,6 @@ function clips(cacheDir: string): string[] {
   return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.mp4')) : [];
 }
 
-/** Makes everything recorded so far look `days` old. */
-function age(cacheDir: string, days: number): void {
-  const db = openDb(cacheDir);
-  const then = Date.now() - days * DAY;
-  db.prepare('UPDATE runs SET started_at = ?, finished_at = ?').run(then, then);
-  db.prepare('UPDATE renders SET completed_at = ?, updated_at = ?').run(then, then);
-  db.close();
-}
 
 /** A pid that belonged to a process which has ended. */
 function deadPid(): number {

@@ -1,50 +1,35 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
-import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedScene } from '../../pipeline/plan.ts';
 import { DEFAULT_POLICY, firstPollDelayMs, pollDelayMs, scaledPolicy, type WavespeedPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
-import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
-import { FakeWavespeed, type FakeOptions } from '../fakes/wavespeed-server.ts';
+import type { FakeOptions, FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { fakeProviders } from '../helpers/fake-provider.ts';
 import { cannedClip } from '../helpers/canned.ts';
 import { runCli } from '../helpers/cli.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { plannedTasks, tinyProject } from '../helpers/tasks.ts';
 
-const ffmpeg = resolveFfmpegPaths();
 const KEY = 'sk-poll-schedule-0a1b2c';
 let task: PlannedScene;
-const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   task = (await plannedTasks(tinyProject().manifest))[0]!;
 });
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((f) => f()));
-});
 
-async function setup(fakeOptions: Partial<FakeOptions>, policy: Partial<WavespeedPolicy>, { realSleep = true } = {}) {
-  const fake = await new FakeWavespeed({ apiKey: KEY, ffmpeg, workDir: mkdtempSync(path.join(tmpdir(), 'dl-fake-')), ...fakeOptions }).start();
+const providers = fakeProviders();
+
+async function setup(fakeOptions: Partial<FakeOptions>, policy: Partial<WavespeedPolicy>) {
   const sleeps: number[] = [];
-  const provider = createWavespeedProvider({
-    apiKey: KEY,
-    baseUrl: fake.apiUrl,
-    ffmpeg,
-    workDir: mkdtempSync(path.join(tmpdir(), 'dl-ws-')),
-    uploads: createMemoryUploadMemo(),
+  const { fake, provider } = await providers(fakeOptions, {
     policy,
     concurrency: 8, // submits are awaited before any wait here: the limiter must let them all start
     sleep: async (ms, signal) => {
       sleeps.push(ms);
-      if (realSleep) await new Promise((r) => setTimeout(r, ms));
+      await new Promise((r) => setTimeout(r, ms));
       if (signal?.aborted) throw Object.assign(new Error('aborted'), { code: 'E_ABORTED' });
     },
-  });
-  cleanups.push(async () => {
-    await provider.close?.();
-    await fake.stop();
   });
   return { fake, provider, sleeps };
 }
