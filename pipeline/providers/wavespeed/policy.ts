@@ -81,7 +81,7 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   lostAnswerWindowMs: 90_000,
   // WaveSpeed's account levels count videos started per minute (tiers.ts).
   rateWindowMs: 60_000,
-  rateWindowSlack: 0.01,
+  rateWindowSlack: 0.005,
   rateGrowth: 0.1,
 };
 
