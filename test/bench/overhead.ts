@@ -14,21 +14,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDb } from '../../pipeline/cache/db.ts';
-import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
 import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
-import { RunEvents } from '../../pipeline/events.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { prepare } from '../../pipeline/prepare.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { scaledPolicy, type WavespeedPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
-import { schedule } from '../../pipeline/schedule.ts';
 import { cannedClip, oneSecondSeries } from '../helpers/canned.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 import { startFakeProcess } from './fake-process.ts';
+import { scheduleOnCache } from './schedule-run.ts';
 import { table, type BenchResult } from './markdown.ts';
 import { sized } from './options.ts';
 import { processingForPolls } from './poll-schedule.ts';
@@ -55,17 +51,7 @@ export async function benchOverhead(): Promise<BenchResult> {
     const prepared = await prepare([manifest], { db, ffmpeg, prices: info.prices });
     const p = plan({ ...prepared, provider: info });
     const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy: OVERHEAD_POLICY });
-    const ledger = new RunLedger(db);
-    const result = await schedule({
-      plan: p,
-      provider,
-      store: new RenderStore(db, newOwnerId()),
-      ledger,
-      runId: ledger.start({ provider: 'wavespeed', args: [], plannedUsd: p.totals.costUsd }),
-      events: new RunEvents(),
-      clipsDir: path.join(cacheDir, 'clips'),
-      concurrency: 8,
-    });
+    const result = await scheduleOnCache({ db, cacheDir, plan: p, provider, concurrency: 8 });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await provider.close?.();

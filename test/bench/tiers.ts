@@ -21,9 +21,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDb } from '../../pipeline/cache/db.ts';
-import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
 import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
 import { RunEvents } from '../../pipeline/events.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
@@ -33,13 +30,13 @@ import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { defaultConcurrency } from '../../pipeline/providers/wavespeed/pacer-for-tier.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
 import { ACCOUNT_TIERS, type TierSetting } from '../../pipeline/providers/wavespeed/tiers.ts';
-import { schedule } from '../../pipeline/schedule.ts';
 import { realSleep } from '../../pipeline/sleep.ts';
 import { FAKE_LEVELS } from '../fakes/account-limits.ts';
 import { cannedClip, oneSecondSeries } from '../helpers/canned.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 import { startFakeProcess } from './fake-process.ts';
+import { scheduleOnCache } from './schedule-run.ts';
 
 const KEY = 'bench-key';
 const MINUTE_MS = Number(process.env.BENCH_MINUTE_MS ?? 6_000);
@@ -95,18 +92,8 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       },
       onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
     });
-    const ledger = new RunLedger(db);
     const t0 = performance.now();
-    const result = await schedule({
-      plan: p,
-      provider,
-      store: new RenderStore(db, newOwnerId()),
-      ledger,
-      runId: ledger.start({ provider: 'wavespeed', args: [], plannedUsd: p.totals.costUsd }),
-      events,
-      clipsDir: path.join(cacheDir, 'clips'),
-      concurrency: n,
-    });
+    const result = await scheduleOnCache({ db, cacheDir, plan: p, provider, concurrency: n, events });
     const makespanMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     await provider.close?.();

@@ -24,6 +24,13 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The environment of a run against the fake: its key and address, the client's waits scaled down. */
+const envFor = (f: FakeWavespeed) => ({ WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' });
+
+/** `duologue render` in-process against the fake. */
+const renderAgainst = (f: FakeWavespeed, manifest: string, cacheDir: string) =>
+  runCli(['render', manifest, '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report'], envFor(f));
+
 async function fake(): Promise<FakeWavespeed> {
   const f = await startFake();
   fakes.push(f);
@@ -62,10 +69,7 @@ describe('balance: a second cap beside --budget', () => {
     const f = await fake();
     f.account.balanceUsd = 0.1;
     const { manifest, cacheDir } = project(2);
-    const cli = await runCli(['render', manifest, '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report'], {
-      WAVESPEED_API_KEY: KEY,
-      WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001',
-    });
+    const cli = await renderAgainst(f, manifest, cacheDir);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/balance \(\$0\.10\) cannot pay for any episode.*nothing is submitted/);
     expect(cli.stderr).not.toContain(KEY);
@@ -99,10 +103,7 @@ describe('live prices', () => {
     const f = await fake();
     f.account.priceFactor = 2;
     const { manifest, cacheDir } = project(1);
-    const cli = await runCli(['render', manifest, '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report'], {
-      WAVESPEED_API_KEY: KEY,
-      WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001',
-    });
+    const cli = await renderAgainst(f, manifest, cacheDir);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain('WaveSpeed quotes $0.3000, the table says $0.1500');
     expect(cli.stderr).toContain('--accept-live-prices');
@@ -148,7 +149,7 @@ describe('status --reconcile', () => {
     expect(first.summary.failed).toBe(1);
     const second = await startRun(p.manifest, cacheDir, f).done;
     expect(second.summary.rendered).toBe(1);
-    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' };
+    const env = envFor(f);
     for (const run of [first, second]) {
       const check = await runCli(['status', '--reconcile', String(run.result.runId), '--cache-dir', cacheDir], env);
       expect(check.stdout, check.stderr).toContain('the ledger equals the invoice');
@@ -161,7 +162,7 @@ describe('status --reconcile', () => {
     const { manifest, cacheDir } = project(2);
     const run = await startRun(manifest, cacheDir, f).done;
     expect(run.summary.rendered).toBe(2);
-    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' };
+    const env = envFor(f);
     const ok = await runCli(['status', '--reconcile', '--cache-dir', cacheDir], env);
     expect(ok.stdout).toContain('the ledger equals the invoice');
     expect(ok.code).toBe(0);
@@ -184,7 +185,7 @@ describe('status --reconcile', () => {
     await startRun(manifest, cacheDir, f).done;
     for (let i = 0; i < 150; i++) f.account.billings.unshift({ uuid: `old-${i}`, billing_type: 'prediction', price: 0.03, created_at: new Date(Date.now() - 86_400_000).toISOString(), prediction: { uuid: `older-${i}`, status: 'completed' } });
     f.account.script('billings', { kind: 'status', status: 503 });
-    const ok = await runCli(['status', '--reconcile', '--cache-dir', cacheDir], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' });
+    const ok = await runCli(['status', '--reconcile', '--cache-dir', cacheDir], envFor(f));
     expect(ok.stdout).toContain('the ledger equals the invoice');
     expect(ok.code).toBe(0);
   });
@@ -204,7 +205,7 @@ describe('plan', () => {
     expect(bare.code).toBe(0);
     expect(bare.stdout).toContain('provider: wavespeed');
     expect(bare.stdout).not.toContain('balance');
-    const keyed = await runCli(['plan', manifest, '--cache-dir', cacheDir], { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.001' });
+    const keyed = await runCli(['plan', manifest, '--cache-dir', cacheDir], envFor(f));
     expect(keyed.code).toBe(0);
     expect(keyed.stdout).toContain('WaveSpeed balance: $0.20, $0.15 reserved — skipped: ep2');
     expect(keyed.stdout).toMatch(/ep2 .*SKIPPED: over balance/);
