@@ -94,8 +94,11 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   heartbeat.unref();
 
   const results = new Map<PlannedScene, SceneResult>();
+  /** Keys whose scenes' ledger rows were written with the render's completion (one commit, not two). */
+  const booked = new Set<string>();
   const record = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
     results.set(scene, { scene, ...r });
+    if (booked.has(scene.key) && (r.outcome === 'rendered' || r.outcome === 'cached')) return;
     try {
       writeLedger(scene, r);
     } catch (error) {
@@ -105,11 +108,11 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       stop.abort(error);
     }
   };
-  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) =>
-    store.batch(() => {
-      options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error ?? r.note });
-      if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
-    });
+  const ledgerRow = (scene: PlannedScene, r: Pick<SceneResult, 'outcome' | 'costUsd' | 'error' | 'note'>) => {
+    options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error ?? r.note });
+    if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
+  };
+  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => store.batch(() => ledgerRow(scene, r));
 
   // One job per key: scenes with identical inputs and seed share one render.
   const byKey = new Map<string, PlannedScene[]>();
@@ -139,6 +142,13 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     onCharged: (scene, usd) => options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: 'in-flight', costUsd: usd }),
     onSubmitted: (scene, predictionId) => options.ledger.submitted(options.runId, scene, predictionId),
     spend: () => events.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
+    // Inside the completion's transaction: the leader rendered, the scenes sharing its key cached.
+    onRendered: (leader, r) => {
+      for (const [i, scene] of byKey.get(leader.key)!.entries()) {
+        ledgerRow(scene, i === 0 ? { outcome: 'rendered', costUsd: r.costUsd, note: r.note } : { outcome: 'cached', costUsd: 0 });
+      }
+      booked.add(leader.key);
+    },
   };
   const groups = [...byKey.values()].map((group) => group[0]);
   const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
@@ -146,8 +156,14 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
 
   /** One go at a key; an error ends it as failed (a 401 or an unwritable cache also stops the run). */
   const attempt = async (leader: PlannedScene): Promise<JobOutcome> => {
+    // Each job listens on a signal of its own: its many waits and requests then add and remove
+    // listeners on a short list, not on the run's stop signal with hundreds of jobs on it.
+    const own = new AbortController();
+    const onStop = () => own.abort(stop.signal.reason);
+    if (stop.signal.aborted) onStop();
+    else stop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      return await runJob(leader, deps, stop.signal);
+      return await runJob(leader, deps, own.signal);
     } catch (error) {
       const e = error as DuologueError;
       if ((error as Error)?.name === 'SqliteError' || e.code === 'E_CACHE') {
@@ -169,6 +185,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         return { outcome: 'skipped', reason };
       }
       return { outcome: 'failed', error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL', costUsd: 0 };
+    } finally {
+      stop.signal.removeEventListener('abort', onStop);
     }
   };
   const sleep = options.sleep ?? realSleep;

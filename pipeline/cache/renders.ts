@@ -66,6 +66,8 @@ export type ClaimResult =
 export class RenderStore {
   /** Statements compiled once per text. */
   private sql: (text: string) => Database.Statement;
+  /** One transaction wrapper for every batch (better-sqlite3 builds five functions per wrapper). */
+  private tx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   constructor(
     private db: Db,
@@ -75,6 +77,7 @@ export class RenderStore {
     readonly leaseMs = 30_000,
   ) {
     this.sql = statementCache(db);
+    this.tx = db.transaction((fn: () => unknown) => fn());
   }
 
   get(key: string): RenderRow | undefined {
@@ -82,7 +85,7 @@ export class RenderStore {
   }
 
   claim(req: ClaimRequest): ClaimResult {
-    const tx = this.db.transaction((): ClaimResult => {
+    return this.batch((): ClaimResult => {
       const now = this.now();
       const row = this.get(req.key);
       if (!row) {
@@ -105,7 +108,6 @@ export class RenderStore {
         .run(this.owner, now + this.leaseMs, status, req.episodeId, req.sceneId, now, req.key);
       return { kind: 'claimed', row: this.get(req.key)! };
     });
-    return tx.immediate();
   }
 
   /**
@@ -115,7 +117,7 @@ export class RenderStore {
    * is locked" when another process wrote in between.
    */
   batch<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.tx.immediate(fn) as T;
   }
 
   /** Renews every lease this owner holds (the heartbeat). */

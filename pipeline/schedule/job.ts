@@ -49,6 +49,8 @@ export interface JobDeps {
   onSubmitted?: (scene: PlannedScene, predictionId: string) => void;
   /** Emits the run's money totals. */
   spend: () => void;
+  /** The key's clip is complete: written in the same transaction as the completion (the run's books for it). */
+  onRendered?: (scene: PlannedScene, r: { costUsd: number; note?: string }) => void;
 }
 
 /** This run lost its claim before the paid request (paused or slow past its lease); nothing was sent. */
@@ -288,20 +290,19 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
       const billed = billedSeconds(toMillis(delivered.durationSeconds), deps.provider.info.prices);
       const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
-      store.markComplete(
-        scene.key,
-        {
-          path: delivered.path,
-          sha256: delivered.sha256 ?? (await sha256File(delivered.path)),
-          bytes: delivered.bytes,
-          videoSeconds: delivered.durationSeconds,
-          billedSeconds: billed,
-          costUsd: cost,
-        },
-        id,
-      );
       // Resumed from an earlier run: that run paid for it; this one only collects the clip.
       const charged = reserved > 0 ? cost : 0;
+      const sha256 = delivered.sha256 ?? (await sha256File(delivered.path));
+      // The completion and the run's books in one commit: a crash before it leaves the prediction
+      // in flight, and the next run collects its clip again at no charge.
+      store.batch(() => {
+        store.markComplete(
+          scene.key,
+          { path: delivered.path, sha256, bytes: delivered.bytes, videoSeconds: delivered.durationSeconds, billedSeconds: billed, costUsd: cost },
+          id,
+        );
+        deps.onRendered?.(scene, { costUsd: charged, note });
+      });
       budget.settle(reserved, charged);
       deps.spend();
       const processingSeconds = (deps.now() - started) / 1000;

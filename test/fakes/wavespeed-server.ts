@@ -32,6 +32,7 @@ export type Fault =
   | { kind: 'status-final'; status: 'cancelled' | 'timeout' }
   | { kind: 'empty-outputs' }
   | { kind: 'truncated' }
+  | { kind: 'chunked' } // output: sent in two chunks with no content-length (as some CDNs do)
   | { kind: 'not-mp4' }
   | { kind: 'stretch'; seconds: number } // submit: the output runs this much longer (or shorter) than its audio
   | { kind: 'lost-answer' } // submit: the task is created, then the connection is cut before the answer
@@ -449,7 +450,7 @@ export class FakeWavespeed {
       model: 'wavespeed-ai/infinitetalk/multi',
       status: p.finalStatus ?? p.status,
       inputs: p.body,
-      outputs: p.status === 'completed' ? [this.outputUrl(p.id)] : [],
+      outputs: p.status === 'completed' && p.fault?.kind !== 'empty-outputs' ? [this.outputUrl(p.id)] : [],
       created_at: new Date(p.createdAt).toISOString(),
       error: p.error ?? '',
     }));
@@ -544,6 +545,12 @@ export class FakeWavespeed {
         res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) });
         res.write(bytes.subarray(0, bytes.length >> 1));
         setTimeout(() => req.socket.destroy(), 10);
+        return;
+      }
+      if (fault?.kind === 'chunked') {
+        res.writeHead(200, { 'content-type': 'video/mp4' });
+        res.write(bytes.subarray(0, bytes.length >> 1));
+        res.end(bytes.subarray(bytes.length >> 1));
         return;
       }
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(bytes.length) }).end(bytes);

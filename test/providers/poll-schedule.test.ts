@@ -46,7 +46,7 @@ describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look aft
     expect([0, 1, 2, 3, 4, 9].map((n) => pollDelayMs(n, DEFAULT_POLICY))).toEqual([5_000, 7_500, 11_250, 15_000, 15_000, 15_000]);
   });
 
-  it('a new task is not looked at before its expected processing time; every later wait keeps the floor; only the final answer costs its own request', async () => {
+  it('a new task is not looked at before its expected processing time; every later wait keeps the floor; a completed task is collected from the list, with no request of its own', async () => {
     const policy = { ...FAST_POLICY, pollInitialMs: 20, pollMaxMs: 30, firstPollPerVideoSecondMs: 100 };
     // The fake needs a few looks' worth of time past the first one, so the later waits are exercised too.
     const { fake, provider, sleeps } = await setup({ msPerVideoSecond: 140 }, policy);
@@ -60,13 +60,14 @@ describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look aft
     expect(sleeps.length).toBeGreaterThan(1);
     expect(Math.min(...sleeps)).toBeGreaterThanOrEqual(policy.pollInitialMs);
     // One look after each wait, none before the first: "still processing" came from the shared
-    // list; the task's own result was asked for once, when the list showed it done.
-    expect(looks(fake)).toEqual({ list: sleeps.length, result: 1 });
+    // list, and so did "completed" with its output URL: the task's own result was never asked for.
+    expect(looks(fake)).toEqual({ list: sleeps.length, result: 0 });
+    expect(result).toMatchObject({ status: 'completed', outputUrl: expect.stringContaining(predictionId) });
 
-    // A task resumed from an earlier run may be long done: it is asked about straight away.
+    // A task resumed from an earlier run may be long done: it is asked about straight away, on its own result.
     sleeps.length = 0;
     await provider.wait(predictionId, task);
-    expect(looks(fake)).toEqual({ list: expect.any(Number), result: 2 });
+    expect(looks(fake)).toEqual({ list: expect.any(Number), result: 1 });
     expect(sleeps).toEqual([]);
   });
 
@@ -78,11 +79,21 @@ describe('poll schedule (WaveSpeed: no faster than every 5 s; the first look aft
     const results = await Promise.all(ids.map(({ predictionId }, i) => provider.wait(predictionId, scenes[i]!, { justSubmitted: true })));
     expect(results.every((r) => r.status === 'completed')).toBe(true);
     const { list, result } = looks(fake);
-    expect(result).toBe(6); // each task's own answer, once
+    expect(result).toBe(0); // each completed task's output URL came from the list
     // Each task waited through several looks; one poll each would have cost 6 requests a look.
     const perTaskLooks = Math.floor(250 / 30);
     expect(perTaskLooks).toBeGreaterThanOrEqual(3);
     expect(list).toBeLessThan(perTaskLooks * 6 / 2);
+  });
+
+  it('a task the list shows failed is asked about on its own result (the error code is only there)', async () => {
+    const policy = { ...FAST_POLICY, pollInitialMs: 20, pollMaxMs: 20, firstPollPerVideoSecondMs: 20 };
+    const { fake, provider } = await setup({ msPerVideoSecond: 100 }, policy);
+    fake.script('submit', { kind: 'fail', error: 'flagged', code: 1200 });
+    const { predictionId } = await provider.submit(task);
+    const result = await provider.wait(predictionId, task, { justSubmitted: true });
+    expect(result).toMatchObject({ status: 'failed', failure: { kind: 'moderation', code: 1200 } });
+    expect(looks(fake).result).toBe(1);
   });
 
   it('a failing list costs nothing but requests: every task falls back to its own polls and completes', async () => {

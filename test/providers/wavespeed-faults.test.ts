@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -167,20 +168,22 @@ describe('WaveSpeed failures against the fake server', () => {
     expect(retries).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
   });
 
+  // A task resumed from an earlier run (not on this run's shared list) is polled on its own result.
   it('500s and resets while polling are retried', async () => {
-    const { fake, render, retries } = await setup();
+    const { fake, provider, render, retries } = await setup();
+    const { predictionId } = await render();
+    expect(retries).toEqual([]);
     fake.script('result', { kind: 'status', status: 502 }, { kind: 'reset' }, { kind: 'status', status: 500 });
-    const { clip } = await render();
-    expect(clip).toBeDefined();
+    expect(await provider.wait(predictionId, tasks[0])).toMatchObject({ status: 'completed' });
     expect(retries.slice(0, 3)).toEqual(['502 server error', expect.stringMatching(/SOCKET|ECONNRESET|closed/i), '500 server error']);
   });
 
   it('a slow answer past the headers timeout is retried on polls', async () => {
-    const { fake, render, retries } = await setup({}, { policy: { ...FAST_POLICY, headersTimeoutMs: 500 } });
+    const { fake, provider, render, retries } = await setup({}, { policy: { ...FAST_POLICY, headersTimeoutMs: 500 } });
+    const { predictionId } = await render();
     // undici checks timeouts on a coarse (~1 s) clock, so the delay must be well past it.
     fake.script('result', { kind: 'slow', ms: 2_500 });
-    const { clip } = await render();
-    expect(clip).toBeDefined();
+    expect(await provider.wait(predictionId, tasks[0])).toMatchObject({ status: 'completed' });
     expect(retries[0]).toBe('UND_ERR_HEADERS_TIMEOUT');
   });
 
@@ -241,6 +244,20 @@ describe('WaveSpeed failures against the fake server', () => {
     const error = await failure(render(tasks[1]));
     expect(error.message).toMatch(/ep1\/talk \(prediction output\): the delivered clip is not a readable mp4/);
     expect(readdirSync(out).filter((f) => f.startsWith('talk'))).toEqual([]);
+  });
+
+  it('an output sent without a length is streamed to disk and checked the same: identical clip either way', async () => {
+    const { fake, render } = await setup();
+    const whole = (await render()).clip!;
+    fake.script('output', { kind: 'chunked' });
+    const chunked = (await render(tasks[1])).clip!;
+    expect(fake.injected.get('output')).toBe(1);
+    // The fake serves one canned output per task; both paths hash, size and measure what they wrote.
+    for (const clip of [whole, chunked]) {
+      expect(clip.bytes).toBe(statSync(clip.path).size);
+      expect(clip.sha256).toBe(createHash('sha256').update(readFileSync(clip.path)).digest('hex'));
+    }
+    expect(chunked.durationSeconds).toBeGreaterThan(0);
   });
 
   it('a deadline ends the wait but keeps the prediction id for the next run', async () => {

@@ -269,9 +269,11 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     if (justSubmitted) await deps.sleep(Math.max(0, Math.min(until - deps.now(), firstPollDelayMs(task.videoSeconds, policy))), signal);
     for (let n = 0; ; n++) {
       let result: PollResult;
-      // A task this run submitted is first looked up on the shared list; only a final (or unlisted) one costs its own request.
-      const seen = board.tracks(id) ? await board.seen(id, signal) : 'unknown';
-      if (seen === 'pending') {
+      // A task this run submitted is first looked up on the shared list: completed there, its output URL
+      // is taken from the list; only another end (or an unlisted task) costs its own request.
+      const seen = board.tracks(id) ? await board.seen(id, signal) : undefined;
+      if (seen?.kind === 'completed') return { status: 'completed', outputUrl: seen.outputUrl };
+      if (seen?.kind === 'pending') {
         const remaining = until - deps.now();
         if (remaining > 0) {
           await deps.sleep(Math.min(remaining, pollDelayMs(n, policy)), signal);

@@ -3,14 +3,23 @@ import { PREDICTIONS_PATH } from './find-task.ts';
 import { abortError } from '../../media/ffmpeg.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 
-/** What one list look says of a prediction: still working, done one way or another, or not listed (lag, paging). */
-export type Seen = 'pending' | 'final' | 'unknown';
+/**
+ * What one list look says of a prediction: still working, completed with its
+ * output URL, ended another way, or not listed (lag, paging).
+ */
+export type Seen = { kind: 'pending' } | { kind: 'completed'; outputUrl: string } | { kind: 'final' } | { kind: 'unknown' };
+
+const PENDING_SEEN: Seen = { kind: 'pending' };
+const FINAL_SEEN: Seen = { kind: 'final' };
+const UNKNOWN_SEEN: Seen = { kind: 'unknown' };
 
 /**
  * One look at the prediction list answers "is it done yet?" for every task
  * this run has in flight: with 300 tasks processing, a look every few
- * seconds replaces 300 result requests. Only `final` leads to the task's own
- * result request (the authoritative answer: outputs, error code); `unknown`
+ * seconds replaces 300 result requests. A task the list shows completed with
+ * an output URL needs no request of its own (the list carries the same
+ * outputs as the result); any other end (failed: its error code is only in
+ * the result) leads to the task's own result request; `unknown`
  * (the list lags, or the task is past the pages read) falls back to it too,
  * and so does any failure of the list itself, at once: a list page gets one
  * attempt (retrying it, Retry-After and all, held every task in flight for
@@ -36,12 +45,12 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
   /** One attempt per page: the task's own result request has the retries. */
   const once: HttpDeps = { ...deps, policy: { ...policy, maxAttempts: 1 } };
   const tracked = new Map<string, number>();
-  let snapshot: { at: number; statuses: Map<string, string> } | undefined;
-  let looking: Promise<Map<string, string>> | undefined;
+  let snapshot: { at: number; statuses: Map<string, Seen> } | undefined;
+  let looking: Promise<Map<string, Seen>> | undefined;
 
-  async function look(signal?: AbortSignal): Promise<Map<string, string>> {
+  async function look(signal?: AbortSignal): Promise<Map<string, Seen>> {
     const at = deps.now();
-    const statuses = new Map<string, string>();
+    const statuses = new Map<string, Seen>();
     let oldest = Infinity;
     for (const t of tracked.values()) oldest = Math.min(oldest, t);
     if (oldest === Infinity) return statuses;
@@ -57,9 +66,9 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
         { method: 'POST', url, label: `[POST] "${url}" (status of tasks in flight)`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => body, mode: 'idempotent', signal },
         once,
       );
-      const data = await readEnvelope<{ items?: { id?: unknown; status?: unknown }[] }>(res, 'prediction list');
+      const data = await readEnvelope<{ items?: ListItem[] }>(res, 'prediction list');
       const items = Array.isArray(data.items) ? data.items : [];
-      for (const item of items) if (typeof item.id === 'string' && tracked.has(item.id)) statuses.set(item.id, String(item.status ?? ''));
+      for (const item of items) if (item && typeof item.id === 'string' && tracked.has(item.id)) statuses.set(item.id, seenOf(item));
       // Every task followed has been seen, or the list has no more pages: stop (those past the last page fall back to their own polls).
       if (items.length < pageSize || statuses.size >= tracked.size) break;
     }
@@ -76,16 +85,30 @@ export function createStatusBoard(ctx: ApiContext, model: string, maxAgeMs: numb
       if (!statuses) {
         // A failed look is remembered like a good one that listed nothing: every task asks for its own result.
         looking ??= look(signal)
-          .catch(() => (snapshot = { at: deps.now(), statuses: new Map<string, string>() }).statuses)
+          .catch(() => (snapshot = { at: deps.now(), statuses: new Map<string, Seen>() }).statuses)
           .finally(() => (looking = undefined));
         statuses = await ownStop(looking, signal);
       }
-      const status = statuses.get(id);
-      if (status === undefined) return 'unknown';
-      if (FINAL.has(status)) return 'final';
-      return PENDING.has(status) ? 'pending' : 'unknown';
+      return statuses.get(id) ?? UNKNOWN_SEEN;
     },
   };
+}
+
+interface ListItem {
+  id?: unknown;
+  status?: unknown;
+  outputs?: unknown;
+}
+
+/** A list item as a Seen: completed counts only with a fetchable output URL (else its own result says what is wrong). */
+function seenOf(item: ListItem): Seen {
+  const status = String(item.status ?? '');
+  if (PENDING.has(status)) return PENDING_SEEN;
+  if (status === 'completed') {
+    const output = Array.isArray(item.outputs) ? item.outputs[0] : undefined;
+    return typeof output === 'string' && /^https?:\/\//.test(output) ? { kind: 'completed', outputUrl: output } : FINAL_SEEN;
+  }
+  return FINAL.has(status) ? FINAL_SEEN : UNKNOWN_SEEN;
 }
 
 /** A shared look runs on its first caller's signal; each caller still stops at its own. */
