@@ -123,7 +123,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: scene.skipReason ?? 'skipped' });
         continue;
       }
-      byKey.set(scene.key, [...(byKey.get(scene.key) ?? []), scene]);
+      byKey.get(scene.key)?.push(scene) ?? byKey.set(scene.key, [scene]);
     }
   }
 

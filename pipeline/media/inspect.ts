@@ -43,7 +43,8 @@ export async function inspectMedia(series: Series, options: InspectOptions): Pro
     for (const scene of ep.scenes) {
       for (const use of usesOf(scene)) {
         const key = `${use.want}\0${use.ref.location}`;
-        uses.set(key, [...(uses.get(key) ?? []), use]);
+        // In place: copying the list per use made a series that shares one file quadratic.
+        uses.get(key)?.push(use) ?? uses.set(key, [use]);
       }
     }
   }

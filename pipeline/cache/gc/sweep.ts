@@ -149,7 +149,7 @@ function conformedGroups(list: string[]): { meta: string; files: string[] }[] {
   const groups = new Map<string, string[]>();
   for (const f of list) {
     const base = f.replace(/\.(mp4|wav|json)$/, '');
-    groups.set(base, [...(groups.get(base) ?? []), f]);
+    groups.get(base)?.push(f) ?? groups.set(base, [f]);
   }
   return [...groups].map(([base, group]) => ({ meta: `${base}.json`, files: group }));
 }

@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { FormData } from 'undici';
-import { DuologueError } from '../../errors.ts';
+import { DuologueError, isAbort } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/uploads.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
 import { sha256File } from '../../media/hash.ts';
@@ -34,6 +34,8 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
   // Per-process memory over the cache database: one lookup per distinct file, not per scene.
   const knownUrls = new Map<string, { url: string; at: number }>();
   const trackUrls = new Map<string, string>();
+  /** Tracks being built, by recipe. */
+  const trackBuilds = new Map<string, Promise<{ file: string; sha: string }>>();
 
   async function upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string> {
     const known = knownUrls.get(sha256);
@@ -90,10 +92,29 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
       const known = knownUrls.get(cached);
       if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
     }
-    const file = await materializeTrack(track, options.workDir, options.ffmpeg, signal);
-    const sha = await sha256File(file, signal);
-    trackUrls.set(identity, sha);
-    return upload(file, sha, label, signal);
+    for (;;) {
+      // Scenes starting together share one build and hash (a run's first few hundred all want the same silence).
+      let built = trackBuilds.get(identity);
+      const shared = built !== undefined;
+      if (!built) {
+        built = (async () => {
+          const file = await materializeTrack(track, options.workDir, options.ffmpeg, signal);
+          return { file, sha: await sha256File(file, signal) };
+        })();
+        trackBuilds.set(identity, built);
+        // Shared while it runs only: a later scene builds again, which checks the file is still there.
+        built.then(() => trackBuilds.delete(identity), () => trackBuilds.delete(identity));
+      }
+      try {
+        const { file, sha } = await built;
+        trackUrls.set(identity, sha);
+        return await upload(file, sha, label, signal);
+      } catch (error) {
+        // Cut by the scene that started the build: this one goes on unless it was stopped too.
+        if (shared && isAbort(error) && !signal?.aborted) continue;
+        throw error;
+      }
+    }
   }
 
   function forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): void {
