@@ -10,6 +10,7 @@
  */
 export { loadManifests, readManifests } from './manifest/load.ts';
 export { prepare } from './prepare.ts';
+export { planManifests } from './plan-manifests.ts';
 export { plan } from './plan.ts';
 export { render } from './render.ts';
 export { stitchEpisode as stitch } from './stitch/episode.ts';
@@ -26,6 +27,7 @@ export { ACCOUNT_TIERS } from './providers/wavespeed/tiers.ts';
 
 export type { RunEvent } from './events.ts';
 export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan.ts';
+export type { ManifestPlan, PlanManifestsOptions } from './plan-manifests.ts';
 export type { RenderOptions, RenderResult, EpisodeOutcome } from './render.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './manifest/types.ts';

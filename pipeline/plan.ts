@@ -104,6 +104,8 @@ export interface Plan {
   provider: { id: string; model: string; priceTable: string; pricesReadAt: string };
   episodes: PlannedEpisode[];
   budgets: BudgetPool[];
+  /** The run's hard cap (its ledger's budget): `--budget`, else the manifests' caps added up when every episode has one. */
+  capUsd?: number;
   totals: {
     scenes: number;
     render: number;
@@ -190,6 +192,7 @@ export function plan(input: PlanInput): Plan {
     provider: { id: provider.id, model: provider.model, priceTable: prices.version, pricesReadAt: prices.readAt },
     episodes,
     budgets: pools.list,
+    capUsd: runCap(input, pools.byEpisode),
     totals: {
       scenes: all.length,
       render: all.filter((s) => s.action === 'render').length,
@@ -277,6 +280,14 @@ function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<str
     for (const id of m.episodes) byEpisode.set(id, pool);
   }
   return { list, byEpisode, balance };
+}
+
+/** What the run's caps add up to; none when some episode is under no cap (or there are no episodes). */
+function runCap(input: PlanInput, byEpisode: Map<string, BudgetPool>): number | undefined {
+  if (input.budgetUsd !== undefined) return input.budgetUsd;
+  const episodes = input.series.episodes;
+  if (episodes.length === 0 || episodes.some((e) => !byEpisode.has(e.id))) return undefined;
+  return roundUsd([...new Set(episodes.map((e) => byEpisode.get(e.id)!))].reduce((sum, pool) => sum + pool.limitUsd, 0));
 }
 
 function round3(n: number): number {

@@ -7,17 +7,15 @@ import type { Dispatcher } from 'undici';
 import { DEFAULTS } from './defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from './errors.ts';
 import { cacheError, openDb } from './cache/db.ts';
-import { createCacheLookup } from './cache/lookup.ts';
 import { newOwnerId } from './cache/owner.ts';
 import { RenderStore } from './cache/renders.ts';
 import { RunLedger } from './cache/runs.ts';
 import { createUploadMemo } from './cache/uploads.ts';
 import { RATE_LIMIT_WAIT, RunEvents } from './events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
-import { plan as buildPlan, type Plan } from './plan.ts';
+import type { Plan } from './plan.ts';
+import { planManifests } from './plan-manifests.ts';
 import { preflight, unaffordable, withPrices } from './preflight.ts';
-import { prepare } from './prepare.ts';
-import { createRemoteFetcher } from './media/remote.ts';
 import { PROVIDERS, type ProviderId } from './providers/info.ts';
 import { createLocalProvider } from './providers/local/provider.ts';
 import type { Provider } from './providers/types.ts';
@@ -26,7 +24,7 @@ import { defaultConcurrency } from './providers/wavespeed/pacer-for-tier.ts';
 import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
 import type { TierSetting } from './providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
-import { schedule, type ScheduleResult } from './schedule.ts';
+import { outcomeCounts, schedule, type ScheduleResult } from './schedule.ts';
 import type { Sleep } from './sleep.ts';
 import { finishEpisodes, type EpisodeOutcome } from './stitch/run-episodes.ts';
 import { VERSION } from './version.ts';
@@ -118,13 +116,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const ledger = new RunLedger(db);
     run = { ledger, id: ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
     const runId = run.id;
-    const prepared = await prepare(files, {
-      db, ffmpeg, prices: info.prices, signal: options.signal, fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outputs: { outDir: path.resolve(options.outDir ?? DEFAULTS.outDir), cacheDir, allowOutside: options.allowOutside },
+    const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
+    const manifests = await planManifests(files, {
+      db, cacheDir, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
+      outputs: { outDir, allowOutside: options.allowOutside },
     });
-    const series = selectEpisodes(prepared.series, options.episodes);
-    const budgetUsd = options.budgetUsd ?? manifestBudget(series);
-    const lookup = createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') });
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -149,10 +145,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
       provider,
       acceptLivePrices: options.acceptLivePrices,
       signal: options.signal,
-      planWith: (prices, balanceUsd) => buildPlan({ ...prepared, series, provider: { ...info, prices }, budgetUsd: options.budgetUsd, balanceUsd, lookup }),
+      planWith: manifests.planWith,
     });
     const plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
+    const budgetUsd = plan.capUsd;
     ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
     const t = plan.totals;
     events.emitEvent({
@@ -191,7 +188,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
       retryHeld: options.retryHeld,
     });
 
-    const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
     const episodes = await finishEpisodes(plan, result, {
       outDir,
       workDir: path.join(cacheDir, 'work'),
@@ -201,7 +197,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
       provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
     });
     let reportPath: string | undefined;
-    const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const interrupted = result.interrupted;
     const unwritten = episodes.filter((e) => e.stitch === 'failed').map((e) => `${e.id} not written: ${e.error}`);
     ledger.finish(
@@ -228,15 +223,12 @@ export async function render(files: readonly string[], options: RenderOptions): 
     }
     events.emitEvent({
       type: 'summary',
-      rendered: count('rendered'),
-      cached: count('cached'),
-      failed: count('failed'),
-      skipped: count('skipped') + count('interrupted'),
+      ...outcomeCounts(result.scenes),
       cost_usd: result.spentUsd,
       interrupted,
       episodes: episodes.map(({ id, status, output, error }) => ({ id, status, output, ...(error === undefined ? {} : { error }) })),
     });
-    return { plan, warnings: prepared.warnings, schedule: result, episodes, runId, report: reportPath };
+    return { plan, warnings: manifests.warnings, schedule: result, episodes, runId, report: reportPath };
   } catch (error) {
     // The ledger says how the run ended, whatever ended it (status shows "died" only for a killed process).
     if (run && !run.finished) {
@@ -253,22 +245,4 @@ export async function render(files: readonly string[], options: RenderOptions): 
     await provider?.close?.();
     db.close();
   }
-}
-
-function selectEpisodes<T extends { episodes: { id: string }[] }>(series: T, wanted?: string[]): T {
-  if (!wanted || wanted.length === 0) return series;
-  const known = new Set(series.episodes.map((e) => e.id));
-  const unknown = wanted.filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new DuologueError('E_USAGE', `--episode ${unknown.join(', ')}: no such episode (known: ${[...known].join(', ')})`);
-  }
-  return { ...series, episodes: series.episodes.filter((e) => wanted.includes(e.id)) };
-}
-
-/** Without --budget: the manifests' caps add up to the run's hard cap (the plan applies each to its own episodes). */
-function manifestBudget(series: { manifests: { budget?: number; episodes: string[] }[]; episodes: { id: string }[] }): number | undefined {
-  const ids = new Set(series.episodes.map((e) => e.id));
-  const involved = series.manifests.filter((m) => m.episodes.some((id) => ids.has(id)));
-  if (involved.length === 0 || involved.some((m) => m.budget === undefined)) return undefined;
-  return involved.reduce((sum, m) => sum + (m.budget ?? 0), 0);
 }

@@ -68,6 +68,16 @@ export interface ScheduleResult {
   balanceError?: DuologueError;
 }
 
+/** How a run's scenes ended, as the summary line and the report count them (an interrupted scene counts as skipped). */
+export function outcomeCounts(scenes: readonly Pick<SceneResult, 'outcome'>[]): { rendered: number; cached: number; failed: number; skipped: number } {
+  const counts = { rendered: 0, cached: 0, failed: 0, skipped: 0 };
+  for (const s of scenes) {
+    if (s.outcome === 'interrupted') counts.skipped++;
+    else if (s.outcome in counts) counts[s.outcome as keyof typeof counts]++;
+  }
+  return counts;
+}
+
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const { plan, events, store } = options;
   // The caps the plan admitted episodes under; each submit reserves against its episode's.

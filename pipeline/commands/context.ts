@@ -3,7 +3,6 @@ import type { Writable } from 'node:stream';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError } from '../errors.ts';
 import { openDb, type Db } from '../cache/db.ts';
-import { episodeOutput } from '../manifest/output-rules.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
 
@@ -65,10 +64,4 @@ export function parseBudget(value: string | undefined): number | undefined {
 /** `--out`, resolved against the command's cwd. */
 export function outDirOf(ctx: CommandContext, flag?: string): string {
   return path.resolve(ctx.cwd, flag ?? DEFAULTS.outDir);
-}
-
-/** An episode's file: its `output:` or `<out>/<id>.mp4`. */
-export function outputResolver(ctx: CommandContext, outFlag?: string) {
-  const out = outDirOf(ctx, outFlag);
-  return (episodeId: string, output?: string) => episodeOutput({ id: episodeId, output }, out);
 }

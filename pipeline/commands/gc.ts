@@ -10,11 +10,8 @@ import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
 import { remove, sweep } from '../cache/gc/sweep.ts';
 import { pidAlive } from '../cache/owner.ts';
 import { activeRuns, awaitedPredictions, dropRender, renderKeys, storedClips, type StoredClip } from '../cache/gc/usage.ts';
-import { createCacheLookup } from '../cache/lookup.ts';
 import { DuologueError } from '../errors.ts';
-import { createRemoteFetcher } from '../media/remote.ts';
-import { plan as buildPlan } from '../plan.ts';
-import { prepare } from '../prepare.ts';
+import { planManifests } from '../plan-manifests.ts';
 import { PROVIDERS } from '../providers/info.ts';
 import { ffmpegOf, type CommandContext } from './context.ts';
 
@@ -71,9 +68,9 @@ async function manifestKeys(db: Db, dir: string, manifests: string[], ctx: Comma
   const keep = new Set<string>();
   if (manifests.length === 0) return keep;
   for (const info of Object.values(PROVIDERS)) {
-    const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
+    const planned = await planManifests(manifests, { db, cacheDir: dir, ffmpeg: ffmpegOf(ctx), provider: info, signal: ctx.signal, outputs: false });
     // Random seeds cannot be referenced by a later run: their clips are kept only by use.
-    const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db, { clipsDir: path.join(dir, 'clips') }) });
+    const p = planned.planWith();
     for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
   }
   return keep;

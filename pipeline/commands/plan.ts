@@ -1,13 +1,9 @@
-import path from 'node:path';
-import { createCacheLookup } from '../cache/lookup.ts';
 import { isAbort } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
-import { plan as buildPlan } from '../plan.ts';
-import { prepare } from '../prepare.ts';
-import { createRemoteFetcher } from '../media/remote.ts';
+import { planManifests } from '../plan-manifests.ts';
 import { planToJson } from '../report/plan-json.ts';
 import { planToText } from '../report/plan-text.ts';
-import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, outputResolver, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
 
 export interface PlanOptions {
   provider?: string;
@@ -27,21 +23,17 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
   const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, {
-      db,
-      ffmpeg: ffmpegOf(ctx),
-      prices: provider.prices,
-      signal: ctx.signal,
-      fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
+    const manifests = await planManifests(files, {
+      db, cacheDir, ffmpeg: ffmpegOf(ctx), provider, budgetUsd, signal: ctx.signal,
+      outputs: { outDir: outDirOf(ctx, options.out), allowOutside: options.allowOutside },
     });
     const balanceUsd = providerId === 'wavespeed' ? await readBalance(ctx) : undefined;
-    const result = buildPlan({ ...prepared, provider, budgetUsd, balanceUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
-    const outputOf = outputResolver(ctx, options.out);
+    const result = manifests.planWith(undefined, balanceUsd);
+    const { warnings, outputOf } = manifests;
     if (options.json) {
-      ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);
+      ctx.stdout.write(`${JSON.stringify(planToJson(result, warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);
     } else {
-      ctx.stdout.write(planToText(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }));
+      ctx.stdout.write(planToText(result, warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }));
     }
     return 0;
   } finally {

@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { formatDiagnostic } from '../errors.ts';
-import { CURRENT_PRICE_TABLE } from '../cost/price-table.ts';
-import { prepare } from '../prepare.ts';
+import { planManifests } from '../plan-manifests.ts';
+import { PROVIDERS } from '../providers/info.ts';
 import { displayPath } from '../report/table.ts';
-import { createRemoteFetcher } from '../media/remote.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, type CommandContext } from './context.ts';
 
 export interface ValidateOptions {
@@ -17,13 +15,10 @@ export async function validateCommand(files: string[], options: ValidateOptions,
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
   const db = openCacheForReading(ctx, cacheDir);
   try {
-    const prepared = await prepare(files, {
-      db,
-      ffmpeg: ffmpegOf(ctx),
-      prices: CURRENT_PRICE_TABLE,
-      signal: ctx.signal,
-      fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-      outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
+    // Checked as `plan` would check them, under today's price table's length rules; nothing is priced or looked up.
+    const { prepared, warnings } = await planManifests(files, {
+      db, cacheDir, ffmpeg: ffmpegOf(ctx), provider: PROVIDERS.wavespeed, signal: ctx.signal,
+      outputs: { outDir: outDirOf(ctx, options.out), allowOutside: options.allowOutside },
     });
     for (const m of prepared.series.manifests) {
       const episodes = prepared.series.episodes.filter((e) => m.episodes.includes(e.id));
@@ -31,7 +26,7 @@ export async function validateCommand(files: string[], options: ValidateOptions,
       const name = displayPath(m.file, ctx.cwd);
       ctx.stdout.write(`${name}: valid — ${m.title ? `"${m.title}", ` : ''}${episodes.length} episode${episodes.length === 1 ? '' : 's'}, ${scenes} scene${scenes === 1 ? '' : 's'}\n`);
     }
-    for (const w of prepared.warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
+    for (const w of warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     return 0;
   } finally {
     db.close();

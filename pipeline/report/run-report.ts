@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { roundUsd } from '../cost/estimate.ts';
 import type { Plan } from '../plan.ts';
-import type { SceneResult } from '../schedule.ts';
+import { outcomeCounts, type SceneResult } from '../schedule.ts';
 
 export interface ReportScene {
   id: string;
@@ -64,7 +64,6 @@ export interface ReportInput {
 /** The report's data (report.json), from the plan and what happened. Pure. */
 export function buildRunReport(input: ReportInput): RunReport {
   const rel = (file: string) => path.relative(input.reportDir, file).split(path.sep).join('/');
-  const count = (o: string) => input.scenes.filter((s) => s.outcome === o).length;
   const from = roundUsd(input.plan.totals.fullCostUsd);
   return {
     generated_at: input.generatedAt.toISOString(),
@@ -76,10 +75,7 @@ export function buildRunReport(input: ReportInput): RunReport {
     interrupted: input.interrupted,
     totals: {
       scenes: input.scenes.length,
-      rendered: count('rendered'),
-      cached: count('cached'),
-      failed: count('failed'),
-      skipped: count('skipped') + count('interrupted'),
+      ...outcomeCounts(input.scenes),
       cost_usd: roundUsd(input.spentUsd),
       from_scratch_usd: from,
       saved_usd: roundUsd(Math.max(0, from - input.spentUsd)),

@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { episodeOutput } from '../manifest/output-rules.ts';
 import { isAbort } from '../errors.ts';
 import type { FfmpegPaths } from '../media/ffmpeg.ts';
 import type { Plan } from '../plan.ts';
@@ -42,7 +42,7 @@ export async function finishEpisodes(plan: Plan, result: ScheduleResult, options
   for (const ep of plan.episodes) {
     const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
     const missing = scenes.filter((s) => !s.clip);
-    const output = ep.output ?? path.join(outDir, `${ep.id}.mp4`);
+    const output = episodeOutput(ep, outDir);
     const outcome: EpisodeOutcome = { id: ep.id, status: missing.length === 0 ? 'complete' : 'incomplete', output: null, clips: scenes.flatMap((s) => (s.clip ? [s.clip] : [])) };
     if (missing.length > 0) outcome.reason = `${missing.length} scene${missing.length === 1 ? '' : 's'} without a clip (${[...new Set(missing.map((s) => s.error ?? s.outcome))].join('; ')})`;
     if (!result.interrupted && !result.authError && (missing.length === 0 || options.allowPartial)) {

@@ -1,0 +1,82 @@
+/**
+ * The one way from manifest files to a plan: read and inspect them (remote
+ * inputs fetched into the cache), keep the episodes asked for, and plan them
+ * against the cache's state. `render` and every command that looks at
+ * manifests (`plan`, `validate`, `cache gc`) go through here, as every
+ * changesets command goes through one `getReleasePlan`.
+ */
+import path from 'node:path';
+import type { Db } from './cache/db.ts';
+import { createCacheLookup } from './cache/lookup.ts';
+import type { PriceTable } from './cost/price-table.ts';
+import { DuologueError, type Diagnostic } from './errors.ts';
+import { episodeOutput } from './manifest/output-rules.ts';
+import type { Series } from './manifest/types.ts';
+import type { FfmpegPaths } from './media/ffmpeg.ts';
+import { createRemoteFetcher } from './media/remote.ts';
+import { plan, type Plan, type ProviderInfo } from './plan.ts';
+import { prepare, type Prepared } from './prepare.ts';
+
+export interface PlanManifestsOptions {
+  /** The cache: its file memo, remote inputs (`<cacheDir>/remote`) and clips (`<cacheDir>/clips`). */
+  db: Db;
+  cacheDir: string;
+  ffmpeg: FfmpegPaths;
+  /** Whose prices, limits and cache keys. */
+  provider: ProviderInfo;
+  /** Where episodes are written, checked before anything is spent; `false` for a command that writes none (`cache gc`). */
+  outputs: { outDir: string; allowOutside?: boolean } | false;
+  /** Only these episode ids (all when empty); an unknown one is a usage error. */
+  episodes?: string[];
+  /** `--budget`: one cap for the run, over any manifest's `budget:`. */
+  budgetUsd?: number;
+  signal?: AbortSignal;
+  /** Draws seeds for `seed: random` (tests fix it). */
+  random?: (maxExclusive: number) => number;
+  stats?: { hashed: number; probed: number; memoHits: number };
+}
+
+export interface ManifestPlan {
+  prepared: Prepared;
+  /** The series with only the episodes asked for. */
+  series: Series;
+  warnings: Diagnostic[];
+  /** Plans at these prices (default: the provider's table) under this balance; pure, so it may be called again (live prices). */
+  planWith(prices?: PriceTable, balanceUsd?: number): Plan;
+  /** Where an episode's file goes: its `output:` or `<out>/<id>.mp4`. */
+  outputOf(episodeId: string, output?: string): string;
+}
+
+export async function planManifests(files: readonly string[], options: PlanManifestsOptions): Promise<ManifestPlan> {
+  const { cacheDir, provider } = options;
+  const prepared = await prepare(files, {
+    db: options.db,
+    ffmpeg: options.ffmpeg,
+    prices: provider.prices,
+    signal: options.signal,
+    random: options.random,
+    stats: options.stats,
+    fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
+    outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
+  });
+  const series = selectEpisodes(prepared.series, options.episodes);
+  const lookup = createCacheLookup(options.db, { clipsDir: path.join(cacheDir, 'clips') });
+  const outDir = options.outputs ? options.outputs.outDir : cacheDir;
+  return {
+    prepared,
+    series,
+    warnings: prepared.warnings,
+    planWith: (prices = provider.prices, balanceUsd) => plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, lookup }),
+    outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
+  };
+}
+
+function selectEpisodes(series: Series, wanted?: string[]): Series {
+  if (!wanted || wanted.length === 0) return series;
+  const known = new Set(series.episodes.map((e) => e.id));
+  const unknown = wanted.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new DuologueError('E_USAGE', `--episode ${unknown.join(', ')}: no such episode (known: ${[...known].join(', ')})`);
+  }
+  return { ...series, episodes: series.episodes.filter((e) => wanted.includes(e.id)) };
+}
