@@ -106,6 +106,8 @@ export interface Plan {
   budgets: BudgetPool[];
   /** The run's hard cap (its ledger's budget): `--budget`, else the manifests' caps added up when every episode has one. */
   capUsd?: number;
+  /** What the live view shows spend against: the budgets added up (episodes under none aside), or the balance when that is less. */
+  spendCapUsd?: number;
   totals: {
     scenes: number;
     render: number;
@@ -193,6 +195,7 @@ export function plan(input: PlanInput): Plan {
     episodes,
     budgets: pools.list,
     capUsd: runCap(input, pools.byEpisode),
+    spendCapUsd: spendCap(pools.list),
     totals: {
       scenes: all.length,
       render: all.filter((s) => s.action === 'render').length,
@@ -288,6 +291,14 @@ function runCap(input: PlanInput, byEpisode: Map<string, BudgetPool>): number | 
   const episodes = input.series.episodes;
   if (episodes.length === 0 || episodes.some((e) => !byEpisode.has(e.id))) return undefined;
   return roundUsd([...new Set(episodes.map((e) => byEpisode.get(e.id)!))].reduce((sum, pool) => sum + pool.limitUsd, 0));
+}
+
+function spendCap(pools: BudgetPool[]): number | undefined {
+  const caps = pools.filter((p) => p.kind !== 'balance');
+  const budgets = caps.length === 0 ? undefined : roundUsd(caps.reduce((sum, p) => sum + p.limitUsd, 0));
+  const balance = pools.find((p) => p.kind === 'balance')?.limitUsd;
+  if (budgets === undefined) return balance;
+  return balance === undefined ? budgets : Math.min(budgets, balance);
 }
 
 function round3(n: number): number {

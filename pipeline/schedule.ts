@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { Budgets } from './budget.ts';
+import { Budgets } from './schedule/budget.ts';
 import { DuologueError } from './errors.ts';
 import { cacheError } from './cache/db.ts';
 import type { RenderStore } from './cache/renders.ts';
@@ -81,8 +81,7 @@ export function outcomeCounts(scenes: readonly Pick<SceneResult, 'outcome'>[]): 
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const { plan, events, store } = options;
   // The caps the plan admitted episodes under; each submit reserves against its episode's.
-  const budgets = new Budgets(plan.budgets);
-  const poolOf = new Map(plan.episodes.map((e) => [e.id, e.budgetPool]));
+  const budgets = new Budgets(plan);
   const stop = new AbortController(); // aborted by Ctrl-C, a 401, or a cache that cannot be written
   // Every job's waits listen to it: with a tier's hundreds of scenes at once, that is hundreds of listeners, not a leak.
   setMaxListeners(0, stop.signal);
@@ -141,7 +140,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const deps: JobDeps = {
     provider: options.provider,
     store,
-    budgetFor: (scene) => budgets.for(poolOf.get(scene.episodeId)),
+    budgetFor: (scene) => budgets.for(scene.episodeId),
     events,
     clipsDir: options.clipsDir,
     retryAmbiguous: options.retryAmbiguous ?? false,

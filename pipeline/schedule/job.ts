@@ -1,6 +1,6 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { DuologueError, OutputError, PredictionGoneError, isAbort } from '../errors.ts';
-import type { Budget } from '../budget.ts';
+import type { Budget } from './budget.ts';
 import { clipPath, locateClip } from '../cache/clips.ts';
 import type { RenderRow, RenderStore } from '../cache/renders.ts';
 import type { RunEvents } from '../events.ts';

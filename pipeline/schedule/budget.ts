@@ -1,4 +1,5 @@
-import { roundUsd } from './cost/estimate.ts';
+import { roundUsd } from '../cost/estimate.ts';
+import type { Plan } from '../plan.ts';
 
 /**
  * One cap's money: what is spent and what is held for submits in flight.
@@ -53,26 +54,32 @@ export class Budget {
 }
 
 /**
- * The run's caps: one per budget pool of the plan (`--budget` makes one for
- * the run; otherwise each manifest's `budget:` caps its own episodes), and an
- * uncapped one for episodes under no budget; all of them under the account's
- * balance when the plan has one. Totals are what the live view shows.
+ * The run's money, per cap the plan admitted its episodes under (one per
+ * budget pool, an uncapped one for episodes under none, all of them under
+ * the account's balance when the plan has one). The plan decided the caps
+ * and which episodes fit; this only reserves, settles and releases against
+ * them. Totals are what the live view shows.
  */
 export class Budgets {
   private pools = new Map<string, Budget>();
+  private byEpisode = new Map<string, Budget>();
   private account?: Budget;
   private uncapped: Budget;
+  /** The cap the live view shows spend against (the plan's rule). */
+  readonly limitUsd: number | undefined;
 
-  constructor(pools: readonly { id: string; limitUsd: number; kind?: 'budget' | 'balance' }[]) {
-    const balance = pools.find((p) => p.kind === 'balance');
+  constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>) {
+    const balance = plan.budgets.find((p) => p.kind === 'balance');
     if (balance) this.account = new Budget(balance.limitUsd);
     this.uncapped = new Budget(undefined, this.account);
-    for (const p of pools) if (p.kind !== 'balance') this.pools.set(p.id, new Budget(p.limitUsd, this.account));
+    for (const p of plan.budgets) if (p.kind !== 'balance') this.pools.set(p.id, new Budget(p.limitUsd, this.account));
+    for (const e of plan.episodes) this.byEpisode.set(e.id, (e.budgetPool !== undefined ? this.pools.get(e.budgetPool) : undefined) ?? this.uncapped);
+    this.limitUsd = plan.spendCapUsd;
   }
 
   /** The budget a scene's spend counts against (its episode's pool). */
-  for(poolId: string | undefined): Budget {
-    return (poolId !== undefined ? this.pools.get(poolId) : undefined) ?? this.uncapped;
+  for(episodeId: string): Budget {
+    return this.byEpisode.get(episodeId) ?? this.uncapped;
   }
 
   /** From now on nothing is reserved (the provider will not take more submits); holds already made settle as usual. */
@@ -86,14 +93,6 @@ export class Budgets {
 
   get reservedUsd(): number {
     return roundUsd(this.all().reduce((sum, b) => sum + b.reservedUsd, 0));
-  }
-
-  /** The sum of the budgets (undefined when any spend is uncapped by one), or the balance when that is less. */
-  get limitUsd(): number | undefined {
-    const budgets = this.pools.size === 0 ? undefined : roundUsd([...this.pools.values()].reduce((sum, b) => sum + (b.limitUsd ?? 0), 0));
-    const balance = this.account?.limitUsd;
-    if (budgets === undefined) return balance;
-    return balance === undefined ? budgets : Math.min(budgets, balance);
   }
 
   private all(): Budget[] {
