@@ -1,13 +1,13 @@
 /**
- * One error class for the whole library. `code` is stable (scripts match on
- * it); `message` says what and where; the original error rides as `cause`.
- * Only `cli.ts` turns codes into exit codes.
+ * Every error of the library, in one place (as undici's `lib/core/errors.js`):
+ * one base class, a stable `code` (scripts match on it); `message` says what
+ * and where; the original error rides as `cause`. Only `cli.ts` turns codes
+ * into exit codes.
  */
 export type ErrorCode =
   | 'E_USAGE'
   | 'E_MANIFEST'
   | 'E_INPUT'
-  | 'E_BUDGET'
   | 'E_BALANCE'
   | 'E_PRICE'
   | 'E_API'
@@ -61,12 +61,29 @@ export class PredictionGoneError extends DuologueError {
 }
 
 /**
+ * A submit that ended with proof that no task was created at the provider:
+ * nothing can have been billed, so the key is not left "maybe billed". The
+ * scheduler asks `instanceof TaskNotCreatedError`, not which error it is.
+ */
+export class TaskNotCreatedError extends DuologueError {
+  readonly taskNotCreated = true;
+}
+
+/**
+ * A submit whose answer was lost after the request was sent (a reset, a 5xx,
+ * an unreadable body): the task may have been created and billed, so it is
+ * not sent again blindly.
+ */
+export class AmbiguousSubmitError extends DuologueError {
+  readonly ambiguous = true;
+}
+
+/**
  * A stop that came while a submit was between attempts, after an answer that
  * proved no task was created (a 429, a refused connection): nothing can have
  * been billed.
  */
-export class StoppedBeforeTaskError extends DuologueError {
-  readonly taskNotCreated = true;
+export class StoppedBeforeTaskError extends TaskNotCreatedError {
   constructor(options?: { cause?: unknown }) {
     super('E_ABORTED', 'aborted before the task was created', options);
     this.name = 'StoppedBeforeTaskError';
@@ -78,12 +95,56 @@ export class StoppedBeforeTaskError extends DuologueError {
  * (HTTP 402): no task was created. The run submits nothing more; what is in
  * flight is still collected.
  */
-export class InsufficientBalanceError extends DuologueError {
-  readonly taskNotCreated = true;
+export class InsufficientBalanceError extends TaskNotCreatedError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_BALANCE', message, options);
     this.name = 'InsufficientBalanceError';
   }
+}
+
+/** A submit still refused with 429 at its deadline: no task was created, nothing billed. */
+export class RateLimitedError extends TaskNotCreatedError {
+  constructor(message: string) {
+    super('E_DEADLINE', message);
+  }
+}
+
+/** A definite HTTP answer that is not retried (4xx other than 401/403/429). */
+export class HttpStatusError extends DuologueError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super('E_API', message);
+  }
+}
+
+/** This run lost its claim before the paid request (paused or slow past its lease); nothing was sent. */
+export class ClaimLostError extends DuologueError {
+  constructor(key: string) {
+    super('E_CACHE', `the claim on ${key.slice(0, 12)} was taken over by another run before the submit; not submitted`);
+  }
+}
+
+/** Nothing was sent, and nothing will be this run (the account ran out of money meanwhile). */
+export class NotSubmittedError extends DuologueError {
+  constructor(readonly reason: string) {
+    super('E_BALANCE', `not submitted: ${reason}`);
+  }
+}
+
+/** A child that ran past its timeout and was killed. */
+export class FfmpegTimeoutError extends DuologueError {
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number) {
+    super('E_FFMPEG', `${what} did not finish within ${seconds(timeoutMs)} and was killed`);
+    this.name = 'FfmpegTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Math.round(ms / 1000)} s`;
 }
 
 /** A problem found in a manifest or its inputs, positioned in the source. */
@@ -122,4 +183,9 @@ export function isAbort(error: unknown): boolean {
     (error instanceof DuologueError && error.code === 'E_ABORTED') ||
     (error instanceof Error && error.name === 'AbortError')
   );
+}
+
+/** The error every stopped call throws (`cause`: the signal's reason, or what the stopped call threw). */
+export function abortError(signal?: AbortSignal, cause: unknown = signal?.reason): DuologueError {
+  return new DuologueError('E_ABORTED', 'aborted', { cause });
 }

@@ -1,6 +1,6 @@
 /**
- * The library's `render`: read → plan → schedule (→ stitch, once it lands),
- * with progress as typed events. Never exits the process; the CLI decides.
+ * The library's `render`: read → plan → schedule → stitch, with progress as
+ * typed events. Never exits the process; the CLI decides.
  */
 import path from 'node:path';
 import type { Dispatcher } from 'undici';

@@ -189,7 +189,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         if (!balanceError) {
           balanceError = e;
           budgets.refuseAll(reason);
-          events.emitEvent({ type: 'warning', message: `WaveSpeed refused a submit: the account's balance cannot pay for it (${e.message}). Nothing more is submitted this run; scenes in flight are still collected. Top up and run again.` });
+          events.emitEvent({ type: 'warning', message: `${options.provider.info.label} refused a submit: the account's balance cannot pay for it (${e.message}). Nothing more is submitted this run; scenes in flight are still collected. Top up and run again.` });
         }
         return { outcome: 'skipped', reason };
       }

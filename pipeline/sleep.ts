@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { DuologueError } from './errors.ts';
+import { abortError } from './errors.ts';
 
 /** Waits `ms`, or rejects with E_ABORTED as soon as the signal fires. A collaborator: tests pass a faster one. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -8,6 +8,6 @@ export const realSleep: Sleep = async (ms, signal) => {
   try {
     await delay(ms, undefined, { signal });
   } catch (cause) {
-    throw new DuologueError('E_ABORTED', 'aborted', { cause });
+    throw abortError(signal, cause);
   }
 };

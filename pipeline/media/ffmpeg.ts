@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CHILD_TIMEOUTS } from '../defaults.ts';
-import { DuologueError } from '../errors.ts';
+import { DuologueError, FfmpegTimeoutError, abortError } from '../errors.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -52,16 +52,6 @@ export interface ProbeStream {
 export interface ProbeResult {
   format: { format_name?: string; duration?: number | string; size?: number | string };
   streams: ProbeStream[];
-}
-
-/** A child that ran past its timeout and was killed. */
-export class FfmpegTimeoutError extends DuologueError {
-  readonly timeoutMs: number;
-  constructor(what: string, timeoutMs: number) {
-    super('E_FFMPEG', `${what} did not finish within ${seconds(timeoutMs)} and was killed`);
-    this.name = 'FfmpegTimeoutError';
-    this.timeoutMs = timeoutMs;
-  }
 }
 
 export interface ChildLimits {
@@ -221,15 +211,7 @@ function runChild(bin: string, args: readonly string[], options: ChildOptions): 
   });
 }
 
-export function abortError(signal: AbortSignal): DuologueError {
-  return new DuologueError('E_ABORTED', 'aborted', { cause: signal.reason });
-}
-
 function lastLine(s: string): string {
   const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines[lines.length - 1] ?? '';
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Math.round(ms / 1000)} s`;
 }

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { LIMITS } from '../defaults.ts';
-import type { Diagnostic } from '../errors.ts';
+import { FfmpegTimeoutError, type Diagnostic } from '../errors.ts';
 import type { FileMemo } from '../cache/file-memo.ts';
 import type { MediaRef, SceneSpec, Series } from '../manifest/types.ts';
 import { describeFsError } from '../manifest/parse.ts';
-import { FfmpegTimeoutError, ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
+import { ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
 import { interpretProbe, type MediaFacts } from './facts.ts';
 import { sha256File } from './hash.ts';
 

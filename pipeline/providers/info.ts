@@ -1,17 +1,24 @@
-import { estimate } from '../cost/estimate.ts';
-import { CURRENT_PRICE_TABLE, LOCAL_PRICE_TABLE, type PriceTable } from '../cost/price-table.ts';
-import type { ProviderInfo } from '../plan.ts';
-import type { RenderTask } from './types.ts';
+import { CURRENT_PRICE_TABLE, LOCAL_PRICE_TABLE } from '../cost/price-table.ts';
+import type { ProviderDescription } from './types.ts';
 
 export type ProviderId = 'wavespeed' | 'local';
 
-/** What planning needs to know about a provider: its id, model and prices. */
-export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
-  wavespeed: { id: 'wavespeed', model: CURRENT_PRICE_TABLE.model, prices: CURRENT_PRICE_TABLE },
-  local: { id: 'local', model: LOCAL_PRICE_TABLE.model, prices: LOCAL_PRICE_TABLE },
+/** What planning and the scheduler need to know about a provider: its id, model, prices, name and capabilities. */
+export const PROVIDERS: Record<ProviderId, ProviderDescription> = {
+  wavespeed: {
+    id: 'wavespeed',
+    model: CURRENT_PRICE_TABLE.model,
+    prices: CURRENT_PRICE_TABLE,
+    label: 'WaveSpeed',
+    // A paid HTTP API: tasks live on its servers, a submit's answer can be lost on the way back, inputs are uploaded first.
+    capabilities: { billed: true, resumable: true, ambiguousSubmits: true, needsUpload: true },
+  },
+  local: {
+    id: 'local',
+    model: LOCAL_PRICE_TABLE.model,
+    prices: LOCAL_PRICE_TABLE,
+    label: 'local preview',
+    // ffmpeg on this machine: free, a render dies with its process, a submit cannot lose its answer, inputs are read in place.
+    capabilities: { billed: false, resumable: false, ambiguousSubmits: false, needsUpload: false },
+  },
 };
-
-/** The plan's price for one task under a price table. */
-export function estimateTask(task: RenderTask, prices: PriceTable): number {
-  return estimate(task.order, task.tracks.left.durationMs, task.tracks.right.durationMs, task.resolution, prices).costUsd;
-}

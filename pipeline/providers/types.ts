@@ -111,11 +111,41 @@ export interface ProviderAccount {
 }
 
 /**
+ * What a provider can do. Generic code (the scheduler) asks these instead of
+ * checking which provider it has.
+ */
+export interface ProviderCapabilities {
+  /**
+   * Its renders cost money: a submit is held against the budget, a key is
+   * held after paid attempts without a usable clip, a paid unusable clip is
+   * counted. False: an interrupted or failed render is simply done again.
+   */
+  billed: boolean;
+  /** A task outlives the process that submitted it: a later run polls (and collects) the id an earlier one recorded. */
+  resumable: boolean;
+  /**
+   * A submit's answer can be lost after the task was created (the network
+   * between): a submit that ended without one may have been billed, and is
+   * looked up or left to a person before anything is sent again.
+   */
+  ambiguousSubmits: boolean;
+  /** Inputs are uploaded before a submit (and can be forgotten and uploaded again). */
+  needsUpload: boolean;
+}
+
+/** A provider as the run sees it: what planning needs, its name for messages, and what it can do. */
+export interface ProviderDescription extends ProviderInfo {
+  /** Its name in messages to the user ("Check the WaveSpeed dashboard"). */
+  label: string;
+  capabilities: ProviderCapabilities;
+}
+
+/**
  * A provider turns one task into one mp4. Submitting and polling are separate
  * so a later process can resume polling a prediction an earlier one submitted.
  */
 export interface Provider {
-  readonly info: ProviderInfo;
+  readonly info: ProviderDescription;
   /** How long the provider keeps a prediction and its output; an older one is lost, not polled. Absent: forever. */
   readonly predictionRetentionMs?: number;
   /** Starts a render; resolves once the provider has the task and gave it an id. */
@@ -136,8 +166,6 @@ export interface Provider {
   findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[] }): Promise<string | undefined>;
   /** Forgets the uploaded URLs of a task's inputs, so the next submit uploads them afresh. */
   forgetUploads?(task: RenderTask): Promise<void> | void;
-  /** Estimated USD for the task (the plan's number; 0 for local). */
-  estimateUsd(task: RenderTask): number;
   /** Balance, live prices and billing records (paid providers). */
   readonly account?: ProviderAccount;
   close?(): Promise<void>;

@@ -1,6 +1,10 @@
 import { RATE_LIMIT_WAIT, type RunEvent } from '../events.ts';
 
-/** One plain line per event (non-TTY, CI, and until the live view lands). */
+/**
+ * One plain line per event, or undefined for one too chatty to print. Every
+ * mode of terminal.ts prints these: all of them in `plain` and `verbose`
+ * (non-TTY, CI), a chosen few above the live block or in `quiet`.
+ */
 export function eventLine(e: RunEvent): string | undefined {
   const at = 'episode' in e && 'scene' in e ? `${e.episode}/${e.scene}` : '';
   switch (e.type) {
@@ -29,6 +33,6 @@ export function eventLine(e: RunEvent): string | undefined {
     case 'summary':
       return `${e.interrupted ? 'interrupted: ' : ''}${e.rendered} rendered, ${e.cached} cached, ${e.failed} failed, ${e.skipped} skipped; spent $${e.cost_usd.toFixed(2)}`;
     default:
-      return undefined; // queued, progress, spend: too chatty for plain lines
+      return undefined; // queued, progress, spend: too chatty for plain lines (`verbose` words them itself)
   }
 }

@@ -1,5 +1,5 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { DuologueError, OutputError, PredictionGoneError, isAbort } from '../errors.ts';
+import { AmbiguousSubmitError, ClaimLostError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, isAbort } from '../errors.ts';
 import type { Budget } from './budget.ts';
 import { clipPath, locateClip } from '../cache/clips.ts';
 import type { RenderRow, RenderStore } from '../cache/renders.ts';
@@ -53,20 +53,6 @@ export interface JobDeps {
   onRendered?: (scene: PlannedScene, r: { costUsd: number; note?: string }) => void;
 }
 
-/** This run lost its claim before the paid request (paused or slow past its lease); nothing was sent. */
-class ClaimLostError extends DuologueError {
-  constructor(key: string) {
-    super('E_CACHE', `the claim on ${key.slice(0, 12)} was taken over by another run before the submit; not submitted`);
-  }
-}
-
-/** Nothing was sent, and nothing will be this run (the account ran out of money meanwhile). */
-class NotSubmittedError extends DuologueError {
-  constructor(readonly reason: string) {
-    super('E_BALANCE', `not submitted: ${reason}`);
-  }
-}
-
 const LOST = Symbol('claim lost');
 
 /**
@@ -101,11 +87,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     let predictionId = row.status === 'in-flight' ? row.prediction_id : null;
     /** Held for a submit of this run; 0 when resuming one an earlier run paid for. */
     let reserved = 0;
-    // A local render costs nothing: an interrupted one is simply done again.
-    const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
+    // A free render is simply done again when interrupted; only a billed one is looked up, held or kept.
+    const caps = deps.provider.info.capabilities;
     /** Why this scene is submitted again after a submit whose answer was lost (recorded in the ledger). */
     let note: string | undefined;
-    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && !free) {
+    if (!predictionId && (row.status === 'submitting' || row.status === 'ambiguous') && caps.ambiguousSubmits) {
       // An earlier submit's answer never came: find its task before anything is paid again.
       // Only a submit that never got its answer is looked up: a key whose last submit was answered
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
@@ -121,7 +107,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       } else if (!deps.retryAmbiguous) {
         store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
         return fail(
-          `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
+          `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the ${deps.provider.info.label} dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
           'E_API',
         );
       } else {
@@ -140,7 +126,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       store.markFailed(scene.key, `prediction ${predictionId} expired at the provider (kept ${days} days)`);
       return fail(`prediction ${predictionId} expired at the provider (predictions are kept ${days} days) before its clip was collected; the next render renders it again (paid again)`, 'E_API');
     }
-    if (!predictionId && !free && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
+    if (!predictionId && caps.billed && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
       store.markFailed(scene.key, row.error ?? 'held');
       return fail(
         `held: paid ${row.paid_attempts} times without a usable clip (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more`,
@@ -188,7 +174,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         submitting = false;
         return { predictionId: id, note };
       } catch (error) {
-        if (!(error as { ambiguous?: boolean }).ambiguous || signal.aborted) throw error;
+        if (!(error instanceof AmbiguousSubmitError) || signal.aborted) throw error;
         const lost = await findLost(lastSent, (error as Error).message);
         if (lost.kind === 'found') {
           submitting = false;
@@ -196,7 +182,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         }
         if (lost.kind === 'absent') {
           // One run's two looks are not enough to pay again: the next run looks twice more first.
-          throw Object.assign(new DuologueError('E_API', `${(error as Error).message}; the prediction list shows no such task yet, so the next run looks again before submitting it`), { ambiguous: true });
+          throw new AmbiguousSubmitError('E_API', `${error.message}; the prediction list shows no such task yet, so the next run looks again before submitting it`);
         }
         throw error;
       }
@@ -244,8 +230,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
       }
       let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: !resumed });
-      if (result.status === 'failed' && deps.provider.info.id === 'local' && row.status === 'in-flight') {
-        // A local render whose process died costs nothing to redo.
+      if (result.status === 'failed' && !caps.resumable && !caps.billed && row.status === 'in-flight') {
+        // A render that died with an earlier process (it does not outlive it) costs nothing to redo.
         const again = await deps.provider.submit(scene, { signal });
         predictionId = again.predictionId;
         store.markInFlight(scene.key, predictionId);
@@ -254,7 +240,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // A failure on the provider's side, or an input it could not fetch, is tried once more in this run
       // (a failed prediction is not billed; a fetch failure re-uploads the inputs first).
       let kind = result.failure?.kind;
-      if (result.status === 'failed' && (kind === 'server' || kind === 'fetch') && !free) {
+      if (result.status === 'failed' && (kind === 'server' || kind === 'fetch') && caps.billed) {
         events.emitEvent({ type: 'warning', message: `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} failed (${result.error ?? kind}); trying once more` });
         if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
         predictionId = null; // that one failed (not billed): what follows is about the new submit
@@ -336,7 +322,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           reserved,
         );
       }
-      const taskNotCreated = !submitting || (error as { taskNotCreated?: boolean }).taskNotCreated === true;
+      const taskNotCreated = !submitting || error instanceof TaskNotCreatedError;
       if (isAbort(error) || signal.aborted) {
         // Ctrl-C: keep what is recorded (an in-flight id is resumed next run, at no charge to it);
         // a submit cut mid-request stays "submitting": it may have been billed.
@@ -360,7 +346,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (e.code === 'E_AUTH') throw error;
         return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API', reserved);
       }
-      if ((e as { ambiguous?: boolean }).ambiguous) {
+      if (e instanceof AmbiguousSubmitError) {
         // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
         store.markFailed(scene.key, e.message, { status: 'ambiguous' });
         budget.settle(reserved, reserved);
@@ -382,8 +368,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */
   function outputRefused(error: OutputError, predictionId: string, reserved: number): JobOutcome {
     const budget = deps.budgetFor(scene);
-    const free = deps.provider.info.prices.pricePerBlock[scene.resolution] === 0;
-    if (error.unavailable && !free) {
+    const { billed } = deps.provider.info.capabilities;
+    if (error.unavailable && billed) {
       // The render may be fine and is paid: keep it, the next run fetches it again at no charge —
       // up to a point: an output that is never there needs a person (re-rendering is paying again).
       budget.settle(reserved, reserved);
@@ -392,7 +378,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (misses >= MAX_OUTPUT_MISSES) {
         store.markFailed(scene.key, `${error.message} (${misses} times in a row)`, { status: 'ambiguous' });
         return fail(
-          `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the WaveSpeed dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
+          `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the ${deps.provider.info.label} dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
           error.code,
           reserved,
         );
@@ -404,7 +390,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     const charged = reserved > 0 && error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
     budget.settle(reserved, charged);
     deps.spend();
-    store.markFailed(scene.key, error.message, free ? {} : { paid: { deliveredSeconds: error.deliveredSeconds } });
+    store.markFailed(scene.key, error.message, billed ? { paid: { deliveredSeconds: error.deliveredSeconds } } : {});
     return fail(error.message, error.code, charged);
   }
 

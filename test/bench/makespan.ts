@@ -65,7 +65,6 @@ function simulatedProvider(dir: string): Provider {
       writeFileSync(file, task.key);
       return { path: file, bytes: task.key.length, durationSeconds: task.videoSeconds };
     },
-    estimateUsd: () => 0,
   };
 }
 

@@ -88,7 +88,7 @@ describe('balance: a second cap beside --budget', () => {
     expect(f.submitCount()).toBe(1);
     expect(run.summary).toMatchObject({ rendered: 1, skipped: 3, failed: 0 });
     expect(run.result.schedule.balanceError?.code).toBe('E_BALANCE');
-    expect(run.seen.some((e) => e.type === 'warning' && /balance cannot pay.*Nothing more is submitted/.test(e.message))).toBe(true);
+    expect(run.seen.some((e) => e.type === 'warning' && /^WaveSpeed refused a submit: the account's balance cannot pay for it \(.*\)\. Nothing more is submitted this run; scenes in flight are still collected\. Top up and run again\.$/.test(e.message))).toBe(true);
     expect(run.result.schedule.scenes.filter((s) => s.outcome === 'skipped').map((s) => s.error)).toEqual(['insufficient balance', 'insufficient balance', 'insufficient balance']);
     expect(run.summary.cost_usd).toBe(f.chargedUsd);
     // The refused scenes are not held or ambiguous: a run after a top-up renders them.

@@ -50,7 +50,6 @@ function slowProvider(): Provider {
     download: async () => {
       throw new Error('not reached');
     },
-    estimateUsd: () => 0,
   };
 }
 

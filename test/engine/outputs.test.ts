@@ -87,7 +87,7 @@ describe('what a finished prediction comes back as', () => {
     fake.script('output', ...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 404 })));
     for (let i = 0; i < 2; i++) expect((await startRun(manifest, cacheDir, fake).done).result.schedule.scenes[0].error).toMatch(/fetches it again/);
     const third = await startRun(manifest, cacheDir, fake).done;
-    expect(third.result.schedule.scenes[0].error).toMatch(/could not be fetched 3 times in a row.*--retry-ambiguous/);
+    expect(third.result.schedule.scenes[0].error).toMatch(/could not be fetched 3 times in a row\. Look at it on the WaveSpeed dashboard; to render the scene again \(paying again\) run with --retry-ambiguous$/);
     const fourth = await startRun(manifest, cacheDir, fake).done;
     expect(fourth.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed' });
     expect(fake.submissions).toHaveLength(1);

@@ -41,7 +41,7 @@ describe('--retry-ambiguous', () => {
     // Without the flag a person has not decided yet: nothing is sent.
     listUnreadable(fake);
     const held = await startRun(manifest, cacheDir, fake).done;
-    expect(held.result.schedule.scenes[0].error).toMatch(/not resubmitted.*--retry-ambiguous/);
+    expect(held.result.schedule.scenes[0].error).toMatch(/not resubmitted\. Check the WaveSpeed dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" \(keys: duologue status\); if not, run with --retry-ambiguous$/);
     expect(fake.submissions).toHaveLength(1);
 
     listUnreadable(fake);

@@ -84,7 +84,6 @@ describe('the cache at each instant of a submit', () => {
       download: async () => {
         throw new Error('not reached');
       },
-      estimateUsd: () => 0.3,
     };
     const events = new RunEvents();
     const seen: RunEvent[] = [];

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
+import { estimate } from '../../pipeline/cost/estimate.ts';
 import { ffprobe, resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import type { PlannedScene } from '../../pipeline/plan.ts';
 import { createLocalProvider } from '../../pipeline/providers/local/provider.ts';
@@ -108,8 +109,9 @@ for (const subject of subjects) {
       expect((await provider.poll(predictionId, task)).status).toBe('completed');
     });
 
-    it('estimates cost by the cost rules, and the plan agrees', () => {
-      expect(tasks.map((t) => provider.estimateUsd(t))).toEqual(subject.expectedUsd.tiny);
+    it("estimates cost by the cost rules at the provider's prices, and the plan agrees", () => {
+      const byRules = (t: PlannedScene) => estimate(t.order, t.tracks.left.durationMs, t.tracks.right.durationMs, t.resolution, provider.info.prices).costUsd;
+      expect(tasks.map(byRules)).toEqual(subject.expectedUsd.tiny);
       expect(tasks.map((t) => t.estimateUsd)).toEqual(subject.expectedUsd.tiny);
       const stretch = (leftMs: number, rightMs: number, resolution: '480p' | '720p'): PlannedScene => ({
         ...tasks[0],
@@ -118,7 +120,7 @@ for (const subject of subjects) {
         tracks: { left: { ...tasks[0].tracks.left, durationMs: leftMs }, right: { ...tasks[0].tracks.right, durationMs: rightMs } },
       });
       const stretched = [stretch(2_976, 3_134, '480p'), stretch(2_976, 3_134, '720p'), stretch(5_000, 5_000, '480p')];
-      expect(stretched.map((t) => provider.estimateUsd(t))).toEqual(subject.expectedUsd.stretched);
+      expect(stretched.map(byRules)).toEqual(subject.expectedUsd.stretched);
     });
 
     it('an aborted signal stops a submit with E_ABORTED', async () => {

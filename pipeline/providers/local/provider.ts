@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuologueError } from '../../errors.ts';
-import { abortError, runFfmpeg, type FfmpegPaths } from '../../media/ffmpeg.ts';
+import { DuologueError, abortError } from '../../errors.ts';
+import { runFfmpeg, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { materializeTrack } from '../../media/tracks.ts';
 import { verifyClip } from '../../media/verify-clip.ts';
-import { PROVIDERS, estimateTask } from '../info.ts';
+import { PROVIDERS } from '../info.ts';
 import type { CallOptions, Delivered, PollResult, Provider, RenderTask } from '../types.ts';
 import { localRenderArgs } from './args.ts';
 
@@ -111,7 +111,6 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       const bytes = (await stat(dest)).size;
       return { path: dest, bytes, durationSeconds };
     },
-    estimateUsd: (task) => estimateTask(task, PROVIDERS.local.prices),
     async close() {
       await Promise.allSettled(jobs.values());
     },

@@ -5,12 +5,11 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { pipeline } from 'node:stream/promises';
-import { DuologueError, OutputError } from '../../errors.ts';
-import { abortError } from '../../media/ffmpeg.ts';
+import { DuologueError, HttpStatusError, OutputError, abortError } from '../../errors.ts';
 import { verifyClip } from '../../media/verify-clip.ts';
 import type { Delivered, PollResult, RenderTask } from '../types.ts';
 import type { ApiContext } from './context.ts';
-import { HttpStatusError, send } from './http.ts';
+import { send } from './http.ts';
 import { baseBackoffMs } from './policy.ts';
 
 /** Redirects followed to an output file: a CDN uses one or two; more is a loop. */

@@ -1,5 +1,5 @@
 import type { RenderTask } from '../types.ts';
-import { HttpStatusError } from './http.ts';
+import { HttpStatusError } from '../../errors.ts';
 import type { Uploader } from './uploader.ts';
 
 /** A submit's (or a price quote's) inputs: media URLs, prompt, order, resolution, seed. */

@@ -1,6 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { DuologueError, InsufficientBalanceError, StoppedBeforeTaskError } from '../../errors.ts';
-import { abortError } from '../../media/ffmpeg.ts';
+import { AmbiguousSubmitError, DuologueError, HttpStatusError, InsufficientBalanceError, RateLimitedError, StoppedBeforeTaskError, abortError } from '../../errors.ts';
 import type { Sleep } from '../../sleep.ts';
 import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
 
@@ -74,28 +73,6 @@ const TRANSIENT = new Set([
   'UND_ERR_CLOSED',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
-
-export class AmbiguousSubmitError extends DuologueError {
-  readonly ambiguous = true;
-}
-
-/** A submit still refused with 429 at its deadline: no task was created, nothing billed. */
-export class RateLimitedError extends DuologueError {
-  readonly taskNotCreated = true;
-  constructor(message: string) {
-    super('E_DEADLINE', message);
-  }
-}
-
-/** A definite HTTP answer that is not retried (4xx other than 401/403/429). */
-export class HttpStatusError extends DuologueError {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super('E_API', message);
-  }
-}
 
 /** Sends a call; on success returns the response with its body unread. Retries per `mode`. */
 export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.ResponseData> {

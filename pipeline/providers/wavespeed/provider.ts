@@ -1,17 +1,17 @@
 import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
-import { DuologueError, OutputError, PredictionGoneError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, HttpStatusError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/uploads.ts';
-import { abortError, type FfmpegPaths } from '../../media/ffmpeg.ts';
+import type { FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
-import { PROVIDERS, estimateTask } from '../info.ts';
+import { PROVIDERS } from '../info.ts';
 import type { PollResult, Provider, RenderTask, SubmitOptions, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
 import type { ApiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
 import { createStatusBoard } from './status-board.ts';
-import { AmbiguousSubmitError, HttpStatusError, readEnvelope, send, type HttpDeps } from './http.ts';
+import { readEnvelope, send, type HttpDeps } from './http.ts';
 import { createPacer } from './pacer-for-tier.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
@@ -182,7 +182,6 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
     forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
-    estimateUsd: (task) => estimateTask(task, PROVIDERS.wavespeed.prices),
     account: {
       balance: (o) => redact(account.balance(o)),
       quote: (task, o) => redact(account.quote(task, o)),

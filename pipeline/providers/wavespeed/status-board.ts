@@ -1,6 +1,6 @@
 import type { ApiContext } from './context.ts';
 import { PREDICTIONS_PATH } from './find-task.ts';
-import { abortError } from '../../media/ffmpeg.ts';
+import { abortError } from '../../errors.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 
 /**
