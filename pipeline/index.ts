@@ -10,14 +10,14 @@
  */
 export { loadManifests, readManifests } from './manifest/load.ts';
 export { prepare } from './prepare.ts';
-export { plan } from './plan.ts';
+export { plan, planKeys } from './plan.ts';
 export { render } from './render.ts';
 export { stitchEpisode as stitch } from './stitch/episode.ts';
 export { episodeFormat } from './stitch/format.ts';
 export { RunEvents } from './events.ts';
 export { DuologueError, ManifestErrors, formatDiagnostic } from './errors.ts';
-export { openDb } from './cache/db.ts';
-export { createCacheLookup } from './cache/lookup.ts';
+export { openStore } from './cache/store.ts';
+export { readCacheLookup } from './cache/lookup.ts';
 export { PROVIDERS } from './providers/info.ts';
 export { createLocalProvider } from './providers/local/provider.ts';
 export { createWavespeedProvider } from './providers/wavespeed/provider.ts';
@@ -26,6 +26,7 @@ export { ACCOUNT_TIERS } from './providers/wavespeed/tiers.ts';
 
 export type { RunEvent } from './events.ts';
 export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan.ts';
+export type { Store, StoreOptions, StoreParts, RenderStore, RunLedger, UploadMemo, FileMemo, CacheAdmin } from './cache/interfaces.ts';
 export type { RenderOptions, RenderResult, EpisodeOutcome } from './render.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './manifest/types.ts';

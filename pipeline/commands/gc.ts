@@ -5,15 +5,13 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { clipPath } from '../cache/clips.ts';
-import type { Db } from '../cache/db.ts';
 import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
 import { remove, sweep } from '../cache/gc/sweep.ts';
+import type { CacheUser, Store, StoredClip } from '../cache/interfaces.ts';
 import { pidAlive } from '../cache/owner.ts';
-import { activeRuns, awaitedPredictions, dropRender, renderKeys, storedClips, type StoredClip } from '../cache/gc/usage.ts';
-import { createCacheLookup } from '../cache/lookup.ts';
 import { DuologueError } from '../errors.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
-import { plan as buildPlan } from '../plan.ts';
+import { planKeys } from '../plan.ts';
 import { prepare } from '../prepare.ts';
 import { PROVIDERS } from '../providers/info.ts';
 import { ffmpegOf, type CommandContext } from './context.ts';
@@ -24,15 +22,15 @@ export interface GcOptions {
   dryRun?: boolean;
 }
 
-export async function gc(db: Db, dir: string, manifests: string[], options: GcOptions, ctx: CommandContext): Promise<number> {
+export async function gc(store: Store, dir: string, manifests: string[], options: GcOptions, ctx: CommandContext): Promise<number> {
   if (options.all && options.olderThan !== undefined) {
     throw new DuologueError('E_USAGE', '--all removes every clip the given manifests do not use, whatever its age; --older-than AGE removes those no run used for AGE: give one of them');
   }
   const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
-  const keep = await manifestKeys(db, dir, manifests, ctx);
+  const keep = await manifestKeys(store, dir, manifests, ctx);
   const now = Date.now();
-  const active = activeRuns(db, now, pidAlive);
-  const verdicts = storedClips(db).map((clip) => ({
+  const active = [...new Set((await store.admin.activeUsers()).map(describeUser))];
+  const verdicts = (await store.admin.storedClips()).map((clip) => ({
     clip,
     verdict: active.length > 0 ? ('used' as const) : clipVerdict(clip, { keep, all: options.all ?? false, maxAgeMs, now }),
   }));
@@ -42,14 +40,14 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
     now,
     alive: pidAlive,
     leftoversOnly: active.length > 0,
-    knownKeys: renderKeys(db),
+    knownKeys: await store.admin.renderKeys(),
     keptClips: new Set(verdicts.filter((v) => v.verdict !== 'remove').map((v) => v.clip.key)),
-    awaited: awaitedPredictions(db),
+    awaited: await store.admin.awaitedPredictions(),
     scratchAgeMs: options.all ? 0 : maxAgeMs,
   });
   if (!options.dryRun) {
     for (const clip of doomed) {
-      dropRender(db, clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
+      await store.admin.dropRender(clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
       // Only this cache's copy: a recorded path outside it may be another cache's (this one copied from it).
       const own = clipPath(path.join(dir, 'clips'), clip.key);
       await rm(own, { force: true });
@@ -61,20 +59,24 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
   return 0;
 }
 
+/** "run #3 (pid 123)", "a run on host-b (pid 77)". */
+function describeUser(u: CacheUser): string {
+  return u.kind === 'run' ? `run #${u.id} (pid ${u.pid})` : `a run on ${u.host} (pid ${u.pid})`;
+}
+
 function isInside(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** Keys the manifests' scenes have, under every provider (a manifest rendered with either keeps its clips). */
-async function manifestKeys(db: Db, dir: string, manifests: string[], ctx: CommandContext): Promise<Set<string>> {
+async function manifestKeys(store: Store, dir: string, manifests: string[], ctx: CommandContext): Promise<Set<string>> {
   const keep = new Set<string>();
   if (manifests.length === 0) return keep;
   for (const info of Object.values(PROVIDERS)) {
-    const prepared = await prepare(manifests, { db, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
+    const prepared = await prepare(manifests, { memo: store.files, ffmpeg: ffmpegOf(ctx), prices: info.prices, signal: ctx.signal, fetchRemote: createRemoteFetcher(path.join(dir, 'remote')) });
     // Random seeds cannot be referenced by a later run: their clips are kept only by use.
-    const p = buildPlan({ ...prepared, provider: info, lookup: createCacheLookup(db, { clipsDir: path.join(dir, 'clips') }) });
-    for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
+    for (const s of planKeys({ ...prepared, provider: info })) keep.add(s.key);
   }
   return keep;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { createCacheLookup } from '../cache/lookup.ts';
+import { readCacheLookup } from '../cache/lookup.ts';
 import { isAbort } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
-import { plan as buildPlan } from '../plan.ts';
+import { plan as buildPlan, planKeys } from '../plan.ts';
 import { prepare } from '../prepare.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
 import { planToJson } from '../report/plan-json.ts';
@@ -25,10 +25,10 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const budgetUsd = parseBudget(options.budget);
   const provider = providerInfo(providerId);
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
-  const db = openCacheForReading(ctx, cacheDir);
+  const store = await openCacheForReading(ctx, cacheDir);
   try {
     const prepared = await prepare(files, {
-      db,
+      memo: store.files,
       ffmpeg: ffmpegOf(ctx),
       prices: provider.prices,
       signal: ctx.signal,
@@ -36,7 +36,8 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
       outputs: { outDir: outDirOf(ctx, options.out), cacheDir, allowOutside: options.allowOutside },
     });
     const balanceUsd = providerId === 'wavespeed' ? await readBalance(ctx) : undefined;
-    const result = buildPlan({ ...prepared, provider, budgetUsd, balanceUsd, lookup: createCacheLookup(db, { clipsDir: path.join(cacheDir, 'clips') }) });
+    const lookup = await readCacheLookup(store.renders, planKeys({ ...prepared, provider }), { clipsDir: path.join(cacheDir, 'clips') });
+    const result = buildPlan({ ...prepared, provider, budgetUsd, balanceUsd, lookup });
     const outputOf = outputResolver(ctx, options.out);
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify(planToJson(result, prepared.warnings, outputOf, { explain: options.explain, cwd: ctx.cwd }), null, 2)}\n`);
@@ -45,7 +46,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     }
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

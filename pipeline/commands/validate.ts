@@ -15,10 +15,10 @@ export interface ValidateOptions {
 /** `duologue validate`: exit 0 with a line per manifest, or throws ManifestErrors (all of them). */
 export async function validateCommand(files: string[], options: ValidateOptions, ctx: CommandContext): Promise<number> {
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
-  const db = openCacheForReading(ctx, cacheDir);
+  const store = await openCacheForReading(ctx, cacheDir);
   try {
     const prepared = await prepare(files, {
-      db,
+      memo: store.files,
       ffmpeg: ffmpegOf(ctx),
       prices: CURRENT_PRICE_TABLE,
       signal: ctx.signal,
@@ -34,6 +34,6 @@ export async function validateCommand(files: string[], options: ValidateOptions,
     for (const w of prepared.warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
