@@ -160,10 +160,6 @@ function report(error: unknown, ctx: CommandContext): number {
     if (error.code === 'E_USAGE' || error.code === 'E_MANIFEST' || error.code === 'E_INPUT') return EXIT.usage;
     return EXIT.incomplete;
   }
-  if ((error as Error)?.name === 'SqliteError') {
-    ctx.stderr.write(`error [E_CACHE]: the cache database could not be written: ${(error as Error).message}\n`);
-    return EXIT.incomplete;
-  }
   const detail = ctx.env.DUOLOGUE_DEBUG ? ((error as Error)?.stack ?? String(error)) : String((error as Error)?.message ?? error);
   ctx.stderr.write(`internal error: ${detail}\n(this is a bug in duologue; set DUOLOGUE_DEBUG=1 for the stack)\n`);
   return EXIT.incomplete;

@@ -6,20 +6,20 @@
  * changesets command goes through one `getReleasePlan`.
  */
 import path from 'node:path';
-import type { Db } from './cache/db.ts';
-import { createCacheLookup } from './cache/lookup.ts';
+import type { Store } from './cache/interfaces.ts';
+import { readCacheLookup } from './cache/lookup.ts';
 import type { PriceTable } from './cost/price-table.ts';
 import { DuologueError, type Diagnostic } from './errors.ts';
 import { episodeOutput } from './manifest/output-rules.ts';
 import type { Series } from './manifest/types.ts';
 import type { FfmpegPaths } from './media/ffmpeg.ts';
 import { createRemoteFetcher } from './media/remote.ts';
-import { plan, type Plan, type ProviderInfo } from './plan.ts';
+import { plan, planKeys, type Plan, type ProviderInfo } from './plan.ts';
 import { prepare, type Prepared } from './prepare.ts';
 
 export interface PlanManifestsOptions {
-  /** The cache: its file memo, remote inputs (`<cacheDir>/remote`) and clips (`<cacheDir>/clips`). */
-  db: Db;
+  /** The cache's state (its file memo and renders); remote inputs go to `<cacheDir>/remote`, clips are in `<cacheDir>/clips`. */
+  store: Pick<Store, 'files' | 'renders'>;
   cacheDir: string;
   ffmpeg: FfmpegPaths;
   /** Whose prices, limits and cache keys. */
@@ -50,7 +50,7 @@ export interface ManifestPlan {
 export async function planManifests(files: readonly string[], options: PlanManifestsOptions): Promise<ManifestPlan> {
   const { cacheDir, provider } = options;
   const prepared = await prepare(files, {
-    db: options.db,
+    memo: options.store.files,
     ffmpeg: options.ffmpeg,
     prices: provider.prices,
     signal: options.signal,
@@ -60,7 +60,8 @@ export async function planManifests(files: readonly string[], options: PlanManif
     outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
   });
   const series = selectEpisodes(prepared.series, options.episodes);
-  const lookup = createCacheLookup(options.db, { clipsDir: path.join(cacheDir, 'clips') });
+  // Every row the plan will ask about is read here, at once: the plan itself stays pure (and may be redone at live prices).
+  const lookup = await readCacheLookup(options.store.renders, planKeys({ ...prepared, series, provider }), { clipsDir: path.join(cacheDir, 'clips') });
   const outDir = options.outputs ? options.outputs.outDir : cacheDir;
   return {
     prepared,

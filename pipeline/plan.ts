@@ -211,23 +211,8 @@ export function plan(input: PlanInput): Plan {
   };
 
   function planScene(spec: SceneSpec): PlannedScene {
-    const image = media.get(spec.image.location);
-    if (!image || image.kind !== 'image') throw new Error(`internal: no facts for image ${spec.image.location}`);
-    const tracks = sceneTracks(spec, media);
-    const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
+    const { key, keyInputs, image, tracks, seed, seedSource } = sceneKey(spec, input);
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
-    const keyInputs: CacheKeyInput = {
-      provider: provider.id,
-      model: provider.model,
-      imageSha256: image.sha256,
-      left: trackIdentity(tracks.left),
-      right: trackIdentity(tracks.right),
-      prompt: spec.prompt,
-      order: spec.order,
-      resolution: spec.resolution,
-      seed,
-    };
-    const key = cacheKey(keyInputs);
     const cache = lookup(key, keyInputs, spec);
     const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
     return {
@@ -254,6 +239,31 @@ export function plan(input: PlanInput): Plan {
       action,
     };
   }
+}
+
+/** Every scene's cache key, as the plan computes it: the cache is read for these before planning. */
+export function planKeys(input: Pick<PlanInput, 'series' | 'media' | 'provider' | 'drawnSeeds'>): { key: string; keyInputs: CacheKeyInput; spec: SceneSpec }[] {
+  return input.series.episodes.flatMap((ep) => ep.scenes.map((spec) => ({ ...sceneKey(spec, input), spec })));
+}
+
+/** A scene's cache key and what it is computed from. */
+function sceneKey(spec: SceneSpec, input: Pick<PlanInput, 'media' | 'provider' | 'drawnSeeds'>) {
+  const image = input.media.get(spec.image.location);
+  if (!image || image.kind !== 'image') throw new Error(`internal: no facts for image ${spec.image.location}`);
+  const tracks = sceneTracks(spec, input.media);
+  const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
+  const keyInputs: CacheKeyInput = {
+    provider: input.provider.id,
+    model: input.provider.model,
+    imageSha256: image.sha256,
+    left: trackIdentity(tracks.left),
+    right: trackIdentity(tracks.right),
+    prompt: spec.prompt,
+    order: spec.order,
+    resolution: spec.resolution,
+    seed,
+  };
+  return { key: cacheKey(keyInputs), keyInputs, image, tracks, seed, seedSource };
 }
 
 function seedOf(spec: SceneSpec, drawn?: ReadonlyMap<string, number>): { seed: number; seedSource: SeedSource } {

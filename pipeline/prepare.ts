@@ -4,8 +4,7 @@
  * that can be wrong before money is spent is found here, all at once.
  */
 import { ManifestErrors, type Diagnostic } from './errors.ts';
-import type { Db } from './cache/db.ts';
-import { createFileMemo } from './cache/file-memo.ts';
+import type { FileMemo } from './cache/interfaces.ts';
 import { readManifests } from './manifest/load.ts';
 import { checkSceneLengths } from './manifest/media-rules.ts';
 import { checkOutputs, type OutputRuleOptions } from './manifest/output-rules.ts';
@@ -17,7 +16,8 @@ import { inspectMedia } from './media/inspect.ts';
 import type { PriceTable } from './cost/price-table.ts';
 
 export interface PrepareOptions {
-  db: Db;
+  /** The cache's media memo (`store.files`): unchanged files are not read again. */
+  memo: FileMemo;
   ffmpeg: FfmpegPaths;
   prices: PriceTable;
   fetchRemote?: (url: string, signal?: AbortSignal) => Promise<string>;
@@ -46,7 +46,7 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
   const { series, diagnostics } = await readManifests(files);
   const [inspection, outputs] = await Promise.all([
     inspectMedia(series, {
-      memo: createFileMemo(options.db),
+      memo: options.memo,
       ffmpeg: options.ffmpeg,
       fetchRemote: options.fetchRemote,
       signal: options.signal,

@@ -6,11 +6,7 @@ import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { DEFAULTS } from './defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from './errors.ts';
-import { cacheError, openDb } from './cache/db.ts';
-import { newOwnerId } from './cache/owner.ts';
-import { RenderStore } from './cache/renders.ts';
-import { RunLedger } from './cache/runs.ts';
-import { createUploadMemo } from './cache/uploads.ts';
+import { openStore } from './cache/store.ts';
 import { RATE_LIMIT_WAIT, RunEvents } from './events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
 import type { Plan } from './plan.ts';
@@ -106,19 +102,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new DuologueError('E_USAGE', `Expected \`concurrency\` to be a whole number from 1 up, got \`${concurrency}\``);
   }
-  const db = openDb(cacheDir);
-  const store = new RenderStore(db, newOwnerId(), Date.now, options.leaseMs);
+  const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs });
+  const ledger = store.ledger;
   let provider: Provider | undefined;
-  let run: { ledger: RunLedger; id: number; finished: boolean } | undefined;
+  let run: { id: number; finished: boolean } | undefined;
   try {
     // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
     // while it is still hashing, probing and planning.
-    const ledger = new RunLedger(db);
-    run = { ledger, id: ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
+    run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
     const runId = run.id;
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
     const manifests = await planManifests(files, {
-      db, cacheDir, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
+      store, cacheDir, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
     });
     provider =
@@ -130,7 +125,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
             baseUrl: options.baseUrl,
             ffmpeg,
             workDir: path.join(cacheDir, 'work'),
-            uploads: createUploadMemo(db, 'wavespeed'),
+            uploads: store.uploads('wavespeed'),
             dispatcher: options.dispatcher,
             policy: options.policy,
             sleep: options.sleep,
@@ -150,7 +145,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
     const budgetUsd = plan.capUsd;
-    ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
+    await ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
     const t = plan.totals;
     events.emitEvent({
       type: 'run',
@@ -175,7 +170,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
       plan,
       provider: priced,
       store,
-      ledger,
       runId,
       events,
       clipsDir: path.join(cacheDir, 'clips'),
@@ -199,7 +193,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     let reportPath: string | undefined;
     const interrupted = result.interrupted;
     const unwritten = episodes.filter((e) => e.stitch === 'failed').map((e) => `${e.id} not written: ${e.error}`);
-    ledger.finish(
+    await ledger.finish(
       runId,
       interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete',
       unwritten.length > 0 ? unwritten.join('; ') : undefined,
@@ -233,16 +227,15 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // The ledger says how the run ended, whatever ended it (status shows "died" only for a killed process).
     if (run && !run.finished) {
       try {
-        run.ledger.finish(run.id, isAbort(error) ? 'interrupted' : 'failed', (error as Error)?.message);
+        await ledger.finish(run.id, isAbort(error) ? 'interrupted' : 'failed', (error as Error)?.message);
       } catch {
         /* the cache itself may be what failed; the error below says so */
       }
     }
-    // Any write to the cache database (ledger, memos) that fails is the same clean stop as the heartbeat's.
-    if ((error as Error)?.name === 'SqliteError') throw cacheError(error, cacheDir);
+    // A write to the cache (ledger, memos) that fails is already the store's E_CACHE: the same clean stop as the heartbeat's.
     throw error;
   } finally {
     await provider?.close?.();
-    db.close();
+    await store.close();
   }
 }

@@ -6,10 +6,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { Budgets } from './schedule/budget.ts';
-import { DuologueError } from './errors.ts';
-import { cacheError } from './cache/db.ts';
-import type { RenderStore } from './cache/renders.ts';
-import type { RunLedger, SceneOutcome } from './cache/runs.ts';
+import { DuologueError, cacheError } from './errors.ts';
+import type { SceneOutcome, Store, StoreParts } from './cache/interfaces.ts';
 import type { RunEvents } from './events.ts';
 import type { Plan, PlannedScene } from './plan.ts';
 import type { Provider } from './providers/types.ts';
@@ -20,8 +18,8 @@ import { submissionOrder } from './schedule/order.ts';
 export interface ScheduleOptions {
   plan: Plan;
   provider: Provider;
-  store: RenderStore;
-  ledger: RunLedger;
+  /** The cache's state: claims, and the run's ledger (`runId`'s). */
+  store: Store;
   runId: number;
   events: RunEvents;
   clipsDir: string;
@@ -92,24 +90,22 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   let balanceError: DuologueError | undefined;
   let fatal: unknown;
   const heartbeat = setInterval(() => {
-    try {
-      store.renew();
-    } catch (error) {
+    store.renders.renew().catch((error: unknown) => {
       // Disk full, I/O error: the leases cannot be kept, so stop submitting (reported as E_CACHE below).
       fatal ??= error;
       stop.abort(error);
-    }
-  }, options.heartbeatMs ?? store.leaseMs / 3);
+    });
+  }, options.heartbeatMs ?? store.renders.leaseMs / 3);
   heartbeat.unref();
 
   const results = new Map<PlannedScene, SceneResult>();
   /** Keys whose scenes' ledger rows were written with the render's completion (one commit, not two). */
   const booked = new Set<string>();
-  const record = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
+  const record = async (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
     results.set(scene, { scene, ...r });
     if (booked.has(scene.key) && (r.outcome === 'rendered' || r.outcome === 'cached')) return;
     try {
-      writeLedger(scene, r);
+      await store.transaction((tx) => ledgerRow(tx, scene, r));
     } catch (error) {
       // The cache cannot be written (disk full, I/O error): nothing more can be recorded
       // safely, so stop submitting and report it once everything in flight has settled.
@@ -117,18 +113,18 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       stop.abort(error);
     }
   };
-  const ledgerRow = (scene: PlannedScene, r: Pick<SceneResult, 'outcome' | 'costUsd' | 'error' | 'note'>) => {
-    options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error ?? r.note });
-    if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') store.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
+  /** A scene's row in the run's books, and the key it rendered with: one commit, the caller's. */
+  const ledgerRow = async (tx: StoreParts, scene: PlannedScene, r: Pick<SceneResult, 'outcome' | 'costUsd' | 'error' | 'note'>) => {
+    await tx.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: r.outcome, costUsd: r.costUsd, error: r.error ?? r.note });
+    if (r.outcome !== 'skipped' && r.outcome !== 'interrupted') await tx.renders.recordSceneKey(scene.episodeId, scene.sceneId, scene.key, scene.keyInputs);
   };
-  const writeLedger = (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => store.batch(() => ledgerRow(scene, r));
 
   // One job per key: scenes with identical inputs and seed share one render.
   const byKey = new Map<string, PlannedScene[]>();
   for (const ep of plan.episodes) {
     for (const scene of ep.scenes) {
       if (scene.action === 'skip') {
-        record(scene, { outcome: 'skipped', costUsd: 0, error: scene.skipReason });
+        await record(scene, { outcome: 'skipped', costUsd: 0, error: scene.skipReason });
         events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: scene.skipReason ?? 'skipped' });
         continue;
       }
@@ -148,13 +144,13 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     now: options.now ?? Date.now,
     forceSignal: options.forceSignal,
     // Written with the prediction id, so a run killed from here on still shows what it paid.
-    onCharged: (scene, usd) => options.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: 'in-flight', costUsd: usd }),
-    onSubmitted: (scene, predictionId) => options.ledger.submitted(options.runId, scene, predictionId),
+    onCharged: (tx, scene, usd) => tx.ledger.scene(options.runId, { episodeId: scene.episodeId, sceneId: scene.sceneId, key: scene.key, outcome: 'in-flight', costUsd: usd }),
+    onSubmitted: (tx, scene, predictionId) => tx.ledger.submitted(options.runId, scene, predictionId),
     spend: () => events.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
     // Inside the completion's transaction: the leader rendered, the scenes sharing its key cached.
-    onRendered: (leader, r) => {
+    onRendered: async (tx, leader, r) => {
       for (const [i, scene] of byKey.get(leader.key)!.entries()) {
-        ledgerRow(scene, i === 0 ? { outcome: 'rendered', costUsd: r.costUsd, note: r.note } : { outcome: 'cached', costUsd: 0 });
+        await ledgerRow(tx, scene, i === 0 ? { outcome: 'rendered', costUsd: r.costUsd, note: r.note } : { outcome: 'cached', costUsd: 0 });
       }
       booked.add(leader.key);
     },
@@ -175,7 +171,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       return await runJob(leader, deps, own.signal);
     } catch (error) {
       const e = error as DuologueError;
-      if ((error as Error)?.name === 'SqliteError' || e.code === 'E_CACHE') {
+      if (e.code === 'E_CACHE') {
         fatal ??= error;
         stop.abort(error);
       }
@@ -222,23 +218,23 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
           switch (outcome.outcome) {
             case 'rendered':
-              record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0, processingSeconds: outcome.processingSeconds, note: i === 0 ? outcome.note : undefined });
+              await record(scene, { outcome: i === 0 ? 'rendered' : 'cached', clip: outcome.clip, costUsd: i === 0 ? outcome.costUsd : 0, processingSeconds: outcome.processingSeconds, note: i === 0 ? outcome.note : undefined });
               if (i > 0) events.emitEvent({ type: 'cached', ...at });
               break;
             case 'cached':
-              record(scene, { outcome: 'cached', clip: outcome.clip, costUsd: 0 });
+              await record(scene, { outcome: 'cached', clip: outcome.clip, costUsd: 0 });
               events.emitEvent({ type: 'cached', ...at });
               break;
             case 'failed':
-              record(scene, { outcome: 'failed', costUsd: i === 0 ? outcome.costUsd : 0, error: outcome.error, code: outcome.code });
+              await record(scene, { outcome: 'failed', costUsd: i === 0 ? outcome.costUsd : 0, error: outcome.error, code: outcome.code });
               events.emitEvent({ type: 'failed', ...at, error: outcome.error, code: outcome.code });
               break;
             case 'skipped':
-              record(scene, { outcome: 'skipped', costUsd: 0, error: outcome.reason });
+              await record(scene, { outcome: 'skipped', costUsd: 0, error: outcome.reason });
               events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: outcome.reason });
               break;
             case 'interrupted':
-              record(scene, { outcome: authError ? 'failed' : 'interrupted', costUsd: i === 0 ? outcome.costUsd : 0, error: authError?.message ?? 'interrupted' });
+              await record(scene, { outcome: authError ? 'failed' : 'interrupted', costUsd: i === 0 ? outcome.costUsd : 0, error: authError?.message ?? 'interrupted' });
               break;
           }
         }
@@ -248,7 +244,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   clearInterval(heartbeat);
   options.signal?.removeEventListener('abort', onAbort);
   try {
-    store.releaseAll();
+    await store.renders.releaseAll();
   } catch (error) {
     fatal ??= error;
   }

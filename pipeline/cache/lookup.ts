@@ -1,24 +1,28 @@
 import type { CacheLookup } from '../plan.ts';
 import type { SceneSpec } from '../manifest/types.ts';
-import type { Db } from './db.ts';
+import { locateClip } from './clips.ts';
+import type { RenderStore } from './interfaces.ts';
 import type { CacheKeyInput } from './key.ts';
 import { ownerAlive } from './owner.ts';
-import { locateClip } from './clips.ts';
-import type { RenderRow } from './renders.ts';
 
 /**
  * The plan's view of the cache: hit (clip present and whole), in-flight
  * (submitted, or being worked on by a live process), or miss — with the
- * reason when this scene was rendered before with other inputs.
+ * reason when this scene was rendered before with other inputs. The rows of
+ * every scene the plan will ask about are read first, at once (the plan
+ * itself does no I/O); each answer is judged when the plan asks.
  */
-export function createCacheLookup(
-  db: Db,
+export async function readCacheLookup(
+  renders: Pick<RenderStore, 'getMany' | 'lastSceneKeys'>,
+  scenes: readonly { key: string; spec: SceneSpec }[],
   { clipsDir, now = Date.now }: { clipsDir?: string; now?: () => number } = {},
-): (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup {
-  const byKey = db.prepare<[string], RenderRow>('SELECT * FROM renders WHERE key = ?');
-  const byScene = db.prepare<[string, string], { key: string; inputs: string }>('SELECT key, inputs FROM scene_keys WHERE episode_id = ? AND scene_id = ?');
+): Promise<(key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup> {
+  const [rows, lastKeys] = await Promise.all([
+    renders.getMany([...new Set(scenes.map((s) => s.key))]),
+    renders.lastSceneKeys(scenes.map((s) => ({ episodeId: s.spec.episodeId, sceneId: s.spec.sceneId }))),
+  ]);
   return (key, inputs, scene) => {
-    const row = byKey.get(key);
+    const row = rows.get(key);
     if (row) {
       if (row.status === 'complete') {
         const clip = locateClip(row, clipsDir);
@@ -36,8 +40,8 @@ export function createCacheLookup(
         return { status: 'miss', reason: `last attempt failed: ${row.error ?? 'unknown error'}`, ...(refusedSeconds ? { refusedSeconds } : {}) };
       }
     }
-    const previous = byScene.get(scene.episodeId, scene.sceneId);
-    if (previous && previous.key !== key) return { status: 'miss', reason: whatChanged(JSON.parse(previous.inputs) as CacheKeyInput, inputs) };
+    const previous = lastKeys.get(`${scene.episodeId}/${scene.sceneId}`);
+    if (previous && previous.key !== key) return { status: 'miss', reason: whatChanged(previous.inputs, inputs) };
     return { status: 'miss' };
   };
 }

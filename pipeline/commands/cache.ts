@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DB_FILE, openDb, type Db } from '../cache/db.ts';
 import { locateClip } from '../cache/clips.ts';
-import { ownerAlive } from '../cache/owner.ts';
-import type { RenderRow } from '../cache/renders.ts';
+import type { Store } from '../cache/interfaces.ts';
+import { openStore, storeExists } from '../cache/store.ts';
 import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
 import { cacheDirOf, type CommandContext } from './context.ts';
@@ -19,41 +18,35 @@ export interface CacheOptions extends GcOptions {
 export async function cacheCommand(action: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
   if (!['stats', 'verify', 'gc', 'attach'].includes(action)) throw new DuologueError('E_USAGE', `unknown cache action "${action}" (stats, verify, gc or attach)`);
-  if (!existsSync(path.join(dir, DB_FILE))) {
+  if (!(await storeExists(dir))) {
     ctx.stdout.write(`no cache at ${dir}\n`);
     return 0;
   }
-  const db = openDb(dir);
+  const store = await openStore({ dir });
   try {
-    if (action === 'stats') return stats(db, dir, ctx);
-    if (action === 'verify') return await verify(db, path.join(dir, 'clips'), ctx, options.fix ?? false);
-    if (action === 'attach') return attach(db, manifests, ctx);
-    return await gc(db, dir, manifests, options, ctx);
+    if (action === 'stats') return await stats(store, dir, ctx);
+    if (action === 'verify') return await verify(store, path.join(dir, 'clips'), ctx, options.fix ?? false);
+    if (action === 'attach') return await attach(store, manifests, ctx);
+    return await gc(store, dir, manifests, options, ctx);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-function stats(db: Db, dir: string, ctx: CommandContext): number {
-  const byStatus = db.prepare<[], { status: string; n: number; bytes: number | null; cost: number | null }>(
-    'SELECT status, count(*) n, sum(clip_bytes) bytes, sum(cost_usd) cost FROM renders GROUP BY status ORDER BY status',
-  ).all();
-  const files = db.prepare<[], { n: number }>('SELECT count(*) n FROM file_memo').get()!.n;
-  const uploads = db.prepare<[], { n: number }>('SELECT count(*) n FROM uploads').get()!.n;
-  const runs = db.prepare<[], { n: number; spent: number | null }>('SELECT count(*) n, sum(spent_usd) spent FROM runs').get()!;
+async function stats(store: Store, dir: string, ctx: CommandContext): Promise<number> {
+  const s = await store.admin.stats();
   const storeBytes = dirSize(path.join(dir, 'clips'));
-  const dbBytes = ['', '-wal', '-shm'].reduce((sum, s) => sum + (existsSync(path.join(dir, DB_FILE + s)) ? statSync(path.join(dir, DB_FILE + s)).size : 0), 0);
   const lines = [`cache: ${dir}`, `renders:`];
-  for (const r of byStatus) lines.push(`  ${r.status.padEnd(10)} ${String(r.n).padStart(6)}${r.bytes ? `  ${mb(r.bytes)}` : ''}${r.cost ? `  $${r.cost.toFixed(2)} paid` : ''}`);
-  if (byStatus.length === 0) lines.push('  none');
-  lines.push(`clip store: ${mb(storeBytes)}`, `database: ${mb(dbBytes)}`, `media files remembered: ${files}`, `uploads remembered: ${uploads}`, `runs: ${runs.n}, $${(runs.spent ?? 0).toFixed(2)} spent in all`);
+  for (const r of s.renders) lines.push(`  ${r.status.padEnd(10)} ${String(r.count).padStart(6)}${r.bytes ? `  ${mb(r.bytes)}` : ''}${r.costUsd ? `  $${r.costUsd.toFixed(2)} paid` : ''}`);
+  if (s.renders.length === 0) lines.push('  none');
+  lines.push(`clip store: ${mb(storeBytes)}`, `database: ${mb(s.storageBytes)}`, `media files remembered: ${s.mediaFiles}`, `uploads remembered: ${s.uploads}`, `runs: ${s.runs}, $${s.spentUsd.toFixed(2)} spent in all`);
   ctx.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 
 /** Re-hashes every stored clip against its recorded sha256. Exit 1 when something is damaged. */
-async function verify(db: Db, clipsDir: string, ctx: CommandContext, fix: boolean): Promise<number> {
-  const rows = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status = 'complete'").all();
+async function verify(store: Store, clipsDir: string, ctx: CommandContext, fix: boolean): Promise<number> {
+  const rows = await store.admin.completeRenders();
   const damaged: string[] = [];
   for (const r of rows) {
     let problem: string | undefined;
@@ -63,7 +56,7 @@ async function verify(db: Db, clipsDir: string, ctx: CommandContext, fix: boolea
     if (problem) {
       damaged.push(`${r.episode_id}/${r.scene_id} (${r.key.slice(0, 12)}): ${problem}`);
       // Like a clip gone missing: a miss to render again, not a paid try held against the key.
-      if (fix) db.prepare("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, paid_attempts = 0 WHERE key = ?").run(`clip ${problem}`, r.key);
+      if (fix) await store.renders.forget(r.key, `clip ${problem}`);
     }
   }
   ctx.stdout.write(`verified ${rows.length} clip${rows.length === 1 ? '' : 's'}: ${rows.length - damaged.length} ok, ${damaged.length} damaged\n`);
@@ -77,25 +70,20 @@ async function verify(db: Db, clipsDir: string, ctx: CommandContext, fix: boolea
  * found the task on the provider's dashboard; record its id so the next
  * render polls and downloads it instead of paying again.
  */
-function attach(db: Db, args: string[], ctx: CommandContext): number {
+async function attach(store: Store, args: string[], ctx: CommandContext): Promise<number> {
   const [prefix, predictionId] = args;
   if (!prefix || !predictionId || args.length !== 2) throw new DuologueError('E_USAGE', 'usage: duologue cache attach <key (or a unique prefix of 8+ characters)> <prediction id>');
   if (prefix.length < 8) throw new DuologueError('E_USAGE', `key prefix "${prefix}" is too short: give at least 8 characters (see \`duologue status\`)`);
-  const rows = db.prepare<[string], RenderRow>("SELECT * FROM renders WHERE key LIKE ? || '%'").all(prefix);
+  const rows = await store.admin.rendersByKeyPrefix(prefix);
   if (rows.length !== 1) throw new DuologueError('E_USAGE', rows.length === 0 ? `no render with a key starting "${prefix}"` : `"${prefix}" matches ${rows.length} renders; give more of the key`);
-  const row = rows[0];
+  const { row, holderAlive } = rows[0];
   if (row.status !== 'ambiguous' && row.status !== 'submitting') {
     throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is ${row.status}, not waiting on an ambiguous submit; nothing to attach`);
   }
-  if (row.status === 'submitting' && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, Date.now())) {
+  if (row.status === 'submitting' && holderAlive) {
     throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is being submitted right now by a running render (${row.owner}); wait for it to finish`);
   }
-  // submitted_at is now: the provider's retention is counted from the attach, not from an old submit;
-  // output misses from the attach too (they are counted per prediction).
-  db.prepare(
-    `UPDATE renders SET status = 'in-flight', prediction_id = ?, prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?), submitted_at = ?,
-       error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?`,
-  ).run(predictionId, predictionId, Date.now(), Date.now(), row.key);
+  await store.admin.attach(row.key, predictionId);
   ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
   return 0;
 }

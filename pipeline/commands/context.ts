@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError } from '../errors.ts';
-import { openDb, type Db } from '../cache/db.ts';
+import { openStoreForReading, type Store } from '../cache/store.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
 
@@ -19,15 +19,9 @@ export function cacheDirOf(ctx: CommandContext, flag?: string): string {
   return path.resolve(ctx.cwd, flag ?? ctx.env.DUOLOGUE_CACHE_DIR ?? DEFAULTS.cacheDir);
 }
 
-/** The cache database; falls back to memory (with a note) when the dir cannot be written, for read-only commands. */
-export function openCacheForReading(ctx: CommandContext, dir: string): Db {
-  try {
-    return openDb(dir);
-  } catch (error) {
-    if (!(error instanceof DuologueError)) throw error;
-    ctx.stderr.write(`note: ${error.message}; hashing without the memo this time\n`);
-    return openDb(':memory:');
-  }
+/** The cache's state; falls back to memory (with a note) when the dir cannot be written, for read-only commands. */
+export function openCacheForReading(ctx: CommandContext, dir: string): Promise<Store> {
+  return openStoreForReading({ dir }, (error) => ctx.stderr.write(`note: ${error.message}; hashing without the memo this time\n`));
 }
 
 export function ffmpegOf(ctx: CommandContext): FfmpegPaths {

@@ -5,11 +5,10 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { clipPath } from '../cache/clips.ts';
-import type { Db } from '../cache/db.ts';
 import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
 import { remove, sweep } from '../cache/gc/sweep.ts';
+import type { CacheUser, Store, StoredClip } from '../cache/interfaces.ts';
 import { pidAlive } from '../cache/owner.ts';
-import { activeRuns, awaitedPredictions, dropRender, renderKeys, storedClips, type StoredClip } from '../cache/gc/usage.ts';
 import { DuologueError } from '../errors.ts';
 import { planManifests } from '../plan-manifests.ts';
 import { PROVIDERS } from '../providers/info.ts';
@@ -21,15 +20,15 @@ export interface GcOptions {
   dryRun?: boolean;
 }
 
-export async function gc(db: Db, dir: string, manifests: string[], options: GcOptions, ctx: CommandContext): Promise<number> {
+export async function gc(store: Store, dir: string, manifests: string[], options: GcOptions, ctx: CommandContext): Promise<number> {
   if (options.all && options.olderThan !== undefined) {
     throw new DuologueError('E_USAGE', '--all removes every clip the given manifests do not use, whatever its age; --older-than AGE removes those no run used for AGE: give one of them');
   }
   const maxAgeMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
-  const keep = await manifestKeys(db, dir, manifests, ctx);
+  const keep = await manifestKeys(store, dir, manifests, ctx);
   const now = Date.now();
-  const active = activeRuns(db, now, pidAlive);
-  const verdicts = storedClips(db).map((clip) => ({
+  const active = [...new Set((await store.admin.activeUsers()).map(describeUser))];
+  const verdicts = (await store.admin.storedClips()).map((clip) => ({
     clip,
     verdict: active.length > 0 ? ('used' as const) : clipVerdict(clip, { keep, all: options.all ?? false, maxAgeMs, now }),
   }));
@@ -39,14 +38,14 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
     now,
     alive: pidAlive,
     leftoversOnly: active.length > 0,
-    knownKeys: renderKeys(db),
+    knownKeys: await store.admin.renderKeys(),
     keptClips: new Set(verdicts.filter((v) => v.verdict !== 'remove').map((v) => v.clip.key)),
-    awaited: awaitedPredictions(db),
+    awaited: await store.admin.awaitedPredictions(),
     scratchAgeMs: options.all ? 0 : maxAgeMs,
   });
   if (!options.dryRun) {
     for (const clip of doomed) {
-      dropRender(db, clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
+      await store.admin.dropRender(clip.key); // the row first: a crash in between leaves an orphan file, which the next gc removes
       // Only this cache's copy: a recorded path outside it may be another cache's (this one copied from it).
       const own = clipPath(path.join(dir, 'clips'), clip.key);
       await rm(own, { force: true });
@@ -58,17 +57,22 @@ export async function gc(db: Db, dir: string, manifests: string[], options: GcOp
   return 0;
 }
 
+/** "run #3 (pid 123)", "a run on host-b (pid 77)". */
+function describeUser(u: CacheUser): string {
+  return u.kind === 'run' ? `run #${u.id} (pid ${u.pid})` : `a run on ${u.host} (pid ${u.pid})`;
+}
+
 function isInside(file: string, dir: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** Keys the manifests' scenes have, under every provider (a manifest rendered with either keeps its clips). */
-async function manifestKeys(db: Db, dir: string, manifests: string[], ctx: CommandContext): Promise<Set<string>> {
+async function manifestKeys(store: Store, dir: string, manifests: string[], ctx: CommandContext): Promise<Set<string>> {
   const keep = new Set<string>();
   if (manifests.length === 0) return keep;
   for (const info of Object.values(PROVIDERS)) {
-    const planned = await planManifests(manifests, { db, cacheDir: dir, ffmpeg: ffmpegOf(ctx), provider: info, signal: ctx.signal, outputs: false });
+    const planned = await planManifests(manifests, { store, cacheDir: dir, ffmpeg: ffmpegOf(ctx), provider: info, signal: ctx.signal, outputs: false });
     // Random seeds cannot be referenced by a later run: their clips are kept only by use.
     const p = planned.planWith();
     for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);

@@ -21,10 +21,10 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const budgetUsd = parseBudget(options.budget);
   const provider = providerInfo(providerId);
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
-  const db = openCacheForReading(ctx, cacheDir);
+  const store = await openCacheForReading(ctx, cacheDir);
   try {
     const manifests = await planManifests(files, {
-      db, cacheDir, ffmpeg: ffmpegOf(ctx), provider, budgetUsd, signal: ctx.signal,
+      store, cacheDir, ffmpeg: ffmpegOf(ctx), provider, budgetUsd, signal: ctx.signal,
       outputs: { outDir: outDirOf(ctx, options.out), allowOutside: options.allowOutside },
     });
     const balanceUsd = providerId === 'wavespeed' ? await readBalance(ctx) : undefined;
@@ -37,7 +37,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     }
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

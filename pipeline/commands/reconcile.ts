@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { DB_FILE, openDb } from '../cache/db.ts';
-import { RunLedger } from '../cache/runs.ts';
+import { openStore, storeExists } from '../cache/store.ts';
 import { reconcile } from '../cost/reconcile.ts';
 import { DuologueError } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
@@ -22,20 +19,23 @@ export async function reconcileCommand(runArg: string | undefined, options: { ca
   const runId = runArg === undefined ? undefined : Number(runArg.replace(/^#/, ''));
   if (runId !== undefined && (!Number.isInteger(runId) || runId < 1)) throw new DuologueError('E_USAGE', `Expected a run number (as \`duologue status\` lists them), got \`${runArg}\``);
   const dir = cacheDirOf(ctx, options.cacheDir);
-  if (!existsSync(path.join(dir, DB_FILE))) throw new DuologueError('E_USAGE', `no cache at ${dir}: nothing to reconcile`);
-  const db = openDb(dir);
+  if (!(await storeExists(dir))) throw new DuologueError('E_USAGE', `no cache at ${dir}: nothing to reconcile`);
+  const store = await openStore({ dir });
   const { account, close } = openAccount({ apiKey, baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined });
   try {
-    const ledger = new RunLedger(db);
-    const run = ledger.run(runId, 'wavespeed');
+    const ledger = store.ledger;
+    const run = await ledger.run(runId, 'wavespeed');
     if (!run) throw new DuologueError('E_USAGE', runId === undefined ? 'no WaveSpeed run in this cache yet' : `no run #${runId} in this cache`);
     if (run.provider !== 'wavespeed') throw new DuologueError('E_USAGE', `run #${run.id} used the ${run.provider} provider: nothing was billed`);
-    const recorded = ledger.charges(run);
+    const recorded = await ledger.charges(run);
     const from = run.startedAt - WINDOW_SLACK_MS;
     const end = (run.finishedAt ?? Date.now()) + WINDOW_SLACK_MS;
     // A charge may land after the run ended: read up to now, but look for unknown ones only inside the run's window.
     const billed = await account.billings({ from, to: Math.max(end, Date.now()) }, { signal: ctx.signal });
-    const result = reconcile(recorded, billed, (b) => b.createdAt >= from && b.createdAt <= end, (id) => ledger.knowsPrediction(id));
+    // The pure rule asks about billed ids one by one: the ledger is asked first, about each once.
+    const known = new Set<string>();
+    for (const id of new Set(billed.map((b) => b.predictionId))) if (await ledger.knowsPrediction(id)) known.add(id);
+    const result = reconcile(recorded, billed, (b) => b.createdAt >= from && b.createdAt <= end, (id) => known.has(id));
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify({ run: run.id, recorded_usd: result.recordedUsd, billed_usd: result.billedUsd, differences: result.differences, lines: result.lines })}\n`);
     } else {
@@ -49,6 +49,6 @@ export async function reconcileCommand(runArg: string | undefined, options: { ca
     return result.differences === 0 ? 0 : 1;
   } finally {
     await close();
-    db.close();
+    await store.close();
   }
 }

@@ -1,46 +1,28 @@
-import { DB_FILE } from '../cache/db.ts';
-import { ownerAlive } from '../cache/owner.ts';
-import type { RenderRow } from '../cache/renders.ts';
-import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
-import path from 'node:path';
-import { openDb } from '../cache/db.ts';
+import type { RenderRow } from '../cache/interfaces.ts';
+import { openStore, storeExists } from '../cache/store.ts';
 import { table, usd } from '../report/table.ts';
 import { MAX_PAID_ATTEMPTS } from '../schedule/job.ts';
 import { cacheDirOf, type CommandContext } from './context.ts';
 
-interface RunRow {
-  id: number;
-  started_at: number;
-  finished_at: number | null;
-  pid: number;
-  provider: string;
-  budget_usd: number | null;
-  planned_usd: number;
-  spent_usd: number;
-  result: string | null;
-  note: string | null;
-}
-
 /** `duologue status`: recent runs with their spend, and renders in flight or needing attention. */
 export async function statusCommand(options: { cacheDir?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
-  if (!existsSync(path.join(dir, DB_FILE))) {
+  if (!(await storeExists(dir))) {
     ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [], held: [] })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
     return 0;
   }
-  const db = openDb(dir);
+  const store = await openStore({ dir });
   try {
-    const runs = db.prepare<[], RunRow>('SELECT * FROM runs ORDER BY id DESC LIMIT 10').all();
-    const open = db.prepare<[], RenderRow>("SELECT * FROM renders WHERE status IN ('pending','submitting','in-flight','ambiguous') ORDER BY updated_at").all();
-    const held = db
-      .prepare<[number], RenderRow>("SELECT * FROM renders WHERE status = 'failed' AND paid_attempts >= ? ORDER BY updated_at")
-      .all(MAX_PAID_ATTEMPTS);
-    const now = Date.now();
+    const recent = await store.admin.recentRuns(10);
+    const runs = recent.map((r) => r.run);
+    const open = await store.admin.openRenders();
+    const held = await store.admin.heldRenders(MAX_PAID_ATTEMPTS);
+    // Whether a live process holds each open render's claim, as the store tells.
+    const alive = new Map(open.map((o) => [o.row, o.holderAlive]));
     // A dead run's "submitting" row will not be resumed: it needs a person, so it is listed there only.
-    const attention = open.filter((r) => r.status === 'ambiguous' || (r.status === 'submitting' && !(r.owner && ownerAlive(r.owner, r.lease_until ?? 0, now))));
-    const inFlight = open.filter((r) => !attention.includes(r));
-    const state = (r: RenderRow) => (r.owner && ownerAlive(r.owner, r.lease_until ?? 0, now) ? `worked on by ${r.owner}` : 'waiting for the next run to resume it');
+    const attention = open.map((o) => o.row).filter((r) => r.status === 'ambiguous' || (r.status === 'submitting' && !alive.get(r)));
+    const inFlight = open.map((o) => o.row).filter((r) => !attention.includes(r));
+    const state = (r: RenderRow) => (alive.get(r) ? `worked on by ${r.owner}` : 'waiting for the next run to resume it');
     if (options.json) {
       ctx.stdout.write(
         `${JSON.stringify({
@@ -54,8 +36,8 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     }
     const lines: string[] = ['recent runs:'];
     const rows = [['run', 'started', 'provider', 'result', 'planned', 'spent', 'budget']];
-    for (const r of runs) {
-      const result = r.result ?? (ownerAlive(`${hostname()}:${r.pid}:x`, Number.MAX_SAFE_INTEGER, now) ? 'running' : 'died');
+    for (const { run: r, running } of recent) {
+      const result = r.result ?? (running ? 'running' : 'died');
       rows.push([`#${r.id}`, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19), r.provider, result, usd(r.planned_usd), usd(r.spent_usd), r.budget_usd === null ? '-' : usd(r.budget_usd)]);
     }
     lines.push(...(runs.length ? table(rows, ['l', 'l', 'l', 'l', 'r', 'r', 'r']).map((l) => `  ${l}`) : ['  none']));
@@ -77,6 +59,6 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }

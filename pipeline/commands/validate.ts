@@ -13,11 +13,11 @@ export interface ValidateOptions {
 /** `duologue validate`: exit 0 with a line per manifest, or throws ManifestErrors (all of them). */
 export async function validateCommand(files: string[], options: ValidateOptions, ctx: CommandContext): Promise<number> {
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
-  const db = openCacheForReading(ctx, cacheDir);
+  const store = await openCacheForReading(ctx, cacheDir);
   try {
     // Checked as `plan` would check them, under today's price table's length rules; nothing is priced or looked up.
     const { prepared, warnings } = await planManifests(files, {
-      db, cacheDir, ffmpeg: ffmpegOf(ctx), provider: PROVIDERS.wavespeed, signal: ctx.signal,
+      store, cacheDir, ffmpeg: ffmpegOf(ctx), provider: PROVIDERS.wavespeed, signal: ctx.signal,
       outputs: { outDir: outDirOf(ctx, options.out), allowOutside: options.allowOutside },
     });
     for (const m of prepared.series.manifests) {
@@ -29,6 +29,6 @@ export async function validateCommand(files: string[], options: ValidateOptions,
     for (const w of warnings) ctx.stderr.write(`warning: ${formatDiagnostic(w)}\n`);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }

@@ -4,7 +4,7 @@
  * billed what was recorded, nothing was recorded without a prediction, and
  * nothing in the run's window was billed that duologue does not know.
  */
-import type { RecordedCharge } from '../cache/runs.ts';
+import type { RecordedCharge } from '../cache/interfaces.ts';
 import type { BillingRecord } from '../providers/types.ts';
 import { roundUsd } from './estimate.ts';
 

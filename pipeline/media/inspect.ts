@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { LIMITS } from '../defaults.ts';
 import { FfmpegTimeoutError, type Diagnostic } from '../errors.ts';
-import type { FileMemo } from '../cache/file-memo.ts';
+import type { FileMemo } from '../cache/interfaces.ts';
 import type { MediaRef, SceneSpec, Series } from '../manifest/types.ts';
 import { describeFsError } from '../manifest/parse.ts';
 import { ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
@@ -110,7 +110,7 @@ async function inspectOne(
     return { ok: false, reason: describeFsError(cause) };
   }
   if (info.size === 0) return { ok: false, reason: 'is an empty file (0 bytes)' };
-  const memo = options.memo.get(file, info);
+  const memo = await options.memo.get(file, info);
   let sha256: string;
   let probe: ProbeResult | null;
   if (memo) {
@@ -135,7 +135,7 @@ async function inspectOne(
       options.stats.hashed++;
       options.stats.probed++;
     }
-    options.memo.put(file, info, { sha256, probe });
+    await options.memo.put(file, info, { sha256, probe });
   }
   if (probe === null) return { ok: false, reason: `cannot be decoded (ffprobe found no readable ${want})` };
   return interpretProbe(want, sha256, probe, file);

@@ -52,16 +52,16 @@ export interface SubmitOptions extends CallOptions {
   /**
    * Called just before the request that creates the (paid) task is sent:
    * from here on, a crash or an unclear failure means it may have been billed.
-   * Called again before each retry of that request. If it throws, nothing is
-   * sent and the error is the submit's.
+   * Called again before each retry of that request, and awaited. If it
+   * throws (or rejects), nothing is sent and the error is the submit's.
    */
-  onSubmitting?: (sent: SentSubmit) => void;
+  onSubmitting?: (sent: SentSubmit) => void | Promise<void>;
   /**
    * An answer proved no task was created (a 429, a refused connection) and the
    * request will be tried again after a wait: until then nothing can have been
    * billed, so a stop or a crash in that wait is a clean one.
    */
-  onNotSubmitted?: () => void;
+  onNotSubmitted?: () => void | Promise<void>;
   /**
    * `signal` stops a submit only up to the paid request. Once that request is
    * sent it is let finish (within its timeouts), so a stop never cuts off the

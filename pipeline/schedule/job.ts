@@ -1,8 +1,8 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { AmbiguousSubmitError, ClaimLostError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, isAbort } from '../errors.ts';
+import { AmbiguousSubmitError, ClaimLostError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { Budget } from './budget.ts';
 import { clipPath, locateClip } from '../cache/clips.ts';
-import type { RenderRow, RenderStore } from '../cache/renders.ts';
+import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan.ts';
@@ -31,7 +31,7 @@ export const MAX_OUTPUT_MISSES = 3;
 
 export interface JobDeps {
   provider: Provider;
-  store: RenderStore;
+  store: Store;
   /** The cap this scene's spend counts against. */
   budgetFor: (scene: PlannedScene) => Budget;
   events: RunEvents;
@@ -43,14 +43,14 @@ export interface JobDeps {
   now: () => number;
   /** Cuts even an open submit request (the second Ctrl-C); the run's stop signal lets it finish. */
   forceSignal?: AbortSignal;
-  /** The provider took a task this run submitted: its worst-case charge is this run's from now on (written with the id). */
-  onCharged: (scene: PlannedScene, usd: number) => void;
-  /** The prediction this run's submit created (the run's books name it, for reconciling with the invoice). */
-  onSubmitted?: (scene: PlannedScene, predictionId: string) => void;
+  /** The provider took a task this run submitted: its worst-case charge is this run's from now on (written in `tx`, with the claim's state). */
+  onCharged: (tx: StoreParts, scene: PlannedScene, usd: number) => Promise<void>;
+  /** The prediction this run's submit created (the run's books name it, for reconciling with the invoice), written in `tx` with the id. */
+  onSubmitted?: (tx: StoreParts, scene: PlannedScene, predictionId: string) => Promise<void>;
   /** Emits the run's money totals. */
   spend: () => void;
-  /** The key's clip is complete: written in the same transaction as the completion (the run's books for it). */
-  onRendered?: (scene: PlannedScene, r: { costUsd: number; note?: string }) => void;
+  /** The key's clip is complete: written in `tx`, the completion's transaction (the run's books for it). */
+  onRendered?: (tx: StoreParts, scene: PlannedScene, r: { costUsd: number; note?: string }) => Promise<void>;
 }
 
 const LOST = Symbol('claim lost');
@@ -62,17 +62,18 @@ const LOST = Symbol('claim lost');
  */
 export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSignal): Promise<JobOutcome> {
   const { store, events } = deps;
+  const renders = store.renders;
   const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
   for (;;) {
     if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
-    const claim = store.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
+    const claim = await renders.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
       const clip = locateClip(claim.row, deps.clipsDir);
       if ('path' in clip) {
-        if (clip.path !== claim.row.clip_path) store.relocate(scene.key, clip.path); // the cache was moved
+        if (clip.path !== claim.row.clip_path) await renders.relocate(scene.key, clip.path); // the cache was moved
         return { outcome: 'cached', clip: clip.path };
       }
-      store.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
+      await renders.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
       continue;
     }
     // Another live run has it: the scheduler waits for its outcome without holding a concurrency slot.
@@ -99,13 +100,13 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const answered = row.prediction_id !== null && row.submitted_at !== null && sentAt !== undefined && sentAt <= row.submitted_at;
       const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
       if (lost.kind === 'found') {
-        store.markInFlight(scene.key, lost.id);
+        await renders.markInFlight(scene.key, lost.id);
         predictionId = lost.id;
         note = `its earlier submit's answer was lost; found as prediction ${lost.id} in the provider's list`;
       } else if (lost.kind === 'absent') {
         note = lost.why;
       } else if (!deps.retryAmbiguous) {
-        store.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
+        await renders.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
         return fail(
           `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the ${deps.provider.info.label} dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
           'E_API',
@@ -116,18 +117,18 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
     }
     if (!predictionId && row.refused && !deps.retryHeld) {
-      store.release(scene.key);
+      await renders.release(scene.key);
       return fail(`refused by the provider for what the scene is (${row.error ?? 'no reason given'}); change the scene (prompt, image, audio or seed) to try again, or run with --retry-held`, 'E_REFUSED');
     }
     const retention = deps.provider.predictionRetentionMs;
     if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
       // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
       const days = Math.round(retention / 86_400_000);
-      store.markFailed(scene.key, `prediction ${predictionId} expired at the provider (kept ${days} days)`);
+      await renders.markFailed(scene.key, `prediction ${predictionId} expired at the provider (kept ${days} days)`);
       return fail(`prediction ${predictionId} expired at the provider (predictions are kept ${days} days) before its clip was collected; the next render renders it again (paid again)`, 'E_API');
     }
     if (!predictionId && caps.billed && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
-      store.markFailed(scene.key, row.error ?? 'held');
+      await renders.markFailed(scene.key, row.error ?? 'held');
       return fail(
         `held: paid ${row.paid_attempts} times without a usable clip (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more`,
         'E_HELD',
@@ -143,21 +144,22 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         signal,
         forceSignal: deps.forceSignal,
         // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
-        onSubmitting: (sent) => {
+        onSubmitting: async (sent) => {
           // The account refused a submit for lack of money since this one took its turn: nothing more is sent.
           if (budget.refusal !== undefined) throw new NotSubmittedError(budget.refusal);
           lastSent = JSON.stringify(sent);
-          store.batch(() => {
-            if (!store.markSubmitting(scene.key, lastSent)) throw new ClaimLostError(scene.key);
-            deps.onCharged(scene, reserved);
+          const sentJson = lastSent;
+          await store.transaction(async (tx) => {
+            if (!(await tx.renders.markSubmitting(scene.key, sentJson))) throw new ClaimLostError(scene.key);
+            await deps.onCharged(tx, scene, reserved);
           });
           submitting = true;
         },
         // A 429 or a refused connection: no task, so a stop or crash while waiting to retry is clean.
-        onNotSubmitted: () => {
-          store.batch(() => {
-            store.markPending(scene.key);
-            deps.onCharged(scene, 0);
+        onNotSubmitted: async () => {
+          await store.transaction(async (tx) => {
+            await tx.renders.markPending(scene.key);
+            await deps.onCharged(tx, scene, 0);
           });
           submitting = false;
         },
@@ -206,14 +208,14 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       events.emitEvent({ type: 'submitted', ...at, predictionId });
       try {
         const id = predictionId;
-        store.batch(() => {
-          store.markInFlight(scene.key, id);
-          deps.onSubmitted?.(scene, id);
+        await store.transaction(async (tx) => {
+          await tx.renders.markInFlight(scene.key, id);
+          await deps.onSubmitted?.(tx, scene, id);
         });
       } catch (cause) {
         throw new DuologueError(
           'E_CACHE',
-          `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} was created but could not be recorded (${(cause as Error).message}); once the cache can be written, run "duologue cache attach ${scene.key.slice(0, 12)} ${predictionId}" so it is collected, not paid again`,
+          `${scene.episodeId}/${scene.sceneId}: prediction ${predictionId} was created but could not be recorded (${failureDetail(cause)}); once the cache can be written, run "duologue cache attach ${scene.key.slice(0, 12)} ${predictionId}" so it is collected, not paid again`,
           { cause },
         );
       }
@@ -226,7 +228,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (resumed) {
         events.emitEvent({ type: 'resumed', ...at, predictionId: predictionId! });
       } else if (!(await reserveAndSubmit())) {
-        store.release(scene.key);
+        await renders.release(scene.key);
         return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
       }
       let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: !resumed });
@@ -234,7 +236,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         // A render that died with an earlier process (it does not outlive it) costs nothing to redo.
         const again = await deps.provider.submit(scene, { signal });
         predictionId = again.predictionId;
-        store.markInFlight(scene.key, predictionId);
+        await renders.markInFlight(scene.key, predictionId);
         result = await deps.provider.wait(predictionId, scene, { signal });
       }
       // A failure on the provider's side, or an input it could not fetch, is tried once more in this run
@@ -245,7 +247,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
         predictionId = null; // that one failed (not billed): what follows is about the new submit
         if (!(await reserveAndSubmit())) {
-          store.markFailed(scene.key, result.error ?? 'failed');
+          await renders.markFailed(scene.key, result.error ?? 'failed');
           return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
         }
         result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: true });
@@ -256,7 +258,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         // A failed prediction is not billed: the hold goes back. Refused for what the scene is
         // (moderation, bad input), it is not tried again until the scene changes (a new key).
         const refused = kind === 'moderation' || kind === 'input';
-        store.markFailed(scene.key, result.error ?? 'failed', { refused });
+        await renders.markFailed(scene.key, result.error ?? 'failed', { refused });
         budget.release(reserved);
         deps.spend();
         const why = refused ? ` — refused for its ${kind === 'moderation' ? 'content' : 'inputs'}: not tried again until the scene changes (or --retry-held)` : '';
@@ -271,7 +273,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         // Paid; the prediction is kept and the next run downloads it at no charge.
         budget.settle(reserved, reserved);
         deps.spend();
-        store.release(scene.key);
+        await renders.release(scene.key);
         return fail(`${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`, (error as DuologueError).code ?? 'E_API', reserved);
       }
       const billed = billedSeconds(toMillis(delivered.durationSeconds), deps.provider.info.prices);
@@ -281,13 +283,13 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const sha256 = delivered.sha256 ?? (await sha256File(delivered.path));
       // The completion and the run's books in one commit: a crash before it leaves the prediction
       // in flight, and the next run collects its clip again at no charge.
-      store.batch(() => {
-        store.markComplete(
+      await store.transaction(async (tx) => {
+        await tx.renders.markComplete(
           scene.key,
           { path: delivered.path, sha256, bytes: delivered.bytes, videoSeconds: delivered.durationSeconds, billedSeconds: billed, costUsd: cost },
           id,
         );
-        deps.onRendered?.(scene, { costUsd: charged, note });
+        await deps.onRendered?.(tx, scene, { costUsd: charged, note });
       });
       budget.settle(reserved, charged);
       deps.spend();
@@ -297,9 +299,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     } catch (error) {
       // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
       if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
-      if ((error as Error)?.name === 'SqliteError') throw error;
       if (error instanceof NotSubmittedError) {
-        store.release(scene.key);
+        await renders.release(scene.key);
         budget.release(reserved);
         deps.spend();
         return { outcome: 'skipped', reason: error.reason };
@@ -309,11 +310,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         deps.spend();
         return LOST;
       }
-      if (predictionId && error instanceof OutputError && !isAbort(error)) return outputRefused(error, predictionId, reserved);
+      if (predictionId && error instanceof OutputError && !isAbort(error)) return await outputRefused(error, predictionId, reserved);
       if (predictionId && error instanceof PredictionGoneError) {
         // Nothing left to collect, and a new render may pay twice if this id was wrong: a person decides
         // (or the next run's lookup finds the task a lost submit really created).
-        store.markFailed(scene.key, error.message, { status: 'ambiguous', forgetPrediction: true });
+        await renders.markFailed(scene.key, error.message, { status: 'ambiguous', forgetPrediction: true });
         budget.settle(reserved, reserved);
         deps.spend();
         return fail(
@@ -327,12 +328,12 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         // Ctrl-C: keep what is recorded (an in-flight id is resumed next run, at no charge to it);
         // a submit cut mid-request stays "submitting": it may have been billed.
         if (!predictionId && taskNotCreated) {
-          store.markFailed(scene.key, 'interrupted before submit');
+          await renders.markFailed(scene.key, 'interrupted before submit');
           budget.release(reserved);
           deps.spend();
           return { outcome: 'interrupted', costUsd: 0 };
         }
-        store.release(scene.key);
+        await renders.release(scene.key);
         budget.settle(reserved, reserved); // submitted (or maybe): this run's charge, at worst
         deps.spend();
         return { outcome: 'interrupted', costUsd: reserved };
@@ -340,7 +341,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const e = error as DuologueError;
       if (predictionId) {
         // Submitted and not known to have failed: keep the id, so the next run resumes it instead of paying again.
-        store.release(scene.key);
+        await renders.release(scene.key);
         budget.settle(reserved, reserved);
         deps.spend();
         if (e.code === 'E_AUTH') throw error;
@@ -348,12 +349,12 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       }
       if (e instanceof AmbiguousSubmitError) {
         // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
-        store.markFailed(scene.key, e.message, { status: 'ambiguous' });
+        await renders.markFailed(scene.key, e.message, { status: 'ambiguous' });
         budget.settle(reserved, reserved);
         deps.spend();
         return fail(e.message, e.code, reserved);
       }
-      store.markFailed(scene.key, e.message ?? String(error));
+      await renders.markFailed(scene.key, e.message ?? String(error));
       budget.release(reserved);
       deps.spend();
       if (e.code === 'E_AUTH' || e.code === 'E_BALANCE') throw error; // the run stops submitting
@@ -366,7 +367,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   }
 
   /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */
-  function outputRefused(error: OutputError, predictionId: string, reserved: number): JobOutcome {
+  async function outputRefused(error: OutputError, predictionId: string, reserved: number): Promise<JobOutcome> {
     const budget = deps.budgetFor(scene);
     const { billed } = deps.provider.info.capabilities;
     if (error.unavailable && billed) {
@@ -374,23 +375,23 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // up to a point: an output that is never there needs a person (re-rendering is paying again).
       budget.settle(reserved, reserved);
       deps.spend();
-      const misses = store.missedOutput(scene.key);
+      const misses = await renders.missedOutput(scene.key);
       if (misses >= MAX_OUTPUT_MISSES) {
-        store.markFailed(scene.key, `${error.message} (${misses} times in a row)`, { status: 'ambiguous' });
+        await renders.markFailed(scene.key, `${error.message} (${misses} times in a row)`, { status: 'ambiguous' });
         return fail(
           `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the ${deps.provider.info.label} dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
           error.code,
           reserved,
         );
       }
-      store.release(scene.key);
+      await renders.release(scene.key);
       return fail(`${error.message}; prediction ${predictionId} is kept and the next run fetches it again`, error.code, reserved);
     }
     // Paid, and unusable: only a new render can help. Charged what it delivered, when known.
     const charged = reserved > 0 && error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
     budget.settle(reserved, charged);
     deps.spend();
-    store.markFailed(scene.key, error.message, billed ? { paid: { deliveredSeconds: error.deliveredSeconds } } : {});
+    await renders.markFailed(scene.key, error.message, billed ? { paid: { deliveredSeconds: error.deliveredSeconds } } : {});
     return fail(error.message, error.code, charged);
   }
 

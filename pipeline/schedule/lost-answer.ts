@@ -1,5 +1,5 @@
 import { isAbort } from '../errors.ts';
-import type { RenderStore } from '../cache/renders.ts';
+import type { Store } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import type { PlannedScene } from '../plan.ts';
 import type { Provider, SentSubmit } from '../providers/types.ts';
@@ -13,7 +13,7 @@ export type LostAnswer = { kind: 'found'; id: string } | { kind: 'absent'; why: 
  * be read, so a person decides.
  */
 export async function findLostAnswer(
-  deps: { provider: Provider; store: RenderStore; events: RunEvents },
+  deps: { provider: Provider; store: Pick<Store, 'renders'>; events: RunEvents },
   scene: PlannedScene,
   sentJson: string | null | undefined,
   why: string,
@@ -24,7 +24,7 @@ export async function findLostAnswer(
   deps.events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
   try {
     // A key's earlier predictions are never the lost one.
-    const id = await deps.provider.findSubmitted(sent, { signal, knownIds: deps.store.predictionIds(scene.key) });
+    const id = await deps.provider.findSubmitted(sent, { signal, knownIds: await deps.store.renders.predictionIds(scene.key) });
     if (id) return { kind: 'found', id };
     return { kind: 'absent', why: `submitted again: the provider's prediction list showed no task for its lost submit of ${new Date(sent.at).toISOString()} on two looks` };
   } catch (error) {

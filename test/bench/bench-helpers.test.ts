@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import type { RenderTask } from '../../pipeline/providers/types.ts';
 import { DEFAULT_POLICY, type WavespeedPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
@@ -41,7 +40,7 @@ async function pollsUntilDone(policy: WavespeedPolicy, processingMs: number): Pr
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     ffmpeg: resolveFfmpegPaths(),
     workDir: mkdtempSync(path.join(tmpdir(), 'dl-polls-')),
-    uploads: createUploadMemo(openDb(':memory:'), 'wavespeed'),
+    uploads: (await openStore({ dir: ':memory:' })).uploads('wavespeed'),
     policy,
     now: () => clock,
     sleep: async (ms) => {

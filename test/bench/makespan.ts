@@ -16,9 +16,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents } from '../../pipeline/events.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
@@ -73,22 +71,21 @@ async function run(order: Order, lens: number[]): Promise<number> {
   const m = media(Object.fromEntries(lens.map((l, i) => [`a${i}`, Math.round(l * 1000)])));
   const scenes = lens.map((_, i) => scene('e', `s${i}`, { audio: { form: 'pair', left: ref(`a${i}`) }, seed: { kind: 'fixed', value: i } }));
   const p = plan({ series: series([episode('e', scenes)]), media: m, provider: PROVIDERS.wavespeed });
-  const db = openDb(':memory:');
+  const store = await openStore({ dir: ':memory:', owner: 'bench:1:x' });
   const dir = mkdtempSync(path.join(tmpdir(), 'duologue-bench-makespan-'));
   const t0 = performance.now();
   await schedule({
     plan: p,
     provider: simulatedProvider(dir),
-    store: new RenderStore(db, 'bench:1:x'),
-    ledger: new RunLedger(db),
-    runId: new RunLedger(db).start({ provider: 'sim', args: [], plannedUsd: 0 }),
+    store,
+    runId: await store.ledger.start({ provider: 'sim', args: [], plannedUsd: 0 }),
     events: new RunEvents(),
     clipsDir: dir,
     concurrency: CONCURRENCY,
     order,
   });
   const makespan = (performance.now() - t0) / MS_PER_VIDEO_SECOND;
-  db.close();
+  await store.close();
   return makespan;
 }
 

@@ -13,8 +13,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { prepare } from '../../pipeline/prepare.ts';
@@ -44,18 +43,18 @@ export async function benchOverhead(): Promise<BenchResult> {
   try {
     const { manifest } = tinyProject(oneSecondSeries(scenes, 10));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-oh-cache-'));
-    const db = openDb(cacheDir);
+    const store = await openStore({ dir: cacheDir });
     const info = PROVIDERS.wavespeed;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const prepared = await prepare([manifest], { db, ffmpeg, prices: info.prices });
+    const prepared = await prepare([manifest], { memo: store.files, ffmpeg, prices: info.prices });
     const p = plan({ ...prepared, provider: info });
-    const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy: OVERHEAD_POLICY });
-    const result = await scheduleOnCache({ db, cacheDir, plan: p, provider, concurrency: 8 });
+    const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: store.uploads('wavespeed'), policy: OVERHEAD_POLICY });
+    const result = await scheduleOnCache({ store, cacheDir, plan: p, provider, concurrency: 8 });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     await provider.close?.();
-    db.close();
+    await store.close();
     const rendered = result.scenes.filter((s) => s.outcome === 'rendered').length;
     if (rendered !== scenes) throw new Error(`expected ${scenes} rendered, got ${rendered}`);
     const served = await fake.stats();

@@ -15,8 +15,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clipPath } from '../../pipeline/cache/clips.ts';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { main } from '../../pipeline/cli.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan } from '../../pipeline/plan.ts';
@@ -68,33 +67,32 @@ async function planCli(manifest: string, cacheDir: string): Promise<{ ms: number
 
 /** What a nightly run leaves: every scene's render complete, its clip in the store, its key remembered. */
 async function fillCache(manifest: string, cacheDir: string): Promise<void> {
-  const db = openDb(cacheDir);
+  const store = await openStore({ dir: cacheDir, owner: 'bench:1:fill' });
   try {
-    const prepared = await prepare([manifest], { db, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.wavespeed.prices });
+    const prepared = await prepare([manifest], { memo: store.files, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.wavespeed.prices });
     const scenes = plan({ ...prepared, provider: PROVIDERS.wavespeed }).episodes.flatMap((e) => e.scenes);
-    const store = new RenderStore(db, 'bench:1:fill');
     const clipsDir = path.join(cacheDir, 'clips');
-    store.batch(() => {
+    await store.transaction(async (tx) => {
       for (const s of scenes) {
         const file = clipPath(clipsDir, s.key);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, Buffer.alloc(CLIP_BYTES));
-        store.claim({ key: s.key, inputs: s.keyInputs, episodeId: s.episodeId, sceneId: s.sceneId, estimateUsd: s.estimateUsd });
-        store.markComplete(s.key, { path: file, sha256: 'bench', bytes: CLIP_BYTES, videoSeconds: s.videoSeconds, billedSeconds: s.billedSeconds, costUsd: s.estimateUsd }, `bench-${s.key.slice(0, 8)}`);
-        store.recordSceneKey(s.episodeId, s.sceneId, s.key, s.keyInputs);
+        await tx.renders.claim({ key: s.key, inputs: s.keyInputs, episodeId: s.episodeId, sceneId: s.sceneId, estimateUsd: s.estimateUsd });
+        await tx.renders.markComplete(s.key, { path: file, sha256: 'bench', bytes: CLIP_BYTES, videoSeconds: s.videoSeconds, billedSeconds: s.billedSeconds, costUsd: s.estimateUsd }, `bench-${s.key.slice(0, 8)}`);
+        await tx.renders.recordSceneKey(s.episodeId, s.sceneId, s.key, s.keyInputs);
       }
     });
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
 /** Media files read by a plan of this cache now (0 when the memo holds every file). */
 async function filesRead(manifest: string, cacheDir: string): Promise<number> {
-  const db = openDb(cacheDir);
+  const store = await openStore({ dir: cacheDir });
   const stats = { hashed: 0, probed: 0, memoHits: 0 };
-  await prepare([manifest], { db, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.wavespeed.prices, stats });
-  db.close();
+  await prepare([manifest], { memo: store.files, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.wavespeed.prices, stats });
+  await store.close();
   return stats.hashed;
 }
 

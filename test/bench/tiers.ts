@@ -20,8 +20,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents } from '../../pipeline/events.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan } from '../../pipeline/plan.ts';
@@ -65,7 +64,7 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
   try {
     const { manifest } = tinyProject(oneSecondSeries(scenes, Math.min(10, scenes)));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-tier-cache-'));
-    const db = openDb(cacheDir);
+    const store = await openStore({ dir: cacheDir });
     const info = PROVIDERS.wavespeed;
     const events = new RunEvents();
     let rateLimited = 0;
@@ -73,7 +72,7 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       if (e.type === 'retry' && e.reason.startsWith('429')) rateLimited++;
     });
     const cpu0 = process.cpuUsage();
-    const prepared = await prepare([manifest], { db, ffmpeg, prices: info.prices });
+    const prepared = await prepare([manifest], { memo: store.files, ffmpeg, prices: info.prices });
     const p = plan({ ...prepared, provider: info });
     const rssAfterPlanMb = Math.round(process.memoryUsage().rss / 1048576);
     const cpuPlan = process.cpuUsage(cpu0);
@@ -84,7 +83,7 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     const policy = { ...FAST_POLICY, rateWindowMs: MINUTE_MS, retryAfterMaxMs: MINUTE_MS * 2, firstPollPerVideoSecondMs: look, pollInitialMs: look, pollFactor: 1, pollMaxMs: look, deadlineBaseMs: 3_600_000 };
     let waits = 0;
     const provider = createWavespeedProvider({
-      apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy, tier, concurrency: n,
+      apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: store.uploads('wavespeed'), policy, tier, concurrency: n,
       // Counts the waits between looks at a task (each is followed by one look: the shared list or its own result).
       sleep: (ms, signal) => {
         if (ms === look) waits++;
@@ -93,11 +92,11 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
     });
     const t0 = performance.now();
-    const result = await scheduleOnCache({ db, cacheDir, plan: p, provider, concurrency: n, events });
+    const result = await scheduleOnCache({ store, cacheDir, plan: p, provider, concurrency: n, events });
     const makespanMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     await provider.close?.();
-    db.close();
+    await store.close();
     const served = (await fake.stats()).routeCounts;
     const count = (o: string) => result.scenes.filter((s) => s.outcome === o).length;
     const windows = Math.ceil(scenes / level.videosPerMinute);

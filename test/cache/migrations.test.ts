@@ -8,10 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DB_FILE, openDb, type Db } from '../../pipeline/cache/db.ts';
-import { MIGRATIONS } from '../../pipeline/cache/migrations.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { DB_FILE, openDb, type Db } from '../../pipeline/cache/sqlite/db.ts';
+import { MIGRATIONS } from '../../pipeline/cache/sqlite/migrations.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 
 const CURRENT = MIGRATIONS.length;
 const TABLES = ['file_memo', 'uploads', 'renders', 'scene_keys', 'runs', 'run_scenes'];
@@ -59,7 +58,7 @@ function fill(db: Database.Database): void {
 }
 
 describe('opening a cache of the previous schema version', () => {
-  it(`v${CURRENT - 1} → v${CURRENT}: every row kept, the schema a new cache has, and the new columns work`, () => {
+  it(`v${CURRENT - 1} → v${CURRENT}: every row kept, the schema a new cache has, and the new columns work`, async () => {
     const old = cacheAt(CURRENT - 1);
     fill(old.db);
     const before = Object.fromEntries(TABLES.map((t) => [t, rows(old.db, t, 'rowid')]));
@@ -79,21 +78,22 @@ describe('opening a cache of the previous schema version', () => {
       }
 
       // The old run's charge still reconciles: it has no prediction of its own on record, so the key's, by time.
-      const ledger = new RunLedger(db, () => T0 + 5 * HOUR);
-      expect(ledger.charges(ledger.run(1, 'wavespeed')!)).toEqual([{ episodeId: 'e', sceneId: 'flying', key: 'k-flying', outcome: 'interrupted', costUsd: 0.15, predictionId: 'pred-1' }]);
-      expect(ledger.knowsPrediction('pred-0')).toBe(true);
+      const store = await openStore({ dir: old.dir, owner: 'host:1:1:new', now: () => T0 + 5 * HOUR });
+      const { ledger, renders } = store;
+      expect(await ledger.charges((await ledger.run(1, 'wavespeed'))!)).toEqual([{ episodeId: 'e', sceneId: 'flying', key: 'k-flying', outcome: 'interrupted', costUsd: 0.15, predictionId: 'pred-1' }]);
+      expect(await ledger.knowsPrediction('pred-0')).toBe(true);
 
       // A run of this version resumes the old in-flight render and books a new submit with its own prediction.
-      const store = new RenderStore(db, 'host:1:1:new', () => T0 + 5 * HOUR);
-      expect(store.claim({ key: 'k-flying', inputs: JSON.parse(String(before.renders[1].inputs)), episodeId: 'e', sceneId: 'flying', estimateUsd: 0.15 })).toMatchObject({
+      expect(await renders.claim({ key: 'k-flying', inputs: JSON.parse(String(before.renders[1].inputs)), episodeId: 'e', sceneId: 'flying', estimateUsd: 0.15 })).toMatchObject({
         kind: 'claimed',
         row: { status: 'in-flight', prediction_id: 'pred-1', output_misses: 0, refused: 0 },
       });
-      const run = ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.15 });
-      ledger.scene(run, { episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15 });
-      ledger.submitted(run, { episodeId: 'e', sceneId: 'new' }, 'pred-2');
-      expect(ledger.charges(ledger.run(run, 'wavespeed')!)).toEqual([{ episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15, predictionId: 'pred-2' }]);
-      expect(store.missedOutput('k-flying')).toBe(1);
+      const run = await ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.15 });
+      await ledger.scene(run, { episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15 });
+      await ledger.submitted(run, { episodeId: 'e', sceneId: 'new' }, 'pred-2');
+      expect(await ledger.charges((await ledger.run(run, 'wavespeed'))!)).toEqual([{ episodeId: 'e', sceneId: 'new', key: 'k-new', outcome: 'in-flight', costUsd: 0.15, predictionId: 'pred-2' }]);
+      expect(await renders.missedOutput('k-flying')).toBe(1);
+      await store.close();
     } finally {
       db.close();
     }

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openDb } from '../../pipeline/cache/sqlite/db.ts';
 import { age } from '../helpers/cache-age.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';

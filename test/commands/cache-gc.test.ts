@@ -10,9 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { DAY, age } from '../helpers/cache-age.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
@@ -116,9 +114,9 @@ describe('cache gc: which clips go', () => {
   it('while a run is live on the cache, no clip is removed, even with --all', async () => {
     const { a, cacheDir, out } = twoShows();
     await render(a, cacheDir, out);
-    const db = openDb(cacheDir);
-    const live = new RunLedger(db).start({ provider: 'local', args: ['render'], plannedUsd: 0 }); // this process: alive
-    db.close();
+    const store = await openStore({ dir: cacheDir });
+    const live = await store.ledger.start({ provider: 'local', args: ['render'], plannedUsd: 0 }); // this process: alive
+    await store.close();
 
     const run = await gc(cacheDir, '--all');
     expect(run.code, run.stderr).toBe(0);
@@ -155,13 +153,12 @@ describe('cache gc: leftovers', () => {
     ];
     const stitchScratch = path.join(cacheDir, `work/stitch/a1.${dead}`);
     utimesSync(stitchScratch, (Date.now() - minutes) / 1000, (Date.now() - minutes) / 1000);
-    const db = openDb(cacheDir);
-    const store = new RenderStore(db, 'test-owner');
+    const store = await openStore({ dir: cacheDir, owner: 'test-owner' });
     const inputs = { provider: 'local', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed: 9 };
-    store.claim({ key: 'k-awaited', inputs, episodeId: 'a1', sceneId: 'w', estimateUsd: 0 });
-    store.markInFlight('k-awaited', 'local-awaited');
-    store.release('k-awaited');
-    db.close();
+    await store.renders.claim({ key: 'k-awaited', inputs, episodeId: 'a1', sceneId: 'w', estimateUsd: 0 });
+    await store.renders.markInFlight('k-awaited', 'local-awaited');
+    await store.renders.release('k-awaited');
+    await store.close();
 
     const dry = await gc(cacheDir, '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);

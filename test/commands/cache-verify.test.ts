@@ -7,7 +7,7 @@
 import { openSync, readFileSync, truncateSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openDb } from '../../pipeline/cache/sqlite/db.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
@@ -19,12 +19,13 @@ interface Row {
   clip_bytes: number;
   paid_attempts: number;
   error: string | null;
+  updated_at: number;
 }
 
 function rows(cacheDir: string): Row[] {
   const db = openDb(cacheDir);
   try {
-    return db.prepare('SELECT key, scene_id, status, clip_path, clip_bytes, paid_attempts, error FROM renders ORDER BY scene_id').all() as Row[];
+    return db.prepare('SELECT key, scene_id, status, clip_path, clip_bytes, paid_attempts, error, updated_at FROM renders ORDER BY scene_id').all() as Row[];
   } finally {
     db.close();
   }
@@ -68,7 +69,9 @@ describe('cache verify', () => {
     // A damaged clip is a miss to render again, not a paid try held against the key.
     expect(after.find((r) => r.scene_id === 'both')).toMatchObject({ status: 'failed', clip_path: null, paid_attempts: 0, error: expect.stringMatching(/^clip damaged/) });
     expect(after.find((r) => r.scene_id === 'talk')).toMatchObject({ status: 'failed', clip_path: null, paid_attempts: 0, error: 'clip content differs from the recorded sha256' });
-    expect(after.find((r) => r.scene_id === 'solo')).toMatchObject({ status: 'complete', clip_path: solo.clip_path });
+    expect(after.find((r) => r.scene_id === 'solo')).toMatchObject({ status: 'complete', clip_path: solo.clip_path, updated_at: solo.updated_at });
+    // Forgotten as a render whose clip went bad is (the store's forget): the change is dated.
+    expect(after.find((r) => r.scene_id === 'both')!.updated_at).toBeGreaterThan(both.updated_at);
     expect((await verify(cacheDir)).stdout).toMatch(/verified 1 clip: 1 ok, 0 damaged/);
 
     expect(await render()).toMatchObject({ rendered: 2, cached: 1 });

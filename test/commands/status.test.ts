@@ -9,20 +9,18 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
 import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
 import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { openDb } from '../../pipeline/cache/sqlite/db.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const DEAD_PID = 999_999_999; // above any pid_max: never a live process
 const CLIP = { path: '/c/k.mp4', sha256: 's', bytes: 1, videoSeconds: 2.5, billedSeconds: 5, costUsd: 0.15 };
 
 /** A cache with one render in each state status knows, and three runs: finished, died, running. */
-function cacheWithEveryState() {
+async function cacheWithEveryState() {
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-'));
-  const db = openDb(cacheDir);
   const req = (scene: string, seed: number) => ({
     key: `${scene}`.padEnd(64, '0'),
     inputs: { provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed } as CacheKeyInput,
@@ -33,42 +31,48 @@ function cacheWithEveryState() {
   // One clock for all writers, a millisecond a step: status lists by last change, in this order.
   let t = Date.now();
   const clock = () => ++t;
-  const mine = new RenderStore(db, newOwnerId(), clock);
-  const dead = new RenderStore(db, `${hostname()}:${DEAD_PID}::dead`, clock);
-  const live = new RenderStore(db, newOwnerId(), clock); // this process: alive
+  const stores = [
+    await openStore({ dir: cacheDir, owner: newOwnerId(), now: clock }),
+    await openStore({ dir: cacheDir, owner: `${hostname()}:${DEAD_PID}::dead`, now: clock }),
+    await openStore({ dir: cacheDir, owner: newOwnerId(), now: clock }), // this process: alive
+  ];
+  const [mine, dead, live] = stores.map((s) => s.renders);
 
-  mine.claim(req('a1', 11)); // the answer was lost, the list could not tell
-  mine.markSubmitting(req('a1', 11).key);
-  mine.markFailed(req('a1', 11).key, 'connection reset mid-submit', { status: 'ambiguous' });
-  dead.claim(req('b2', 12)); // its run was killed inside the submit request
-  dead.markSubmitting(req('b2', 12).key);
-  live.claim(req('c3', 13)); // a live run is submitting it right now
-  live.markSubmitting(req('c3', 13).key);
-  mine.claim(req('d4', 14)); // submitted; the next run resumes it
-  mine.markInFlight(req('d4', 14).key, 'pred-9');
-  mine.release(req('d4', 14).key);
+  await mine.claim(req('a1', 11)); // the answer was lost, the list could not tell
+  await mine.markSubmitting(req('a1', 11).key);
+  await mine.markFailed(req('a1', 11).key, 'connection reset mid-submit', { status: 'ambiguous' });
+  await dead.claim(req('b2', 12)); // its run was killed inside the submit request
+  await dead.markSubmitting(req('b2', 12).key);
+  await live.claim(req('c3', 13)); // a live run is submitting it right now
+  await live.markSubmitting(req('c3', 13).key);
+  await mine.claim(req('d4', 14)); // submitted; the next run resumes it
+  await mine.markInFlight(req('d4', 14).key, 'pred-9');
+  await mine.release(req('d4', 14).key);
   for (let i = 0; i < 2; i++) {
-    mine.claim(req('e5', 15)); // paid twice, refused twice
-    mine.markFailed(req('e5', 15).key, 'the delivered clip lasts 9.00 s', { paid: { deliveredSeconds: 9 } });
+    await mine.claim(req('e5', 15)); // paid twice, refused twice
+    await mine.markFailed(req('e5', 15).key, 'the delivered clip lasts 9.00 s', { paid: { deliveredSeconds: 9 } });
   }
-  mine.claim(req('f6', 16));
-  mine.markComplete(req('f6', 16).key, CLIP, 'pred-6');
-  mine.claim(req('g7', 17));
-  mine.markFailed(req('g7', 17).key, 'moderation');
+  await mine.claim(req('f6', 16));
+  await mine.markComplete(req('f6', 16).key, CLIP, 'pred-6');
+  await mine.claim(req('g7', 17));
+  await mine.markFailed(req('g7', 17).key, 'moderation');
 
-  const ledger = new RunLedger(db);
-  const finished = ledger.start({ provider: 'wavespeed', args: ['render'], budgetUsd: 2, plannedUsd: 0.45 });
-  ledger.finish(finished, 'incomplete', 'ep1 not written: disk full');
-  const died = ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.3 });
+  const ledger = stores[0].ledger;
+  const finished = await ledger.start({ provider: 'wavespeed', args: ['render'], budgetUsd: 2, plannedUsd: 0.45 });
+  await ledger.finish(finished, 'incomplete', 'ep1 not written: disk full');
+  const died = await ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.3 });
+  await ledger.start({ provider: 'local', args: ['render'], plannedUsd: 0 });
+  for (const s of stores) await s.close();
+  // A run whose process is gone (no interface records another process's pid).
+  const db = openDb(cacheDir);
   db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(DEAD_PID, died);
-  ledger.start({ provider: 'local', args: ['render'], plannedUsd: 0 });
   db.close();
   return { cacheDir, key: (scene: string) => req(scene, 0).key, liveOwner: live.owner };
 }
 
 describe('duologue status', () => {
   it('lists what needs attention (ambiguous, or a dead run mid-submit) apart from what is in flight and what is held', async () => {
-    const { cacheDir, key, liveOwner } = cacheWithEveryState();
+    const { cacheDir, key, liveOwner } = await cacheWithEveryState();
     const run = await runCli(['status', '--cache-dir', cacheDir]);
     expect(run.code).toBe(0);
     const text = run.stdout;
@@ -88,7 +92,7 @@ describe('duologue status', () => {
   });
 
   it('--json: the same four lists, keys in full', async () => {
-    const { cacheDir, key, liveOwner } = cacheWithEveryState();
+    const { cacheDir, key, liveOwner } = await cacheWithEveryState();
     const run = await runCli(['status', '--cache-dir', cacheDir, '--json']);
     expect(run.code).toBe(0);
     const status = JSON.parse(run.stdout);
@@ -117,7 +121,7 @@ describe('duologue status', () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-empty-'));
     expect(JSON.parse((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none'), '--json'])).stdout)).toEqual({ runs: [], in_flight: [], attention: [], held: [] });
     expect((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none')])).stdout).toMatch(/^no cache at .*none yet: nothing has been rendered\n$/);
-    openDb(cacheDir).close();
+    await (await openStore({ dir: cacheDir })).close();
     const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;
     expect(text).toMatch(/in flight: 0\n/);
     expect(text).not.toMatch(/needs attention|held:/);

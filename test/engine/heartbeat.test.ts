@@ -6,32 +6,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { StoreError } from '../../pipeline/errors.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents } from '../../pipeline/events.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import type { PollResult, Provider } from '../../pipeline/providers/types.ts';
 import { schedule } from '../../pipeline/schedule.ts';
 import { episode, media, scene, series } from '../helpers/series.ts';
+import { withRenders } from '../helpers/store.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** The store as it behaves once the disk fills: the heartbeat's write fails like SQLite's does. */
-class FullDiskStore extends RenderStore {
-  renewals = 0;
-  override renew(): void {
-    this.renewals++;
-    throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
-  }
-}
 
 /** A provider whose renders take a while, so the heartbeat fires mid-run. */
 function slowProvider(): Provider {
@@ -54,23 +44,30 @@ function slowProvider(): Provider {
 }
 
 describe('disk full under a running schedule', () => {
-  it('a heartbeat that cannot write stops the run with E_CACHE (no uncaught SqliteError)', async () => {
-    const db = openDb(':memory:');
-    const store = new FullDiskStore(db, newOwnerId(), Date.now, 90); // heartbeat every 30 ms
-    const ledger = new RunLedger(db);
+  it('a heartbeat that cannot write stops the run with E_CACHE (no uncaught error or unhandled rejection)', async () => {
+    // The store as it behaves once the disk fills: the heartbeat's write fails as the store reports it.
+    let renewals = 0;
+    const store = withRenders(await openStore({ dir: ':memory:', leaseMs: 90 }), {
+      renew: async () => {
+        renewals++;
+        throw new StoreError('database or disk is full', ':memory:');
+      },
+    }); // heartbeat every 30 ms
     const p = plan({ series: series([episode('e', [scene('e', 'a')])]), media: media(), provider: PROVIDERS.local });
     const clipsDir = mkdtempSync(path.join(tmpdir(), 'dl-heartbeat-'));
     dirs.push(clipsDir);
     const uncaught: unknown[] = [];
     const onUncaught = (e: unknown) => uncaught.push(e);
     process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
     try {
-      const run = schedule({ plan: p, provider: slowProvider(), store, ledger, runId: ledger.start({ provider: 'local', args: [], plannedUsd: 0 }), events: new RunEvents(), clipsDir });
+      const run = schedule({ plan: p, provider: slowProvider(), store, runId: await store.ledger.start({ provider: 'local', args: [], plannedUsd: 0 }), events: new RunEvents(), clipsDir });
       await expect(run).rejects.toMatchObject({ code: 'E_CACHE', message: expect.stringMatching(/disk is full/) });
     } finally {
       process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
     }
-    expect(store.renewals).toBeGreaterThan(0);
+    expect(renewals).toBeGreaterThan(0);
     expect(uncaught).toEqual([]);
   });
 });

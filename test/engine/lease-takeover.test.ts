@@ -9,11 +9,8 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
 import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
-import { createUploadMemo } from '../../pipeline/cache/uploads.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { prepare } from '../../pipeline/prepare.ts';
@@ -49,21 +46,19 @@ function row(cacheDir: string): RowNow | undefined {
  * connection, owner id, lease and heartbeat (a run on another machine).
  */
 async function party(manifest: string, cacheDir: string, fake: FakeWavespeed, o: { owner: string; leaseMs: number; heartbeatMs?: number }) {
-  const db = openDb(cacheDir);
+  const store = await openStore({ dir: cacheDir, owner: o.owner, leaseMs: o.leaseMs });
   const info = PROVIDERS.wavespeed;
-  const prepared = await prepare([manifest], { db, ffmpeg, prices: info.prices });
-  const ledger = new RunLedger(db);
-  const runId = ledger.start({ provider: 'wavespeed', args: [o.owner], plannedUsd: 0.15 });
+  const prepared = await prepare([manifest], { memo: store.files, ffmpeg, prices: info.prices });
+  const runId = await store.ledger.start({ provider: 'wavespeed', args: [o.owner], plannedUsd: 0.15 });
   const events = new RunEvents();
   const seen: RunEvent[] = [];
   events.on('event', (e) => seen.push(e));
   const stop = new AbortController();
-  const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: createUploadMemo(db, 'wavespeed'), policy: FAST_POLICY });
-  const store = new RenderStore(db, o.owner, Date.now, o.leaseMs);
+  const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: store.uploads('wavespeed'), policy: FAST_POLICY });
   const start = () =>
-    schedule({ plan: plan({ ...prepared, provider: info }), provider, store, ledger, runId, events, clipsDir: path.join(cacheDir, 'clips'), signal: stop.signal, heartbeatMs: o.heartbeatMs, waitPollMs: 20 }).finally(async () => {
+    schedule({ plan: plan({ ...prepared, provider: info }), provider, store, runId, events, clipsDir: path.join(cacheDir, 'clips'), signal: stop.signal, heartbeatMs: o.heartbeatMs, waitPollMs: 20 }).finally(async () => {
       await provider.close?.();
-      db.close();
+      await store.close();
     });
   return { start, seen, stop, runId, owner: o.owner };
 }

@@ -6,8 +6,7 @@
  * cap is left whole for the scenes this run does pay for.
  */
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import type { RunEvent } from '../../pipeline/events.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { renderChild, until } from '../helpers/engine.ts';
@@ -54,15 +53,16 @@ describe('a resumed prediction under --budget', () => {
     for (const e of run.seen as RunEvent[]) if (e.type === 'spend') expect(Math.round((e.spentUsd + e.reservedUsd) * 10_000) / 10_000).toBeLessThanOrEqual(0.15);
 
     // Each charge on exactly one run's books: a on the run that submitted it, b on this one.
-    const db = openDb(cacheDir);
+    const store = await openStore({ dir: cacheDir });
     try {
-      const ledger = new RunLedger(db);
-      const runs = db.prepare('SELECT id, spent_usd FROM runs ORDER BY id').all() as { id: number; spent_usd: number }[];
+      const ledger = store.ledger;
+      const runs = (await store.admin.recentRuns(10)).map((r) => r.run).reverse();
       expect(runs.map((r) => r.spent_usd)).toEqual([0.15, 0.15]);
-      const charges = runs.map((r) => ledger.charges(ledger.run(r.id, 'wavespeed')!).map((c) => ({ scene: c.sceneId, costUsd: c.costUsd, predictionId: c.predictionId })));
+      const charges = [];
+      for (const r of runs) charges.push((await ledger.charges((await ledger.run(r.id, 'wavespeed'))!)).map((c) => ({ scene: c.sceneId, costUsd: c.costUsd, predictionId: c.predictionId })));
       expect(charges).toEqual([[{ scene: 'a', costUsd: 0.15, predictionId: first }], [{ scene: 'b', costUsd: 0.15, predictionId: run.submitted[0] }]]);
     } finally {
-      db.close();
+      await store.close();
     }
     expect(fake.chargedUsd).toBe(0.3); // what the provider billed is what the books say, in all
   });

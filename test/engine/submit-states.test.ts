@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { newOwnerId } from '../../pipeline/cache/owner.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
-import { RunLedger } from '../../pipeline/cache/runs.ts';
+import { StoreError } from '../../pipeline/errors.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { plan } from '../../pipeline/plan.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
@@ -21,6 +19,7 @@ import { schedule } from '../../pipeline/schedule.ts';
 import { until } from '../helpers/engine.ts';
 import { fakeProjects, sceneYaml, startRun } from '../helpers/money.ts';
 import { episode, media, scene, series } from '../helpers/series.ts';
+import { withRenders } from '../helpers/store.ts';
 
 const project = fakeProjects();
 const setup = () => project([sceneYaml('a', 2.5, 1)]);
@@ -64,19 +63,17 @@ describe('the cache at each instant of a submit', () => {
   });
 
   it('disk full right after the answer: the run stops with E_CACHE naming the new prediction and how to attach it', async () => {
-    class FullAfterAnswer extends RenderStore {
-      override markInFlight(): void {
-        throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
-      }
-    }
-    const db = openDb(':memory:');
-    const store = new FullAfterAnswer(db, newOwnerId());
-    const ledger = new RunLedger(db);
+    // The disk fills right after the answer: recording the new id fails as the store reports it.
+    const store = withRenders(await openStore({ dir: ':memory:' }), {
+      markInFlight: async () => {
+        throw new StoreError('database or disk is full', ':memory:');
+      },
+    });
     const p = plan({ series: series([episode('e', [scene('e', 'a')])]), media: media(), provider: PROVIDERS.wavespeed });
     const provider: Provider = {
       info: PROVIDERS.wavespeed,
       submit: async (_task, { onSubmitting } = {}) => {
-        onSubmitting?.({ model: 'm', at: 0, body: {} });
+        await onSubmitting?.({ model: 'm', at: 0, body: {} });
         return { predictionId: 'pred-77' };
       },
       poll: async (): Promise<PollResult> => ({ status: 'processing' }),
@@ -89,10 +86,10 @@ describe('the cache at each instant of a submit', () => {
     const seen: RunEvent[] = [];
     events.on('event', (e) => seen.push(e));
     const clipsDir = mkdtempSync(path.join(tmpdir(), 'dl-submit-full-'));
-    const runId = ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0.3 });
-    await expect(schedule({ plan: p, provider, store, ledger, runId, events, clipsDir })).rejects.toMatchObject({
+    const runId = await store.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0.3 });
+    await expect(schedule({ plan: p, provider, store, runId, events, clipsDir })).rejects.toMatchObject({
       code: 'E_CACHE',
-      message: expect.stringMatching(/prediction pred-77 was created but could not be recorded .*duologue cache attach [0-9a-f]{12} pred-77/),
+      message: expect.stringMatching(/prediction pred-77 was created but could not be recorded \(database or disk is full\); once .*duologue cache attach [0-9a-f]{12} pred-77/),
     });
     expect(seen).toContainEqual(expect.objectContaining({ type: 'submitted', predictionId: 'pred-77' }));
   });

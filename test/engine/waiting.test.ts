@@ -3,8 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
-import { RenderStore } from '../../pipeline/cache/renders.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { render } from '../../pipeline/render.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -27,10 +26,9 @@ describe('waiting for another run', () => {
     const plan = JSON.parse((await runCli(['plan', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--json'])).stdout);
     const held = plan.episodes[0].scenes[0];
     // A live process on this host (this one, as another run) holds the longest scene, submitted first.
-    const db = openDb(cacheDir);
-    const other = new RenderStore(db, `${hostname()}:${process.pid}::another-run`);
-    expect(other.claim({ key: held.key, inputs: { provider: 'local', model: 'm', imageSha256: '', left: '', right: '', prompt: '', order: 'left_right', resolution: '480p', seed: 1 }, episodeId: 'ep1', sceneId: 'held', estimateUsd: 0 }).kind).toBe('claimed');
-    db.close();
+    const other = await openStore({ dir: cacheDir, owner: `${hostname()}:${process.pid}::another-run` });
+    expect((await other.renders.claim({ key: held.key, inputs: { provider: 'local', model: 'm', imageSha256: '', left: '', right: '', prompt: '', order: 'left_right', resolution: '480p', seed: 1 }, episodeId: 'ep1', sceneId: 'held', estimateUsd: 0 })).kind).toBe('claimed');
+    await other.close();
 
     const stop = new AbortController();
     const events = new RunEvents();

@@ -1,4 +1,4 @@
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openDb } from '../../pipeline/cache/sqlite/db.ts';
 
 export const DAY = 86_400_000;
 

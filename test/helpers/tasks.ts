@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan, type PlannedScene } from '../../pipeline/plan.ts';
 import { prepare } from '../../pipeline/prepare.ts';
@@ -32,9 +32,9 @@ episodes:
 
 /** Plans a manifest and returns its scenes as provider tasks. */
 export async function plannedTasks(manifest: string, provider: ProviderId = 'wavespeed'): Promise<PlannedScene[]> {
-  const db = openDb(':memory:');
+  const store = await openStore({ dir: ':memory:' });
   const info = PROVIDERS[provider];
-  const prepared = await prepare([manifest], { db, ffmpeg: resolveFfmpegPaths(), prices: info.prices });
-  db.close();
+  const prepared = await prepare([manifest], { memo: store.files, ffmpeg: resolveFfmpegPaths(), prices: info.prices });
+  await store.close();
   return plan({ ...prepared, provider: info }).episodes.flatMap((e) => e.scenes);
 }

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { CHILD_TIMEOUTS } from '../../pipeline/defaults.ts';
 import { FfmpegTimeoutError, ManifestErrors } from '../../pipeline/errors.ts';
 import { ffmpegTimeoutMs, ffprobe, resolveFfmpegPaths, runFfmpeg } from '../../pipeline/media/ffmpeg.ts';
@@ -89,17 +89,17 @@ describe('ffmpeg child timeouts', () => {
   it('validate reports a hung probe as a positioned input error, and does not remember it as undecodable', { timeout: 30_000 }, async () => {
     const { bin } = stubbornBinary('fake-ffprobe-2');
     const { manifest } = tinyProject('version: 1\nepisodes:\n  - id: ep\n    scenes:\n      - { id: s, image: two-people.png, left: tone-1s.wav }\n');
-    const db = openDb(':memory:');
+    const store = await openStore({ dir: ':memory:' });
     try {
-      const hung = await prepare([manifest], { db, ffmpeg: { ...ffmpeg, ffprobe: bin }, prices: PROVIDERS.local.prices, probeTimeoutMs: 400 }).catch((e: unknown) => e);
+      const hung = await prepare([manifest], { memo: store.files, ffmpeg: { ...ffmpeg, ffprobe: bin }, prices: PROVIDERS.local.prices, probeTimeoutMs: 400 }).catch((e: unknown) => e);
       expect(hung).toBeInstanceOf(ManifestErrors);
       const messages = (hung as ManifestErrors).diagnostics.map((d) => `${d.line}:${d.col} ${d.where}: ${d.message}`);
       expect(messages).toContainEqual(expect.stringMatching(/^5:\d+ ep\/s: audio "tone-1s\.wav" could not be checked: ffprobe of .*tone-1s\.wav did not finish within 0\.4 s and was killed$/));
       // The same memo with a working ffprobe: the file is probed again and is fine.
-      const ok = await prepare([manifest], { db, ffmpeg, prices: PROVIDERS.local.prices });
+      const ok = await prepare([manifest], { memo: store.files, ffmpeg, prices: PROVIDERS.local.prices });
       expect(ok.series.episodes[0].scenes).toHaveLength(1);
     } finally {
-      db.close();
+      await store.close();
       rmSync(path.dirname(manifest), { recursive: true, force: true });
     }
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MockAgent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDb } from '../../pipeline/cache/db.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { ManifestErrors } from '../../pipeline/errors.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { isPrivateAddress } from '../../pipeline/media/private-address.ts';
@@ -149,9 +149,9 @@ describe('redirects to private addresses', () => {
     const { dir, manifest } = tinyProject(`version: 1\nepisodes:\n  - id: ep\n    scenes:\n      - { id: web, image: two-people.png, left: http://203.0.113.10/a.wav }\n`);
     made.push(dir);
     const agent = publicOrigin('http://192.168.0.10/a.wav');
-    const db = openDb(':memory:');
-    const error = await prepare([manifest], { db, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.local.prices, fetchRemote: createRemoteFetcher(tmp('dl-remote-'), { dispatcher: agent }) }).catch((e: unknown) => e);
-    db.close();
+    const store = await openStore({ dir: ':memory:' });
+    const error = await prepare([manifest], { memo: store.files, ffmpeg: resolveFfmpegPaths(), prices: PROVIDERS.local.prices, fetchRemote: createRemoteFetcher(tmp('dl-remote-'), { dispatcher: agent }) }).catch((e: unknown) => e);
+    await store.close();
     await agent.close();
     expect(error).toBeInstanceOf(ManifestErrors);
     expect((error as ManifestErrors).diagnostics).toMatchObject([

@@ -7,16 +7,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../../pipeline/cache/db.ts';
+import type { Store } from '../../pipeline/cache/interfaces.ts';
+import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { planManifests } from '../../pipeline/plan-manifests.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
 const ffmpeg = resolveFfmpegPaths();
-const open: Db[] = [];
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
+const open: Store[] = [];
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
 });
 
 function twoManifests(budgets: [number | undefined, number | undefined]) {
@@ -31,11 +32,11 @@ function twoManifests(budgets: [number | undefined, number | undefined]) {
 }
 
 async function planned(files: string[], extra: { episodes?: string[]; budgetUsd?: number; outDir?: string } = {}) {
-  const db = openDb(':memory:');
-  open.push(db);
+  const store = await openStore({ dir: ':memory:' });
+  open.push(store);
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-pm-cache-'));
   return planManifests(files, {
-    db, cacheDir, ffmpeg, provider: PROVIDERS.wavespeed, episodes: extra.episodes, budgetUsd: extra.budgetUsd,
+    store, cacheDir, ffmpeg, provider: PROVIDERS.wavespeed, episodes: extra.episodes, budgetUsd: extra.budgetUsd,
     outputs: { outDir: extra.outDir ?? path.join(cacheDir, 'out') },
   });
 }

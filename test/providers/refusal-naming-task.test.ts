@@ -30,7 +30,7 @@ for (const status of [400, 422, 429, 402]) {
     const body = JSON.stringify({ code: status, message: 'refused', data: { id: 'pred-named-in-a-refusal', status: 'created' } });
     fake.script('submit', { kind: 'status', status, body, retryAfter: status === 429 ? '0.01' : undefined });
     let noTask = 0;
-    const error = await provider.submit(task, { onNotSubmitted: () => noTask++ }).catch((e: unknown) => e);
+    const error = await provider.submit(task, { onNotSubmitted: () => void noTask++ }).catch((e: unknown) => e);
     expect(error).toMatchObject({ ambiguous: true });
     expect(fake.routeCounts.submit).toBe(1);
     expect(noTask).toBe(0); // never booked as "no task"

@@ -31,7 +31,7 @@ describe('an upload URL expired at the provider (provider level)', () => {
     await render(tasks[0]); // uploads the image and both tones
     now += TTL_MS; // the provider drops them; the client's memo (24 h) still has them
     let notSubmitted = 0;
-    const { predictionId } = await provider.submit(tasks[2], { onNotSubmitted: () => notSubmitted++ }); // the same image and tone-2500ms
+    const { predictionId } = await provider.submit(tasks[2], { onNotSubmitted: () => void notSubmitted++ }); // the same image and tone-2500ms
     expect(await provider.wait(predictionId, tasks[2])).toMatchObject({ status: 'completed' });
     expect(submitRequests(fake)).toBe(3); // the first task's, the refused one, the one that took
     expect(fake.submissions).toHaveLength(2);

@@ -64,7 +64,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     info: PROVIDERS.local,
     async submit(task, { signal, onSubmitting } = {}) {
       if (signal?.aborted) throw abortError(signal);
-      onSubmitting?.({ model: PROVIDERS.local.model, at: Date.now(), body: { key: task.key } });
+      await onSubmitting?.({ model: PROVIDERS.local.model, at: Date.now(), body: { key: task.key } });
       const id = `local-${randomUUID()}`;
       const job = render(id, task, signal);
       jobs.set(id, job);

@@ -12,7 +12,7 @@ const MEDIA = ['image', 'left_audio', 'right_audio'] as const;
 const REFUSED = new Set([400, 422]);
 
 /** Runs `call` with a task's inputs (see {@link withFreshInputs}). */
-export type WithInputs = <T>(task: RenderTask, signal: AbortSignal | undefined, call: (inputs: Inputs) => Promise<T>, onRefused?: () => void) => Promise<T>;
+export type WithInputs = <T>(task: RenderTask, signal: AbortSignal | undefined, call: (inputs: Inputs) => Promise<T>, onRefused?: () => void | Promise<void>) => Promise<T>;
 
 /**
  * Calls with a task's inputs; when the API refuses them outright (400/422)
@@ -32,9 +32,9 @@ export function withFreshInputs(build: (task: RenderTask, signal?: AbortSignal) 
       return await call(inputs);
     } catch (error) {
       if (!(error instanceof HttpStatusError) || !REFUSED.has(error.status)) throw error;
-      onRefused?.();
+      await onRefused?.();
       const sent = MEDIA.map((field) => String(inputs[field]));
-      uploader.forget(task.image, [task.tracks.left, task.tracks.right], sent);
+      await uploader.forget(task.image, [task.tracks.left, task.tracks.right], sent);
       const fresh = await build(task, signal);
       if (MEDIA.every((field) => fresh[field] === inputs[field])) throw error;
       return call(fresh);

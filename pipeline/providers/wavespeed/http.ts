@@ -35,10 +35,10 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Cuts an open request (default: `signal`). A submit sets it apart so a stop does not cut off the new task's id. */
   requestSignal?: AbortSignal;
-  /** Before each attempt is sent (a submit marks itself "maybe billed" here; a throw sends nothing). */
-  beforeAttempt?: () => void;
+  /** Before each attempt is sent, awaited (a submit marks itself "maybe billed" here; a throw sends nothing). */
+  beforeAttempt?: () => void | Promise<void>;
   /** A submit's answer proved no task was created and a retry will follow (after a wait). */
-  onNoTask?: () => void;
+  onNoTask?: () => void | Promise<void>;
   /** Waits for the run's rate limiter before each attempt (before `beforeAttempt`). */
   pace?: (signal?: AbortSignal) => Promise<void>;
   /** A 429 arrived (with its Retry-After, when sent and readable). */
@@ -93,7 +93,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         throw error;
       }
     }
-    call.beforeAttempt?.();
+    await call.beforeAttempt?.();
     // The 429 deadline runs from the first request sent, not from the wait for a turn.
     if (call.retryForMs !== undefined && call.retryUntil === undefined) call.retryUntil = deps.now() + call.retryForMs;
     let retryReason: string;
@@ -166,7 +166,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       }
       delayMs = waitMs ?? backoffMs(failures, policy, deps.random);
     }
-    if (call.mode === 'submit') call.onNoTask?.(); // only a proven no-task answer reaches a submit's retry
+    if (call.mode === 'submit') await call.onNoTask?.(); // only a proven no-task answer reaches a submit's retry
     deps.onRetry?.({ label: call.label, attempt, delayMs, reason: retryReason });
     try {
       await deps.sleep(delayMs, call.signal);

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
 import { AmbiguousSubmitError, DuologueError, HttpStatusError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
-import type { UploadMemo } from '../../cache/uploads.ts';
+import type { UploadMemo } from '../../cache/interfaces.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS } from '../info.ts';
@@ -218,7 +218,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         signal,
         beforeAttempt: () => {
           sentAt = deps.now();
-          onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
+          return onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
         },
         onNoTask: onNotSubmitted,
         // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.

@@ -2,7 +2,7 @@ import { openAsBlob } from 'node:fs';
 import path from 'node:path';
 import { FormData } from 'undici';
 import { DuologueError, isAbort } from '../../errors.ts';
-import type { UploadMemo } from '../../cache/uploads.ts';
+import type { UploadMemo } from '../../cache/interfaces.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
 import { sha256File } from '../../media/hash.ts';
 import { materializeTrack } from '../../media/tracks.ts';
@@ -19,7 +19,7 @@ export interface Uploader {
    * Forgets the URLs of these inputs (the provider could not fetch one): the next submit uploads them again.
    * With `sent`, only where the URL remembered is one of those (another scene may have uploaded a fresh one meanwhile).
    */
-  forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): void;
+  forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): Promise<void>;
 }
 
 /**
@@ -40,7 +40,7 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
   async function upload(file: string, sha256: string, label: string, signal?: AbortSignal): Promise<string> {
     const known = knownUrls.get(sha256);
     if (known && deps.now() - known.at < policy.uploadTtlMs) return known.url;
-    const remembered = options.uploads.get(sha256, policy.uploadTtlMs);
+    const remembered = await options.uploads.get(sha256, policy.uploadTtlMs);
     if (remembered) {
       knownUrls.set(sha256, { url: remembered, at: deps.now() });
       return remembered;
@@ -70,7 +70,7 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
       if (typeof data.download_url !== 'string' || !/^https?:\/\//.test(data.download_url)) {
         throw new DuologueError('E_API', `upload of ${path.basename(file)} (${label}): the response has no download_url`);
       }
-      options.uploads.put(sha256, data.download_url);
+      await options.uploads.put(sha256, data.download_url);
       knownUrls.set(sha256, { url: data.download_url, at: deps.now() });
       return data.download_url;
     })();
@@ -117,16 +117,16 @@ export function createUploader(ctx: ApiContext, options: { uploads: UploadMemo; 
     }
   }
 
-  function forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): void {
+  async function forget(image: { sha256: string }, tracks: TrackSpec[], sent?: readonly string[]): Promise<void> {
     const shas = [image.sha256, ...tracks.map((t) => (t.kind === 'file' ? t.sha256 : trackUrls.get(trackIdentity(t))))];
     for (const sha of shas) {
       if (!sha) continue;
       if (sent) {
-        const url = knownUrls.get(sha)?.url ?? options.uploads.get(sha, policy.uploadTtlMs);
+        const url = knownUrls.get(sha)?.url ?? (await options.uploads.get(sha, policy.uploadTtlMs));
         if (url === undefined || !sent.includes(url)) continue;
       }
       knownUrls.delete(sha);
-      options.uploads.forget(sha);
+      await options.uploads.forget(sha);
     }
   }
 

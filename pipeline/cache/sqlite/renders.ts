@@ -1,69 +1,12 @@
-import type { CacheKeyInput } from './key.ts';
 import type Database from 'better-sqlite3';
+import type { ClaimRequest, ClaimResult, ClipRecord, FailOptions, RenderRow, RenderStatus, RenderStore } from '../interfaces.ts';
+import type { CacheKeyInput } from '../key.ts';
+import { ownerAlive } from '../owner.ts';
 import { statementCache, type Db } from './db.ts';
-import { ownerAlive } from './owner.ts';
+import type { Sync } from './guard.ts';
 
-export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
-
-export interface RenderRow {
-  key: string;
-  provider: string;
-  model: string;
-  status: RenderStatus;
-  prediction_id: string | null;
-  episode_id: string;
-  scene_id: string;
-  seed: number;
-  inputs: string;
-  estimate_usd: number;
-  clip_path: string | null;
-  clip_sha256: string | null;
-  clip_bytes: number | null;
-  video_seconds: number | null;
-  billed_seconds: number | null;
-  cost_usd: number | null;
-  error: string | null;
-  attempts: number;
-  /** Predictions that completed for this key (each one was billed). */
-  paid_attempts: number;
-  /** 1 when the provider refused the scene itself (moderation, bad input): not tried again until it changes. */
-  refused: number;
-  /** JSON array of every prediction id this key has had. */
-  prediction_ids: string | null;
-  /** Times in a row the finished prediction's output could not be fetched. */
-  output_misses: number;
-  /** JSON of the last submit's SentSubmit (what and when), to find its task if the answer was lost. */
-  submit_sent: string | null;
-  owner: string | null;
-  lease_until: number | null;
-  created_at: number;
-  updated_at: number;
-  submitted_at: number | null;
-  completed_at: number | null;
-}
-
-export interface ClaimRequest {
-  key: string;
-  inputs: CacheKeyInput;
-  episodeId: string;
-  sceneId: string;
-  estimateUsd: number;
-}
-
-export type ClaimResult =
-  | { kind: 'complete'; row: RenderRow }
-  /** Another live process holds it: wait for its outcome. */
-  | { kind: 'busy'; row: RenderRow }
-  /** Ours now. `row.status` says where it stands: pending (fresh), in-flight (resume), submitting/ambiguous (unknown). */
-  | { kind: 'claimed'; row: RenderRow };
-
-/**
- * The renders table with claims: a key is worked on by one live process at a
- * time, so two runs sharing a cache never submit it twice. Claims are leases,
- * renewed by a heartbeat; a dead owner's lease (or, on this host, its dead
- * pid) frees the key for the next run, which resumes from the recorded state.
- */
-export class RenderStore {
+/** {@link RenderStore} on the renders and scene_keys tables (see there for the rules). */
+export class SqliteRenders implements Sync<RenderStore> {
   /** Statements compiled once per text. */
   private sql: (text: string) => Database.Statement;
   /** One transaction wrapper for every batch (better-sqlite3 builds five functions per wrapper). */
@@ -82,6 +25,16 @@ export class RenderStore {
 
   get(key: string): RenderRow | undefined {
     return this.sql('SELECT * FROM renders WHERE key = ?').get(key) as RenderRow | undefined;
+  }
+
+  getMany(keys: readonly string[]): Map<string, RenderRow> {
+    // One compiled lookup per key: as fast as an IN list here, with no limit on how many.
+    const rows = new Map<string, RenderRow>();
+    for (const key of keys) {
+      const row = this.get(key);
+      if (row) rows.set(key, row);
+    }
+    return rows;
   }
 
   claim(req: ClaimRequest): ClaimResult {
@@ -116,7 +69,7 @@ export class RenderStore {
    * transaction that reads first and writes later fails at once with "database
    * is locked" when another process wrote in between.
    */
-  batch<T>(fn: () => T): T {
+  private batch<T>(fn: () => T): T {
     return this.tx.immediate(fn) as T;
   }
 
@@ -161,7 +114,7 @@ export class RenderStore {
   }
 
   /** The clip is in the store and checked. Counts the paid prediction. */
-  markComplete(key: string, clip: { path: string; sha256: string; bytes: number; videoSeconds: number; billedSeconds: number; costUsd: number }, predictionId?: string): void {
+  markComplete(key: string, clip: ClipRecord, predictionId?: string): void {
     this
       .sql(
         `UPDATE renders SET status = 'complete', clip_path = ?, clip_sha256 = ?, clip_bytes = ?, video_seconds = ?, billed_seconds = ?, cost_usd = ?,
@@ -176,11 +129,7 @@ export class RenderStore {
    * but its clip is unusable (counted towards holding the key; its delivered
    * length, when known, is kept so a retry reserves at least what it cost).
    */
-  markFailed(
-    key: string,
-    error: string,
-    options: { status?: 'failed' | 'ambiguous'; paid?: { deliveredSeconds?: number }; refused?: boolean; forgetPrediction?: boolean } = {},
-  ): void {
+  markFailed(key: string, error: string, options: FailOptions = {}): void {
     const paid = options.paid ? 1 : 0;
     this.update(
       key,
@@ -225,6 +174,16 @@ export class RenderStore {
   forget(key: string, why: string): void {
     // The clip was good when it came; losing it later is no reason to hold the key.
     this.sql("UPDATE renders SET status = 'failed', error = ?, clip_path = NULL, paid_attempts = 0, updated_at = ? WHERE key = ? AND status = 'complete'").run(why, this.now(), key);
+  }
+
+  lastSceneKeys(scenes: readonly { episodeId: string; sceneId: string }[]): Map<string, { key: string; inputs: CacheKeyInput }> {
+    const out = new Map<string, { key: string; inputs: CacheKeyInput }>();
+    const select = this.sql('SELECT key, inputs FROM scene_keys WHERE episode_id = ? AND scene_id = ?');
+    for (const s of scenes) {
+      const row = select.get(s.episodeId, s.sceneId) as { key: string; inputs: string } | undefined;
+      if (row) out.set(`${s.episodeId}/${s.sceneId}`, { key: row.key, inputs: JSON.parse(row.inputs) as CacheKeyInput });
+    }
+    return out;
   }
 
   recordSceneKey(episodeId: string, sceneId: string, key: string, inputs: CacheKeyInput): void {

@@ -1,21 +1,10 @@
 import type { Stats } from 'node:fs';
+import type { FileMemo } from '../interfaces.ts';
 import type { Db } from './db.ts';
+import type { Sync } from './guard.ts';
 
-export interface FileFacts<P = unknown> {
-  sha256: string;
-  probe: P | null;
-}
-
-/**
- * sha256 (and probe result) of a file, remembered by (path, size, mtime,
- * inode), so planning 1,000 unchanged scenes reads no media bytes.
- */
-export interface FileMemo {
-  get(file: string, stats: Stats): FileFacts | undefined;
-  put(file: string, stats: Stats, facts: FileFacts): void;
-}
-
-export function createFileMemo(db: Db, now: () => number = Date.now): FileMemo {
+/** {@link FileMemo} on the file_memo table. */
+export function createFileMemo(db: Db, now: () => number = Date.now): Sync<FileMemo> {
   const select = db.prepare<[string], { size: number; mtime_ns: string; ino: string; sha256: string; probe: string | null }>(
     'SELECT size, mtime_ns, ino, sha256, probe FROM file_memo WHERE path = ?',
   );

@@ -1,11 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import { statementCache, type Db } from './db.ts';
+import type { Sync } from './guard.ts';
 
-/** `in-flight`: submitted by this run and not settled yet (a run killed there keeps the charge on its books). */
-export type SceneOutcome = 'rendered' | 'cached' | 'failed' | 'skipped' | 'interrupted' | 'in-flight';
-
-/** The run ledger: what each run was asked, what it spent, what happened to each scene. */
-export class RunLedger {
+/** {@link RunLedger} on the runs and run_scenes tables. */
+export class SqliteLedger implements Sync<RunLedger> {
   /** Statements compiled once per text. */
   private sql: (text: string) => Database.Statement;
 
@@ -46,7 +45,7 @@ export class RunLedger {
     this.sql('UPDATE runs SET budget_usd = ?, planned_usd = ? WHERE id = ?').run(info.budgetUsd ?? null, info.plannedUsd, runId);
   }
 
-  finish(runId: number, result: 'complete' | 'incomplete' | 'interrupted' | 'failed', note?: string): void {
+  finish(runId: number, result: RunResult, note?: string): void {
     this.sql('UPDATE runs SET finished_at = ?, result = ?, note = ? WHERE id = ?').run(this.now(), result, note ?? null, runId);
   }
 
@@ -98,21 +97,4 @@ export class RunLedger {
       ).get(id, id, id) !== undefined
     );
   }
-}
-
-export interface RunInfo {
-  id: number;
-  startedAt: number;
-  finishedAt?: number;
-  provider: string;
-}
-
-export interface RecordedCharge {
-  episodeId: string;
-  sceneId: string;
-  key: string;
-  outcome: string;
-  costUsd: number;
-  /** The prediction this run submitted for the scene; none for a submit that ended without an answer. */
-  predictionId?: string;
 }

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DuologueError } from '../errors.ts';
+import { DuologueError } from '../../errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
@@ -47,14 +47,6 @@ function writableHint(dir: string): string {
     if (code === 'EACCES' || code === 'EPERM') return ' (the directory is read-only for this user; point --cache-dir somewhere writable)';
     return '';
   }
-}
-
-/** SQLite errors (disk full, I/O, locked) as E_CACHE, saying where. */
-export function cacheError(error: unknown, dir: string): DuologueError {
-  if (error instanceof DuologueError) return error;
-  const message = (error as Error)?.message ?? String(error);
-  const full = /disk is full|SQLITE_FULL|ENOSPC/i.test(message) ? ' (the disk is full: free space or move --cache-dir)' : '';
-  return new DuologueError('E_CACHE', `the cache database in ${dir} could not be written: ${message}${full}`, { cause: error });
 }
 
 function migrate(db: Db): void {

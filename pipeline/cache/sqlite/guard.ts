@@ -1,0 +1,79 @@
+/**
+ * better-sqlite3 is synchronous; the store's interfaces are not (a server
+ * backend's driver is asynchronous). Each interface is implemented by a
+ * synchronous class and exposed through `guard`, which runs a call at once
+ * when no transaction is open on the connection and otherwise queues it
+ * until that transaction ends (a statement of another caller run mid-way
+ * would join the transaction: committed with it, or rolled back with it).
+ */
+import Database from 'better-sqlite3';
+import { StoreError } from '../../errors.ts';
+
+/** The synchronous shape of an async interface: its methods return their results, not Promises. */
+export type Sync<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K] };
+
+/** The names of an interface's methods, each listed once (the compiler checks none is missing). */
+export type MethodNames<T> = Record<{ [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T], true>;
+
+/**
+ * A mutex for one connection's transaction. Its fast path (free) costs a
+ * flag check: a store call per scene step must stay cheap.
+ */
+export class ConnectionLock {
+  held = false;
+  private waiters: (() => void)[] = [];
+
+  /** Runs `fn` holding the lock; callers queue in arrival order. */
+  async run<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.held) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    else this.held = true;
+    try {
+      return await fn();
+    } finally {
+      // Handed straight to the next waiter, so a caller arriving in between cannot slip in.
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.held = false;
+    }
+  }
+}
+
+/**
+ * The async face of a synchronous implementation: each listed method runs
+ * under `lock` (or, with `lock` undefined, at once: inside a transaction that
+ * already holds it), and a driver error becomes the store's E_CACHE error.
+ */
+export function guard<T extends object>(
+  impl: Sync<T>,
+  methods: MethodNames<T>,
+  location: string,
+  lock: ConnectionLock | undefined,
+  live?: () => boolean,
+): T {
+  const face: Record<string, unknown> = {};
+  for (const name of Object.keys(methods)) {
+    const method = (impl as Record<string, (...args: unknown[]) => unknown>)[name];
+    const call = (args: unknown[]) => {
+      if (live && !live()) throw new Error(`internal: a store call (${name}) through a transaction that has ended`);
+      try {
+        return method.apply(impl, args);
+      } catch (error) {
+        throw driverError(error, location);
+      }
+    };
+    face[name] = (...args: unknown[]) => {
+      if (lock?.held) return lock.run(() => call(args));
+      try {
+        return Promise.resolve(call(args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+  return face as T;
+}
+
+/** SQLite's own errors (disk full, I/O, locked) as the store's E_CACHE; anything else (a bug) as it is. */
+export function driverError(error: unknown, location: string): unknown {
+  return error instanceof Database.SqliteError ? new StoreError(error.message, location, { cause: error }) : error;
+}
