@@ -7,6 +7,7 @@ import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan.ts';
 import type { Provider, SentSubmit } from '../providers/types.ts';
+import { EXITS, type Exit, type ExitName } from './exits.ts';
 import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
 
 /**
@@ -106,33 +107,38 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       } else if (lost.kind === 'absent') {
         note = lost.why;
       } else if (!deps.retryAmbiguous) {
-        await renders.markFailed(scene.key, row.error ?? 'interrupted mid-submit', { status: 'ambiguous' });
-        return fail(
-          `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the ${deps.provider.info.label} dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
-          'E_API',
-        );
+        return end('earlier submit unanswered', 0, {
+          stored: row.error ?? 'interrupted mid-submit',
+          error: `an earlier submit of this scene ended without an answer (${row.error ?? 'the run stopped mid-submit'}); it may have been billed${lost.why ? ` and ${lost.why}` : ''}, so it is not resubmitted. Check the ${deps.provider.info.label} dashboard: if the task is there, run "duologue cache attach KEY PREDICTION_ID" (keys: duologue status); if not, run with --retry-ambiguous`,
+          code: 'E_API',
+        });
       } else {
         // The user chose to pay again: the ledger says so, and after what.
         note = `submitted again (--retry-ambiguous) after: ${row.error ?? 'a submit that ended without an answer'}`;
       }
     }
     if (!predictionId && row.refused && !deps.retryHeld) {
-      await renders.release(scene.key);
-      return fail(`refused by the provider for what the scene is (${row.error ?? 'no reason given'}); change the scene (prompt, image, audio or seed) to try again, or run with --retry-held`, 'E_REFUSED');
+      return end('refused before', 0, {
+        error: `refused by the provider for what the scene is (${row.error ?? 'no reason given'}); change the scene (prompt, image, audio or seed) to try again, or run with --retry-held`,
+        code: 'E_REFUSED',
+      });
     }
     const retention = deps.provider.predictionRetentionMs;
     if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
       // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
       const days = Math.round(retention / 86_400_000);
-      await renders.markFailed(scene.key, `prediction ${predictionId} expired at the provider (kept ${days} days)`);
-      return fail(`prediction ${predictionId} expired at the provider (predictions are kept ${days} days) before its clip was collected; the next render renders it again (paid again)`, 'E_API');
+      return end('prediction expired', 0, {
+        stored: `prediction ${predictionId} expired at the provider (kept ${days} days)`,
+        error: `prediction ${predictionId} expired at the provider (predictions are kept ${days} days) before its clip was collected; the next render renders it again (paid again)`,
+        code: 'E_API',
+      });
     }
     if (!predictionId && caps.billed && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !deps.retryHeld) {
-      await renders.markFailed(scene.key, row.error ?? 'held');
-      return fail(
-        `held: paid ${row.paid_attempts} times without a usable clip (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more`,
-        'E_HELD',
-      );
+      return end('held', 0, {
+        stored: row.error ?? 'held',
+        error: `held: paid ${row.paid_attempts} times without a usable clip (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more`,
+        code: 'E_HELD',
+      });
     }
     let submitting = false;
     let lastSent: string | undefined;
@@ -228,8 +234,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       if (resumed) {
         events.emitEvent({ type: 'resumed', ...at, predictionId: predictionId! });
       } else if (!(await reserveAndSubmit())) {
-        await renders.release(scene.key);
-        return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
+        return end('over budget', 0, { error: budget.refusal ?? 'over budget' });
       }
       let result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: !resumed });
       if (result.status === 'failed' && !caps.resumable && !caps.billed && row.status === 'in-flight') {
@@ -247,8 +252,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (kind === 'fetch') await deps.provider.forgetUploads?.(scene);
         predictionId = null; // that one failed (not billed): what follows is about the new submit
         if (!(await reserveAndSubmit())) {
-          await renders.markFailed(scene.key, result.error ?? 'failed');
-          return { outcome: 'skipped', reason: budget.refusal ?? 'over budget' };
+          return end('retry over budget', 0, { stored: result.error ?? 'failed', error: budget.refusal ?? 'over budget' });
         }
         result = await deps.provider.wait(predictionId!, scene, { signal, justSubmitted: true });
         kind = result.failure?.kind;
@@ -258,11 +262,12 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         // A failed prediction is not billed: the hold goes back. Refused for what the scene is
         // (moderation, bad input), it is not tried again until the scene changes (a new key).
         const refused = kind === 'moderation' || kind === 'input';
-        await renders.markFailed(scene.key, result.error ?? 'failed', { refused });
-        budget.release(reserved);
-        deps.spend();
         const why = refused ? ` — refused for its ${kind === 'moderation' ? 'content' : 'inputs'}: not tried again until the scene changes (or --retry-held)` : '';
-        return fail(`prediction ${id} failed: ${result.error ?? 'no reason given'}${why}`, refused ? 'E_REFUSED' : 'E_API');
+        return end(refused ? 'prediction refused' : 'prediction failed', reserved, {
+          stored: result.error ?? 'failed',
+          error: `prediction ${id} failed: ${result.error ?? 'no reason given'}${why}`,
+          code: refused ? 'E_REFUSED' : 'E_API',
+        });
       }
       const dest = clipPath(deps.clipsDir, scene.key);
       let delivered;
@@ -270,11 +275,10 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         delivered = await deps.provider.download(result, scene, dest, { signal });
       } catch (error) {
         if (isAbort(error) || error instanceof OutputError) throw error;
-        // Paid; the prediction is kept and the next run downloads it at no charge.
-        budget.settle(reserved, reserved);
-        deps.spend();
-        await renders.release(scene.key);
-        return fail(`${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`, (error as DuologueError).code ?? 'E_API', reserved);
+        return end('not downloaded', reserved, {
+          error: `${(error as Error).message}; prediction ${predictionId} is kept and the next run downloads it`,
+          code: (error as DuologueError).code ?? 'E_API',
+        });
       }
       const billed = billedSeconds(toMillis(delivered.durationSeconds), deps.provider.info.prices);
       const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
@@ -299,66 +303,40 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     } catch (error) {
       // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
       if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
-      if (error instanceof NotSubmittedError) {
-        await renders.release(scene.key);
-        budget.release(reserved);
-        deps.spend();
-        return { outcome: 'skipped', reason: error.reason };
-      }
-      if (error instanceof ClaimLostError) {
-        budget.release(reserved);
-        deps.spend();
-        return LOST;
-      }
+      if (error instanceof NotSubmittedError) return end('not submitted', reserved, { error: error.reason });
+      if (error instanceof ClaimLostError) return end('claim lost', reserved, { error: error.message });
       if (predictionId && error instanceof OutputError && !isAbort(error)) return await outputRefused(error, predictionId, reserved);
       if (predictionId && error instanceof PredictionGoneError) {
         // Nothing left to collect, and a new render may pay twice if this id was wrong: a person decides
         // (or the next run's lookup finds the task a lost submit really created).
-        await renders.markFailed(scene.key, error.message, { status: 'ambiguous', forgetPrediction: true });
-        budget.settle(reserved, reserved);
-        deps.spend();
-        return fail(
-          `${error.message}. If the dashboard shows the right task for this scene, run "duologue cache attach ${scene.key.slice(0, 12)} PREDICTION_ID"; to render it again (paying again), run with --retry-ambiguous`,
-          error.code,
-          reserved,
-        );
+        return end('prediction gone', reserved, {
+          stored: error.message,
+          error: `${error.message}. If the dashboard shows the right task for this scene, run "duologue cache attach ${scene.key.slice(0, 12)} PREDICTION_ID"; to render it again (paying again), run with --retry-ambiguous`,
+          code: error.code,
+        });
       }
       const taskNotCreated = !submitting || error instanceof TaskNotCreatedError;
       if (isAbort(error) || signal.aborted) {
         // Ctrl-C: keep what is recorded (an in-flight id is resumed next run, at no charge to it);
         // a submit cut mid-request stays "submitting": it may have been billed.
-        if (!predictionId && taskNotCreated) {
-          await renders.markFailed(scene.key, 'interrupted before submit');
-          budget.release(reserved);
-          deps.spend();
-          return { outcome: 'interrupted', costUsd: 0 };
-        }
-        await renders.release(scene.key);
-        budget.settle(reserved, reserved); // submitted (or maybe): this run's charge, at worst
-        deps.spend();
-        return { outcome: 'interrupted', costUsd: reserved };
+        if (!predictionId && taskNotCreated) return end('stopped before submit', reserved, { error: 'interrupted before submit' });
+        return end('stopped after submit', reserved, { error: 'interrupted' });
       }
       const e = error as DuologueError;
       if (predictionId) {
         // Submitted and not known to have failed: keep the id, so the next run resumes it instead of paying again.
-        await renders.release(scene.key);
-        budget.settle(reserved, reserved);
-        deps.spend();
+        const kept = await end('kept in flight', reserved, {
+          error: e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`,
+          code: e.code ?? 'E_API',
+        });
         if (e.code === 'E_AUTH') throw error;
-        return fail(e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`, e.code ?? 'E_API', reserved);
+        return kept;
       }
-      if (e instanceof AmbiguousSubmitError) {
-        // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
-        await renders.markFailed(scene.key, e.message, { status: 'ambiguous' });
-        budget.settle(reserved, reserved);
-        deps.spend();
-        return fail(e.message, e.code, reserved);
-      }
-      await renders.markFailed(scene.key, e.message ?? String(error));
-      budget.release(reserved);
-      deps.spend();
+      // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).
+      if (e instanceof AmbiguousSubmitError) return end('submit unanswered', reserved, { error: e.message, code: e.code });
+      const failed = await end('failed before task', reserved, { error: e.message ?? String(error), code: e.code ?? 'E_INTERNAL' });
       if (e.code === 'E_AUTH' || e.code === 'E_BALANCE') throw error; // the run stops submitting
-      return fail(e.message ?? String(error), e.code ?? 'E_INTERNAL');
+      return failed;
     }
   }
 
@@ -367,39 +345,87 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
   }
 
   /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */
-  async function outputRefused(error: OutputError, predictionId: string, reserved: number): Promise<JobOutcome> {
-    const budget = deps.budgetFor(scene);
-    const { billed } = deps.provider.info.capabilities;
-    if (error.unavailable && billed) {
+  async function outputRefused(error: OutputError, predictionId: string, reserved: number): Promise<JobOutcome | typeof LOST> {
+    if (error.unavailable && deps.provider.info.capabilities.billed) {
       // The render may be fine and is paid: keep it, the next run fetches it again at no charge —
       // up to a point: an output that is never there needs a person (re-rendering is paying again).
-      budget.settle(reserved, reserved);
-      deps.spend();
       const misses = await renders.missedOutput(scene.key);
       if (misses >= MAX_OUTPUT_MISSES) {
-        await renders.markFailed(scene.key, `${error.message} (${misses} times in a row)`, { status: 'ambiguous' });
-        return fail(
-          `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the ${deps.provider.info.label} dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
-          error.code,
-          reserved,
-        );
+        return end('output never there', reserved, {
+          stored: `${error.message} (${misses} times in a row)`,
+          error: `${error.message}; prediction ${predictionId}'s output could not be fetched ${misses} times in a row. Look at it on the ${deps.provider.info.label} dashboard; to render the scene again (paying again) run with --retry-ambiguous`,
+          code: error.code,
+        });
       }
-      await renders.release(scene.key);
-      return fail(`${error.message}; prediction ${predictionId} is kept and the next run fetches it again`, error.code, reserved);
+      return end('output missing', reserved, { error: `${error.message}; prediction ${predictionId} is kept and the next run fetches it again`, code: error.code });
     }
     // Paid, and unusable: only a new render can help. Charged what it delivered, when known.
-    const charged = reserved > 0 && error.deliveredSeconds !== undefined ? chargeFor(error.deliveredSeconds) : reserved;
-    budget.settle(reserved, charged);
-    deps.spend();
-    await renders.markFailed(scene.key, error.message, billed ? { paid: { deliveredSeconds: error.deliveredSeconds } } : {});
-    return fail(error.message, error.code, charged);
+    return end('output unusable', reserved, { error: error.message, code: error.code, deliveredSeconds: error.deliveredSeconds });
+  }
+
+  /**
+   * Carries out one exit of the table: the claim's write, then the money held
+   * (`held`: 0 when this run reserved nothing), then what the job reports.
+   */
+  async function end(
+    name: ExitName,
+    held: number,
+    detail: { error: string; code?: string; stored?: string; deliveredSeconds?: number },
+  ): Promise<JobOutcome | typeof LOST> {
+    const exit: Exit = EXITS[name];
+    const stored = detail.stored ?? detail.error;
+    switch (exit.claim) {
+      case 'keep':
+        break;
+      case 'release':
+        await renders.release(scene.key);
+        break;
+      case 'failed':
+        await renders.markFailed(scene.key, stored);
+        break;
+      case 'refused':
+        await renders.markFailed(scene.key, stored, { refused: true });
+        break;
+      case 'paid-unusable':
+        await renders.markFailed(scene.key, stored, deps.provider.info.capabilities.billed ? { paid: { deliveredSeconds: detail.deliveredSeconds } } : {});
+        break;
+      case 'ambiguous':
+        await renders.markFailed(scene.key, stored, { status: 'ambiguous' });
+        break;
+      case 'ambiguous-forget':
+        await renders.markFailed(scene.key, stored, { status: 'ambiguous', forgetPrediction: true });
+        break;
+    }
+    const budget = deps.budgetFor(scene);
+    let charged = 0;
+    switch (exit.money) {
+      case 'none':
+        break;
+      case 'release':
+        budget.release(held);
+        break;
+      case 'charge-held':
+        charged = held;
+        break;
+      case 'charge-delivered':
+        charged = held > 0 && detail.deliveredSeconds !== undefined ? chargeFor(detail.deliveredSeconds) : held;
+        break;
+    }
+    if (exit.money === 'charge-held' || exit.money === 'charge-delivered') budget.settle(held, charged);
+    if (exit.money !== 'none') deps.spend();
+    switch (exit.ends) {
+      case 'lost':
+        return LOST;
+      case 'interrupted':
+        return { outcome: 'interrupted', costUsd: charged };
+      case 'skipped':
+        return { outcome: 'skipped', reason: detail.error };
+      case 'failed':
+        return { outcome: 'failed', error: detail.error, code: detail.code ?? 'E_INTERNAL', costUsd: charged };
+    }
   }
 
   function chargeFor(seconds: number): number {
     return chargeForSeconds(seconds, scene.resolution, deps.provider.info.prices);
-  }
-
-  function fail(error: string, code: string, charged = 0): JobOutcome {
-    return { outcome: 'failed', error, code, costUsd: charged };
   }
 }
