@@ -9,10 +9,10 @@
  * ```
  */
 export { loadManifests, readManifests } from './manifest/load.ts';
-export { prepare } from './prepare.ts';
-export { planManifests } from './plan-manifests.ts';
-export { plan, planKeys } from './plan.ts';
-export { render } from './render.ts';
+export { prepare } from './run/prepare.ts';
+export { planManifests } from './run/plan-manifests.ts';
+export { plan, planKeys } from './plan/index.ts';
+export { render } from './run/render.ts';
 export { stitchEpisode as stitch } from './stitch/episode.ts';
 export { episodeFormat } from './stitch/format.ts';
 export { RunEvents } from './events.ts';
@@ -26,12 +26,12 @@ export { CURRENT_PRICE_TABLE, PRICE_TABLES } from './cost/price-table.ts';
 export { ACCOUNT_TIERS } from './providers/wavespeed/tiers.ts';
 
 export type { RunEvent } from './events.ts';
-export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan.ts';
-export type { ManifestPlan, PlanManifestsOptions } from './plan-manifests.ts';
+export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan/index.ts';
+export type { ManifestPlan, PlanManifestsOptions } from './run/plan-manifests.ts';
 export type { Store, StoreOptions, StoreParts, RenderStore, RunLedger, UploadMemo, FileMemo, CacheAdmin } from './cache/interfaces.ts';
-export type { RenderOptions, RenderResult, EpisodeOutcome } from './render.ts';
+export type { RenderOptions, RenderResult, EpisodeOutcome } from './run/render.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
-export type { Series, EpisodeSpec, SceneSpec } from './manifest/types.ts';
+export type { Series, EpisodeSpec, SceneSpec } from './types.ts';
 export type { Provider, RenderTask, PollResult } from './providers/types.ts';
 export type { Diagnostic, ErrorCode } from './errors.ts';
 export type { AccountTier, TierName, TierSetting } from './providers/wavespeed/tiers.ts';

@@ -8,7 +8,7 @@
  * which backend is behind them.
  */
 import type { Stats } from 'node:fs';
-import type { CacheKeyInput } from './key.ts';
+import type { CacheKeyInput } from '../plan/key.ts';
 
 export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
 

@@ -1,8 +1,8 @@
-import type { CacheLookup } from '../plan.ts';
-import type { SceneSpec } from '../manifest/types.ts';
+import type { CacheLookup } from '../plan/index.ts';
+import type { SceneSpec } from '../types.ts';
 import { locateClip } from './clips.ts';
 import type { RenderStore } from './interfaces.ts';
-import type { CacheKeyInput } from './key.ts';
+import type { CacheKeyInput } from '../plan/key.ts';
 import { ownerAlive } from './owner.ts';
 
 /**

@@ -10,7 +10,7 @@ import { remove, sweep } from '../cache/gc/sweep.ts';
 import type { CacheUser, Store, StoredClip } from '../cache/interfaces.ts';
 import { pidAlive } from '../cache/owner.ts';
 import { DuologueError } from '../errors.ts';
-import { planManifests } from '../plan-manifests.ts';
+import { planManifests } from '../run/plan-manifests.ts';
 import { PROVIDERS } from '../providers/info.ts';
 import { ffmpegOf, type CommandContext } from './context.ts';
 

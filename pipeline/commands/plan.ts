@@ -1,6 +1,6 @@
 import { isAbort } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
-import { planManifests } from '../plan-manifests.ts';
+import { planManifests } from '../run/plan-manifests.ts';
 import { planToJson } from '../report/plan-json.ts';
 import { planToText } from '../report/plan-text.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';

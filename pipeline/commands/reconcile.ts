@@ -1,5 +1,5 @@
 import { openStore, storeExists } from '../cache/store.ts';
-import { reconcile } from '../cost/reconcile.ts';
+import { reconcile } from '../report/reconcile.ts';
 import { DuologueError } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
 import { table, usd } from '../report/table.ts';

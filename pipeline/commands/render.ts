@@ -2,7 +2,7 @@ import { DuologueError, formatDiagnostic } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';
 import { scaledPolicy, type WavespeedPolicy } from '../providers/wavespeed/policy.ts';
-import { render } from '../render.ts';
+import { render } from '../run/render.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
 import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, type CommandContext } from './context.ts';

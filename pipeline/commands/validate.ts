@@ -1,5 +1,5 @@
 import { formatDiagnostic } from '../errors.ts';
-import { planManifests } from '../plan-manifests.ts';
+import { planManifests } from '../run/plan-manifests.ts';
 import { PROVIDERS } from '../providers/info.ts';
 import { displayPath } from '../report/table.ts';
 import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, type CommandContext } from './context.ts';

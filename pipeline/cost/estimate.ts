@@ -1,7 +1,6 @@
 import { DuologueError } from '../errors.ts';
-import type { PriceTable, Resolution } from './price-table.ts';
-
-export type Order = 'meanwhile' | 'left_right' | 'right_left';
+import type { PriceTable } from './price-table.ts';
+import type { Order, Resolution } from '../types.ts';
 
 /**
  * Durations are kept in whole milliseconds so that cost is exact and the same

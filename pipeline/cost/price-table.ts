@@ -1,3 +1,5 @@
+import type { Resolution } from '../types.ts';
+
 /**
  * WaveSpeed InfiniteTalk Multi prices, as data. When the provider's page
  * changes, add a new table and point CURRENT at it; old tables stay so a run
@@ -18,8 +20,6 @@ export interface PriceTable {
   blockSeconds: number;
   pricePerBlock: Record<Resolution, number>;
 }
-
-export type Resolution = '480p' | '720p';
 
 export const PRICE_TABLES: readonly PriceTable[] = [
   {

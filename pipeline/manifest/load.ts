@@ -3,7 +3,7 @@ import { ManifestErrors, type Diagnostic } from '../errors.ts';
 import { parseManifestFile } from './parse.ts';
 import { checkSchema } from './schema.ts';
 import { normalizeManifest, type RawManifest } from './normalize.ts';
-import type { EpisodeSpec, Series } from './types.ts';
+import type { EpisodeSpec, Series } from '../types.ts';
 
 export interface LoadResult {
   series: Series;

@@ -4,7 +4,7 @@ import { billedSeconds, videoMillis } from '../cost/estimate.ts';
 import type { PriceTable } from '../cost/price-table.ts';
 import type { MediaFacts } from '../media/facts.ts';
 import { sceneTracks } from '../media/timeline.ts';
-import type { Series } from './types.ts';
+import type { Series } from '../types.ts';
 
 /**
  * Rules that need the media's durations: the 600 s hard limit (error), and

@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { DEFAULTS } from '../defaults.ts';
 import type { Diagnostic } from '../errors.ts';
-import type { Order } from '../cost/estimate.ts';
-import type { Resolution } from '../cost/price-table.ts';
 import { deriveSeed } from './seed.ts';
 import { positionOf, type DataPath, type ManifestSource } from './source.ts';
-import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec } from './types.ts';
+import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec, Order, Resolution } from '../types.ts';
 
 /** Shapes guaranteed by the schema (checked before this runs). */
 interface RawSettings {

@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Diagnostic } from '../errors.ts';
-import type { EpisodeSpec, MediaRef, SceneSpec, Series } from './types.ts';
+import type { EpisodeSpec, MediaRef, SceneSpec, Series } from '../types.ts';
 
 export interface OutputRuleOptions {
   /** Where an episode without `output:` goes: `<outDir>/<id>.mp4`. */

@@ -1,4 +1,5 @@
 import { LineCounter, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import type { Position } from '../types.ts';
 
 /**
  * A parsed manifest that still knows where every value came from, so later
@@ -11,11 +12,6 @@ export interface ManifestSource {
 }
 
 export type DataPath = ReadonlyArray<string | number>;
-
-export interface Position {
-  line: number;
-  col: number;
-}
 
 /**
  * Position of the value at `path`, or of its key when `at: 'key'` (an unknown

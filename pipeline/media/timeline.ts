@@ -1,5 +1,5 @@
 import type { MediaFacts } from './facts.ts';
-import type { SceneSpec, Side } from '../manifest/types.ts';
+import type { SceneSpec, Side } from '../types.ts';
 import { sha256Text } from './hash.ts';
 
 /** One clip placed on a track: source file, where it starts, how long it runs. */

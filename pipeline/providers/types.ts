@@ -1,7 +1,6 @@
-import type { Order } from '../cost/estimate.ts';
-import type { Resolution } from '../cost/price-table.ts';
 import type { SceneTracks } from '../media/timeline.ts';
-import type { ProviderInfo } from '../plan.ts';
+import type { ProviderInfo } from '../plan/index.ts';
+import type { Order, Resolution } from '../types.ts';
 
 /** One scene to render, as a provider needs it (a PlannedScene satisfies it). */
 export interface RenderTask {

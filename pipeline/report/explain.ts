@@ -1,4 +1,4 @@
-import type { PlannedEpisode, PlannedScene } from '../plan.ts';
+import type { PlannedEpisode, PlannedScene } from '../plan/index.ts';
 
 /** Why a scene will (or will not) cost money this run, in one sentence. */
 export function explainScene(s: PlannedScene, ep: PlannedEpisode): string {

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors.ts';
-import type { Plan } from '../plan.ts';
+import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
 import { displayPath } from './table.ts';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { roundUsd } from '../cost/estimate.ts';
-import type { Plan } from '../plan.ts';
-import { outcomeCounts, type SceneResult } from '../schedule.ts';
+import type { Plan } from '../plan/index.ts';
+import { outcomeCounts, type SceneResult } from '../schedule/index.ts';
 
 export interface ReportScene {
   id: string;

@@ -1,5 +1,5 @@
 import { roundUsd } from '../cost/estimate.ts';
-import type { Plan } from '../plan.ts';
+import type { Plan } from '../plan/index.ts';
 
 /**
  * One cap's money: what is spent and what is held for submits in flight.

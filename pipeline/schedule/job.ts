@@ -5,7 +5,7 @@ import { clipPath, locateClip } from '../cache/clips.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
-import type { PlannedScene } from '../plan.ts';
+import type { PlannedScene } from '../plan/index.ts';
 import type { Provider, SentSubmit } from '../providers/types.ts';
 import { EXITS, type Exit, type ExitName } from './exits.ts';
 import { findLostAnswer, type LostAnswer } from './lost-answer.ts';

@@ -1,7 +1,7 @@
 import { isAbort } from '../errors.ts';
 import type { Store } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
-import type { PlannedScene } from '../plan.ts';
+import type { PlannedScene } from '../plan/index.ts';
 import type { Provider, SentSubmit } from '../providers/types.ts';
 
 export type LostAnswer = { kind: 'found'; id: string } | { kind: 'absent'; why: string } | { kind: 'unknown'; why?: string };

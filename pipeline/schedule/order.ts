@@ -1,4 +1,4 @@
-import type { PlannedScene } from '../plan.ts';
+import type { PlannedScene } from '../plan/index.ts';
 
 /**
  * Submission order: resumes first (already paid, just collect), then the

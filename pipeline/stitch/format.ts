@@ -1,4 +1,4 @@
-import type { Resolution } from '../cost/price-table.ts';
+import type { Resolution } from '../types.ts';
 
 export const EPISODE_FPS = 25;
 export const EPISODE_AUDIO_RATE = 48_000;

@@ -1,8 +1,8 @@
 import { episodeOutput } from '../manifest/output-rules.ts';
 import { isAbort } from '../errors.ts';
 import type { FfmpegPaths } from '../media/ffmpeg.ts';
-import type { Plan } from '../plan.ts';
-import type { ScheduleResult } from '../schedule.ts';
+import type { Plan } from '../plan/index.ts';
+import type { ScheduleResult } from '../schedule/index.ts';
 import { stitchEpisode } from './episode.ts';
 import { findFont } from './font.ts';
 import { episodeFormat } from './format.ts';

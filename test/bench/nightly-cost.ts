@@ -10,7 +10,7 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runFfmpeg } from '../../pipeline/media/ffmpeg.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { ffmpeg, KEY, startFake } from '../helpers/engine.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';

@@ -2,9 +2,9 @@
 import path from 'node:path';
 import type { Store } from '../../pipeline/cache/interfaces.ts';
 import { RunEvents } from '../../pipeline/events.ts';
-import type { Plan } from '../../pipeline/plan.ts';
+import type { Plan } from '../../pipeline/plan/index.ts';
 import type { Provider } from '../../pipeline/providers/types.ts';
-import { schedule } from '../../pipeline/schedule.ts';
+import { schedule } from '../../pipeline/schedule/index.ts';
 
 /** `store`: opened for this run (its claims carry a fresh owner). */
 export async function scheduleOnCache(o: { store: Store; cacheDir: string; plan: Plan; provider: Provider; concurrency: number; events?: RunEvents }) {

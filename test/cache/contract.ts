@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClaimRequest, Store, StoreOptions, UploadMemo } from '../../pipeline/cache/interfaces.ts';
-import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
+import type { CacheKeyInput } from '../../pipeline/plan/key.ts';
 import { newOwnerId, UNPROVEN_OWNER_GRACE_MS } from '../../pipeline/cache/owner.ts';
 
 /** Opens another connection on one fresh state. */

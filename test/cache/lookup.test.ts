@@ -7,7 +7,7 @@ import type { Store } from '../../pipeline/cache/interfaces.ts';
 import { readCacheLookup, whatChanged } from '../../pipeline/cache/lookup.ts';
 import { newOwnerId } from '../../pipeline/cache/owner.ts';
 import { openStore } from '../../pipeline/cache/store.ts';
-import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
+import type { CacheKeyInput } from '../../pipeline/plan/key.ts';
 import { scene } from '../helpers/series.ts';
 
 const inputs: CacheKeyInput = { provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: 'p', order: 'meanwhile', resolution: '480p', seed: 42 };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import { runCli } from '../helpers/cli.ts';
 import { until } from '../helpers/engine.ts';
 import { tinyProject } from '../helpers/tasks.ts';

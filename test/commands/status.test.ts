@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CacheKeyInput } from '../../pipeline/cache/key.ts';
+import type { CacheKeyInput } from '../../pipeline/plan/key.ts';
 import { newOwnerId } from '../../pipeline/cache/owner.ts';
 import { openDb } from '../../pipeline/cache/sqlite/db.ts';
 import { openStore } from '../../pipeline/cache/store.ts';

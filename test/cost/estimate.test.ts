@@ -4,8 +4,9 @@
  * per second = price per block ÷ block seconds, per resolution.
  */
 import { describe, expect, it } from 'vitest';
-import { billedSeconds, chargeFor, costUsd, estimate, videoMillis, type Order } from '../../pipeline/cost/estimate.ts';
-import { CURRENT_PRICE_TABLE, type PriceTable, type Resolution } from '../../pipeline/cost/price-table.ts';
+import { billedSeconds, chargeFor, costUsd, estimate, videoMillis } from '../../pipeline/cost/estimate.ts';
+import { CURRENT_PRICE_TABLE, type PriceTable } from '../../pipeline/cost/price-table.ts';
+import type { Order, Resolution } from '../../pipeline/types.ts';
 
 const prices = CURRENT_PRICE_TABLE;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RATE_LIMIT_WAIT, RunEvents, type RunEvent } from '../../pipeline/events.ts';
-import { render, type RenderOptions } from '../../pipeline/render.ts';
+import { render, type RenderOptions } from '../../pipeline/run/render.ts';
 import { FAKE_LEVELS } from '../fakes/account-limits.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';

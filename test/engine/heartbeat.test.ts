@@ -10,10 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../pipeline/errors.ts';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents } from '../../pipeline/events.ts';
-import { plan } from '../../pipeline/plan.ts';
+import { plan } from '../../pipeline/plan/index.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import type { PollResult, Provider } from '../../pipeline/providers/types.ts';
-import { schedule } from '../../pipeline/schedule.ts';
+import { schedule } from '../../pipeline/schedule/index.ts';
 import { episode, media, scene, series } from '../helpers/series.ts';
 import { withRenders } from '../helpers/store.ts';
 

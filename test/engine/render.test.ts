@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
-import { render, type RenderOptions } from '../../pipeline/render.ts';
+import { render, type RenderOptions } from '../../pipeline/run/render.ts';
 import { deriveSeed } from '../../pipeline/manifest/seed.ts';
 import { planToText } from '../../pipeline/report/plan-text.ts';
 import type { RunReport } from '../../pipeline/report/run-report.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import { runCli } from '../helpers/cli.ts';
 import { until } from '../helpers/engine.ts';
 import { tinyProject } from '../helpers/tasks.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import { createWavespeedProvider, type WavespeedOptions } from '../../pipeline/providers/wavespeed/provider.ts';
 import type { FakeOptions, FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, ffmpeg, startFake } from './engine.ts';

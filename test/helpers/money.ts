@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
-import { render, type RenderOptions } from '../../pipeline/render.ts';
+import { render, type RenderOptions } from '../../pipeline/run/render.ts';
 import type { FakeOptions, FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, startFake } from './engine.ts';
 import { FAST_POLICY } from './fast-policy.ts';

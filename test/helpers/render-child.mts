@@ -4,7 +4,7 @@
  * Usage: tsx render-child.mts '{"manifest": ..., "cacheDir": ..., "baseUrl": ..., "apiKey": ...}'
  */
 import { RunEvents } from '../../pipeline/events.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import { FAST_POLICY } from './fast-policy.ts';
 
 const args = JSON.parse(process.argv[2]) as { manifest: string; cacheDir: string; baseUrl: string; apiKey: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean };

@@ -1,5 +1,5 @@
 import type { MediaFacts } from '../../pipeline/media/facts.ts';
-import type { EpisodeSpec, MediaRef, SceneSpec, Series } from '../../pipeline/manifest/types.ts';
+import type { EpisodeSpec, MediaRef, SceneSpec, Series } from '../../pipeline/types.ts';
 
 /** Plain-object builders for pure planning tests. */
 export function ref(location: string): MediaRef {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
-import { plan, type PlannedScene } from '../../pipeline/plan.ts';
-import { prepare } from '../../pipeline/prepare.ts';
+import { plan, type PlannedScene } from '../../pipeline/plan/index.ts';
+import { prepare } from '../../pipeline/run/prepare.ts';
 import { PROVIDERS, type ProviderId } from '../../pipeline/providers/info.ts';
 
 const fixtures = path.join(import.meta.dirname, '../fixtures/media');

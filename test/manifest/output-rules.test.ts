@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManifestErrors } from '../../pipeline/errors.ts';
 import { resolveFfmpegPaths, runFfmpeg } from '../../pipeline/media/ffmpeg.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 

@@ -12,7 +12,7 @@ import { openStore } from '../../pipeline/cache/store.ts';
 import { CHILD_TIMEOUTS } from '../../pipeline/defaults.ts';
 import { FfmpegTimeoutError, ManifestErrors } from '../../pipeline/errors.ts';
 import { ffmpegTimeoutMs, ffprobe, resolveFfmpegPaths, runFfmpeg } from '../../pipeline/media/ffmpeg.ts';
-import { prepare } from '../../pipeline/prepare.ts';
+import { prepare } from '../../pipeline/run/prepare.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { readManifests } from '../../pipeline/manifest/load.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
-import { inspectMedia } from '../../pipeline/media/inspect.ts';
+import { inspectMedia } from '../../pipeline/run/inspect.ts';
 
 const fixtures = path.join(import.meta.dirname, '../fixtures/media');
 

@@ -11,7 +11,7 @@ import { ManifestErrors } from '../../pipeline/errors.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { isPrivateAddress } from '../../pipeline/media/private-address.ts';
 import { createRemoteFetcher } from '../../pipeline/media/remote.ts';
-import { prepare } from '../../pipeline/prepare.ts';
+import { prepare } from '../../pipeline/run/prepare.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake } from '../helpers/engine.ts';

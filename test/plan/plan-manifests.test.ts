@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../pipeline/cache/interfaces.ts';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
-import { planManifests } from '../../pipeline/plan-manifests.ts';
+import { planManifests } from '../../pipeline/run/plan-manifests.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 

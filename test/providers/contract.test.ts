@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
 import { estimate } from '../../pipeline/cost/estimate.ts';
 import { ffprobe, resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import { createLocalProvider } from '../../pipeline/providers/local/provider.ts';
 import type { Provider } from '../../pipeline/providers/types.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';

@@ -8,7 +8,7 @@ import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { createLocalProvider } from '../../pipeline/providers/local/provider.ts';
 import type { Provider } from '../../pipeline/providers/types.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { until } from '../helpers/engine.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';

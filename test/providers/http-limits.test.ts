@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import type { Provider } from '../../pipeline/providers/types.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
 import { ffmpeg } from '../helpers/engine.ts';

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY } from '../helpers/engine.ts';
 import { fakeProviders } from '../helpers/fake-provider.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import { DEFAULT_POLICY, firstPollDelayMs, pollDelayMs, scaledPolicy, type WavespeedPolicy } from '../../pipeline/providers/wavespeed/policy.ts';
 import type { FakeOptions, FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { fakeProviders } from '../helpers/fake-provider.ts';

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { fakeProviders } from '../helpers/fake-provider.ts';
 import { billedFor, fakeProjects, manifestYaml, startRun } from '../helpers/money.ts';

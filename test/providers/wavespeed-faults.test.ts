@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryUploadMemo } from '../../pipeline/cache/uploads.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
-import type { PlannedScene } from '../../pipeline/plan.ts';
+import type { PlannedScene } from '../../pipeline/plan/index.ts';
 import { retryAfterMs, DEFAULT_POLICY } from '../../pipeline/providers/wavespeed/policy.ts';
 import { createWavespeedProvider, type WavespeedOptions } from '../../pipeline/providers/wavespeed/provider.ts';
 import { FakeWavespeed, type FakeOptions } from '../fakes/wavespeed-server.ts';

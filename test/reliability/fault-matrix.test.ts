@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunEvents } from '../../pipeline/events.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import type { Fault, FakeWavespeed, Route } from '../fakes/wavespeed-server.ts';
 import { cannedClip, oneSecondSeries } from '../helpers/canned.ts';
 import { KEY, startFake } from '../helpers/engine.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import type { RunReport } from '../../pipeline/report/run-report.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 

@@ -11,7 +11,7 @@ import { RunEvents, type RunEvent } from '../../pipeline/events.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { createLocalProvider } from '../../pipeline/providers/local/provider.ts';
 import type { Provider } from '../../pipeline/providers/types.ts';
-import { render } from '../../pipeline/render.ts';
+import { render } from '../../pipeline/run/render.ts';
 import type { RunReport } from '../../pipeline/report/run-report.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tinyProject } from '../helpers/tasks.ts';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ClaimRequest, ClaimResult, ClipRecord, FailOptions, RenderRow, RenderStatus, RenderStore } from '../interfaces.ts';
-import type { CacheKeyInput } from '../key.ts';
+import type { CacheKeyInput } from '../../plan/key.ts';
 import { ownerAlive } from '../owner.ts';
 import { statementCache, type Db } from './db.ts';
 import type { Sync } from './guard.ts';

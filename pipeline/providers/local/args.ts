@@ -1,6 +1,5 @@
-import type { Order } from '../../cost/estimate.ts';
-import type { Resolution } from '../../cost/price-table.ts';
 import { literalInput } from '../../media/ffmpeg.ts';
+import type { Order, Resolution } from '../../types.ts';
 
 export const FPS = 25;
 export const AUDIO_RATE = 48_000;

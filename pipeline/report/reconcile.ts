@@ -6,7 +6,7 @@
  */
 import type { RecordedCharge } from '../cache/interfaces.ts';
 import type { BillingRecord } from '../providers/types.ts';
-import { roundUsd } from './estimate.ts';
+import { roundUsd } from '../cost/estimate.ts';
 
 export interface ReconcileLine {
   scene?: string;

@@ -1,6 +1,19 @@
-import type { Order } from '../cost/estimate.ts';
-import type { Resolution } from '../cost/price-table.ts';
-import type { Position } from './source.ts';
+/**
+ * The domain's types, at the bottom of the tree: a series as the manifests
+ * describe it once read and resolved. Every layer above speaks these; this
+ * module imports nothing.
+ */
+
+/** Who speaks when: both at once, or one after the other. */
+export type Order = 'meanwhile' | 'left_right' | 'right_left';
+
+export type Resolution = '480p' | '720p';
+
+/** 1-based line and column in a manifest. */
+export interface Position {
+  line: number;
+  col: number;
+}
 
 /** A media input as written, resolved: a local file or an http(s) URL. */
 export interface MediaRef {

@@ -3,11 +3,11 @@ import pLimit from 'p-limit';
 import { LIMITS } from '../defaults.ts';
 import { FfmpegTimeoutError, type Diagnostic } from '../errors.ts';
 import type { FileMemo } from '../cache/interfaces.ts';
-import type { MediaRef, SceneSpec, Series } from '../manifest/types.ts';
+import type { MediaRef, SceneSpec, Series } from '../types.ts';
 import { describeFsError } from '../manifest/parse.ts';
-import { ffprobe, type FfmpegPaths, type ProbeResult } from './ffmpeg.ts';
-import { interpretProbe, type MediaFacts } from './facts.ts';
-import { sha256File } from './hash.ts';
+import { ffprobe, type FfmpegPaths, type ProbeResult } from '../media/ffmpeg.ts';
+import { interpretProbe, type MediaFacts } from '../media/facts.ts';
+import { sha256File } from '../media/hash.ts';
 
 export interface InspectOptions {
   memo: FileMemo;

@@ -4,11 +4,11 @@
  * (compared with the price table) and the balance (a second cap beside the
  * budget). Nothing here is paid for.
  */
-import { roundUsd } from './cost/estimate.ts';
-import type { PriceTable } from './cost/price-table.ts';
-import { DuologueError } from './errors.ts';
-import type { Plan, PlannedScene } from './plan.ts';
-import type { Provider } from './providers/types.ts';
+import { roundUsd } from '../cost/estimate.ts';
+import type { PriceTable } from '../cost/price-table.ts';
+import { DuologueError } from '../errors.ts';
+import type { Plan, PlannedScene } from '../plan/index.ts';
+import type { Provider } from '../providers/types.ts';
 
 export interface PreflightOptions {
   provider: Provider;

@@ -5,15 +5,15 @@
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { Budgets } from './schedule/budget.ts';
-import { DuologueError, cacheError } from './errors.ts';
-import type { SceneOutcome, Store, StoreParts } from './cache/interfaces.ts';
-import type { RunEvents } from './events.ts';
-import type { Plan, PlannedScene } from './plan.ts';
-import type { Provider } from './providers/types.ts';
-import { realSleep, type Sleep } from './sleep.ts';
-import { runJob, type JobDeps, type JobOutcome } from './schedule/job.ts';
-import { submissionOrder } from './schedule/order.ts';
+import { Budgets } from './budget.ts';
+import { DuologueError, cacheError } from '../errors.ts';
+import type { SceneOutcome, Store, StoreParts } from '../cache/interfaces.ts';
+import type { RunEvents } from '../events.ts';
+import type { Plan, PlannedScene } from '../plan/index.ts';
+import type { Provider } from '../providers/types.ts';
+import { realSleep, type Sleep } from '../sleep.ts';
+import { runJob, type JobDeps, type JobOutcome } from './job.ts';
+import { submissionOrder } from './order.ts';
 
 export interface ScheduleOptions {
   plan: Plan;

@@ -6,15 +6,15 @@
  * changesets command goes through one `getReleasePlan`.
  */
 import path from 'node:path';
-import type { Store } from './cache/interfaces.ts';
-import { readCacheLookup } from './cache/lookup.ts';
-import type { PriceTable } from './cost/price-table.ts';
-import { DuologueError, type Diagnostic } from './errors.ts';
-import { episodeOutput } from './manifest/output-rules.ts';
-import type { Series } from './manifest/types.ts';
-import type { FfmpegPaths } from './media/ffmpeg.ts';
-import { createRemoteFetcher } from './media/remote.ts';
-import { plan, planKeys, type Plan, type ProviderInfo } from './plan.ts';
+import type { Store } from '../cache/interfaces.ts';
+import { readCacheLookup } from '../cache/lookup.ts';
+import type { PriceTable } from '../cost/price-table.ts';
+import { DuologueError, type Diagnostic } from '../errors.ts';
+import { episodeOutput } from '../manifest/output-rules.ts';
+import type { Series } from '../types.ts';
+import type { FfmpegPaths } from '../media/ffmpeg.ts';
+import { createRemoteFetcher } from '../media/remote.ts';
+import { plan, planKeys, type Plan, type ProviderInfo } from '../plan/index.ts';
 import { prepare, type Prepared } from './prepare.ts';
 
 export interface PlanManifestsOptions {

@@ -4,27 +4,27 @@
  */
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { DEFAULTS } from './defaults.ts';
-import { DuologueError, isAbort, type Diagnostic } from './errors.ts';
-import { openStore } from './cache/store.ts';
-import { RATE_LIMIT_WAIT, RunEvents } from './events.ts';
-import { resolveFfmpegPaths, type FfmpegPaths } from './media/ffmpeg.ts';
-import type { Plan } from './plan.ts';
+import { DEFAULTS } from '../defaults.ts';
+import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
+import { openStore } from '../cache/store.ts';
+import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
+import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
+import type { Plan } from '../plan/index.ts';
 import { planManifests } from './plan-manifests.ts';
 import { preflight, unaffordable, withPrices } from './preflight.ts';
-import { PROVIDERS, type ProviderId } from './providers/info.ts';
-import { createLocalProvider } from './providers/local/provider.ts';
-import type { Provider } from './providers/types.ts';
-import type { Clock } from './providers/wavespeed/pacer.ts';
-import { defaultConcurrency } from './providers/wavespeed/pacer-for-tier.ts';
-import type { WavespeedPolicy } from './providers/wavespeed/policy.ts';
-import type { TierSetting } from './providers/wavespeed/tiers.ts';
-import { createWavespeedProvider } from './providers/wavespeed/provider.ts';
-import { outcomeCounts, schedule, type ScheduleResult } from './schedule.ts';
-import type { Sleep } from './sleep.ts';
-import { finishEpisodes, type EpisodeOutcome } from './stitch/run-episodes.ts';
-import { VERSION } from './version.ts';
-import { writeRunReport } from './report/write-report.ts';
+import { PROVIDERS, type ProviderId } from '../providers/info.ts';
+import { createLocalProvider } from '../providers/local/provider.ts';
+import type { Provider } from '../providers/types.ts';
+import type { Clock } from '../providers/wavespeed/pacer.ts';
+import { defaultConcurrency } from '../providers/wavespeed/pacer-for-tier.ts';
+import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
+import type { TierSetting } from '../providers/wavespeed/tiers.ts';
+import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
+import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
+import type { Sleep } from '../sleep.ts';
+import { finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
+import { VERSION } from '../version.ts';
+import { writeRunReport } from '../report/write-report.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -77,7 +77,7 @@ export interface RenderOptions {
   providerInstance?: Provider;
 }
 
-export type { EpisodeOutcome } from './stitch/run-episodes.ts';
+export type { EpisodeOutcome } from '../stitch/run-episodes.ts';
 
 export interface RenderResult {
   plan: Plan;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { submissionOrder } from '../pipeline/schedule/order.ts';
+import { submissionOrder } from '../../pipeline/schedule/order.ts';
 
 describe('submission order', () => {
   it('resumes first, then longest first, ties in manifest order', () => {

@@ -2,12 +2,12 @@
  * PURE: scenes + media facts + cache lookups + prices + budget → Plan.
  * No clock, no env, no I/O: every input is an argument, so tests use plain objects.
  */
-import { chargeFor, estimate, roundUsd, type Order } from './cost/estimate.ts';
-import type { PriceTable, Resolution } from './cost/price-table.ts';
-import { cacheKey, type CacheKeyInput } from './cache/key.ts';
-import type { MediaFacts } from './media/facts.ts';
-import { sceneTracks, trackIdentity, type SceneTracks } from './media/timeline.ts';
-import type { EpisodeSpec, SceneSpec, Series } from './manifest/types.ts';
+import { chargeFor, estimate, roundUsd } from '../cost/estimate.ts';
+import type { PriceTable } from '../cost/price-table.ts';
+import { cacheKey, type CacheKeyInput } from './key.ts';
+import type { MediaFacts } from '../media/facts.ts';
+import { sceneTracks, trackIdentity, type SceneTracks } from '../media/timeline.ts';
+import type { EpisodeSpec, SceneSpec, Series, Order, Resolution } from '../types.ts';
 
 export type CacheStatus = 'hit' | 'miss' | 'in-flight';
 

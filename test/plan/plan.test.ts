@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { plan, type CacheLookup } from '../pipeline/plan.ts';
-import { PROVIDERS } from '../pipeline/providers/info.ts';
-import { episode, media, ref, scene, series } from './helpers/series.ts';
+import { plan, type CacheLookup } from '../../pipeline/plan/index.ts';
+import { PROVIDERS } from '../../pipeline/providers/info.ts';
+import { episode, media, ref, scene, series } from '../helpers/series.ts';
 
 const wavespeed = PROVIDERS.wavespeed;
 

@@ -3,17 +3,17 @@
  * probed (memoized in the cache database), length rules applied. Everything
  * that can be wrong before money is spent is found here, all at once.
  */
-import { ManifestErrors, type Diagnostic } from './errors.ts';
-import type { FileMemo } from './cache/interfaces.ts';
-import { readManifests } from './manifest/load.ts';
-import { checkSceneLengths } from './manifest/media-rules.ts';
-import { checkOutputs, type OutputRuleOptions } from './manifest/output-rules.ts';
-import { drawSeed } from './manifest/seed.ts';
-import type { Series } from './manifest/types.ts';
-import type { FfmpegPaths } from './media/ffmpeg.ts';
-import type { MediaFacts } from './media/facts.ts';
-import { inspectMedia } from './media/inspect.ts';
-import type { PriceTable } from './cost/price-table.ts';
+import { ManifestErrors, type Diagnostic } from '../errors.ts';
+import type { FileMemo } from '../cache/interfaces.ts';
+import { readManifests } from '../manifest/load.ts';
+import { checkSceneLengths } from '../manifest/media-rules.ts';
+import { checkOutputs, type OutputRuleOptions } from '../manifest/output-rules.ts';
+import { drawSeed } from '../manifest/seed.ts';
+import type { Series } from '../types.ts';
+import type { FfmpegPaths } from '../media/ffmpeg.ts';
+import type { MediaFacts } from '../media/facts.ts';
+import { inspectMedia } from './inspect.ts';
+import type { PriceTable } from '../cost/price-table.ts';
 
 export interface PrepareOptions {
   /** The cache's media memo (`store.files`): unchanged files are not read again. */
