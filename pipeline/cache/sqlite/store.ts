@@ -3,14 +3,15 @@
  * behind the store's interfaces. SQLite is synchronous underneath, so a
  * transaction is BEGIN IMMEDIATE … COMMIT around the awaited function, and
  * the connection's lock keeps every other caller's statement out until it
- * ends (see guard.ts).
+ * ends, and so does every other store of this process on the same file
+ * (see guard.ts).
  */
 import type { CacheAdmin, FileMemo, RenderStore, RunLedger, Store, StoreOptions, StoreParts, UploadMemo } from '../interfaces.ts';
 import { newOwnerId } from '../owner.ts';
 import { createAdmin } from './admin.ts';
 import { openDb, type Db } from './db.ts';
 import { createFileMemo } from './file-memo.ts';
-import { ConnectionLock, driverError, guard, type MethodNames, type Sync } from './guard.ts';
+import { ConnectionLock, driverError, guard, lockOf, type MethodNames, type Sync } from './guard.ts';
 import { SqliteRenders } from './renders.ts';
 import { SqliteLedger } from './runs.ts';
 import { createUploadMemo } from './uploads.ts';
@@ -72,7 +73,8 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const files = createFileMemo(db, now);
   const uploadMemos = new Map<string, Sync<UploadMemo>>();
   const uploadsOf = (provider: string) => uploadMemos.get(provider) ?? uploadMemos.set(provider, createUploadMemo(db, provider, now)).get(provider)!;
-  const lock = new ConnectionLock();
+  // Shared with every other store of this process on the same file (see lockOf).
+  const { lock, done } = lockOf(db);
 
   /** The parts, outside a transaction (`lock` given) or inside the open one. */
   const parts = (lock: ConnectionLock | undefined, live?: () => boolean): StoreParts => {
@@ -123,6 +125,10 @@ export function storeOn(db: Db, options: StoreOptions): Store {
         }
       }),
 
-    close: () => lock.run(() => void db.close()),
+    close: () =>
+      lock.run(() => {
+        done();
+        db.close();
+      }),
   };
 }
