@@ -87,8 +87,9 @@ export function storeOn(db: Db, options: StoreOptions): Store {
       uploads: (provider) => faces.get(provider) ?? faces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, lock, live)).get(provider)!,
     };
   };
-  let inTransaction = false;
-  const tx = parts(undefined, () => inTransaction);
+  /** The open transaction's number (0: none); each transaction's `tx` works only while its own is open. */
+  let open = 0;
+  let opened = 0;
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
@@ -108,7 +109,10 @@ export function storeOn(db: Db, options: StoreOptions): Store {
         } catch (error) {
           throw driverError(error, location);
         }
-        inTransaction = true;
+        const token = ++opened;
+        open = token;
+        // A `tx` of its own: one kept past its function (a call left running) must not join a later transaction.
+        const tx = parts(undefined, () => open === token);
         try {
           const result = await fn(tx);
           commit.run();
@@ -121,7 +125,7 @@ export function storeOn(db: Db, options: StoreOptions): Store {
           }
           throw driverError(error, location);
         } finally {
-          inTransaction = false;
+          open = 0;
         }
       }),
 
