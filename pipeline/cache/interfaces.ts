@@ -250,8 +250,12 @@ export interface CacheAdmin {
   completeRenders(): Promise<RenderRow[]>;
   /** Renders whose key starts with `prefix`, each with whether a live process holds its claim. */
   rendersByKeyPrefix(prefix: string): Promise<{ row: RenderRow; holderAlive: boolean }[]>;
-  /** Records a prediction found on the provider's dashboard for a key whose submit was ambiguous: the next run resumes it. */
-  attach(key: string, predictionId: string): Promise<void>;
+  /**
+   * Records a prediction found on the provider's dashboard for a key whose submit was ambiguous: the next run resumes it.
+   * Only while the render still waits on that submit (and, with `seen`, is still in the state and hands it was read in):
+   * false when a run took it over meanwhile, and nothing is written.
+   */
+  attach(key: string, predictionId: string, seen?: Pick<RenderRow, 'status' | 'owner'>): Promise<boolean>;
   /** The last `limit` runs, newest first; `running`: unfinished and its process still runs. */
   recentRuns(limit: number): Promise<{ run: RunRow; running: boolean }[]>;
   /** Renders pending, submitting, in flight or ambiguous, oldest change first, each with whether a live process holds its claim. */

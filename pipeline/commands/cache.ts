@@ -83,7 +83,9 @@ async function attach(store: Store, args: string[], ctx: CommandContext): Promis
   if (row.status === 'submitting' && holderAlive) {
     throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} is being submitted right now by a running render (${row.owner}); wait for it to finish`);
   }
-  await store.admin.attach(row.key, predictionId);
+  if (!(await store.admin.attach(row.key, predictionId, row))) {
+    throw new DuologueError('E_USAGE', `${row.episode_id}/${row.scene_id} changed while attaching (a render took it over); nothing attached: see \`duologue status\``);
+  }
   ctx.stdout.write(`${row.episode_id}/${row.scene_id}: attached prediction ${predictionId}; the next render resumes it\n`);
   return 0;
 }

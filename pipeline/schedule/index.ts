@@ -168,7 +168,12 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     if (stop.signal.aborted) onStop();
     else stop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      return await runJob(leader, deps, own.signal);
+      const outcome = await runJob(leader, deps, own.signal);
+      if (outcome.outcome === 'failed' && outcome.stops?.code === 'E_AUTH') {
+        authError ??= outcome.stops;
+        stop.abort(outcome.stops);
+      }
+      return outcome;
     } catch (error) {
       const e = error as DuologueError;
       if (e.code === 'E_CACHE') {

@@ -18,7 +18,8 @@ import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
 export type JobOutcome =
   | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number; note?: string }
   | { outcome: 'cached'; clip: string }
-  | { outcome: 'failed'; error: string; code: string; costUsd: number }
+  /** `stops`: the run stops on this error (a 401) after booking this outcome, charge and all. */
+  | { outcome: 'failed'; error: string; code: string; costUsd: number; stops?: DuologueError }
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'interrupted'; costUsd: number }
   /** Another live run holds the key: ask again later. */
@@ -329,7 +330,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           error: e.code === 'E_DEADLINE' ? e.message : `${e.message ?? String(error)}; prediction ${predictionId} is kept and the next run resumes it`,
           code: e.code ?? 'E_API',
         });
-        if (e.code === 'E_AUTH') throw error;
+        // The run stops, but this job's outcome (its charge: the task may be billed) is still booked.
+        if (e.code === 'E_AUTH' && kept !== LOST && kept.outcome === 'failed') return { ...kept, stops: e };
         return kept;
       }
       // It may have been billed: counted as this run's charge, at worst (a run that later attaches the task pays nothing).

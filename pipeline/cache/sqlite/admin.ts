@@ -42,13 +42,16 @@ export function createAdmin(db: Db, dir: string, now: () => number = Date.now): 
       return (sql("SELECT * FROM renders WHERE key LIKE ? || '%'").all(prefix) as RenderRow[]).map(held);
     },
 
-    attach(key, predictionId) {
+    attach(key, predictionId, seen) {
       // submitted_at is now: the provider's retention is counted from the attach, not from an old submit;
       // output misses from the attach too (they are counted per prediction).
-      sql(
+      // A compare-and-set: a run that took the key over since it was read (found the task, submitted again, completed) keeps it.
+      const r = sql(
         `UPDATE renders SET status = 'in-flight', prediction_id = ?, prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?), submitted_at = ?,
-           error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = ? WHERE key = ?`,
-      ).run(predictionId, predictionId, now(), now(), key);
+           error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = ?
+         WHERE key = ? AND status IN ('ambiguous', 'submitting') AND (? = 0 OR (status = ? AND owner IS ?))`,
+      ).run(predictionId, predictionId, now(), now(), key, seen ? 1 : 0, seen?.status ?? null, seen?.owner ?? null);
+      return r.changes === 1;
     },
 
     recentRuns(limit) {

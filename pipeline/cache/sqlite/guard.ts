@@ -6,6 +6,7 @@
  * until that transaction ends (a statement of another caller run mid-way
  * would join the transaction: committed with it, or rolled back with it).
  */
+import { realpathSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.ts';
 
@@ -36,6 +37,36 @@ export class ConnectionLock {
       else this.held = false;
     }
   }
+}
+
+/**
+ * The lock of a database file, shared by every connection this process has
+ * to it. SQLite's own file lock cannot be waited for asynchronously: while
+ * one connection's transaction is open across an await, another connection
+ * of the same process asking for the write lock blocks the event loop (the
+ * transaction it waits for cannot end) for the busy timeout, then fails with
+ * "database is locked". Two stores on one cache in one process (two
+ * `render()` calls of a host program) therefore take turns on one lock.
+ * Other processes still wait on SQLite's lock, which their transactions
+ * (awaits of store calls only) hold for microseconds.
+ */
+const fileLocks = new Map<string, { lock: ConnectionLock; users: number }>();
+
+/** Takes the lock of `db`'s file (a new one for an in-memory database); `done` gives it back when the store closes. */
+export function lockOf(db: Database.Database): { lock: ConnectionLock; done: () => void } {
+  if (db.memory) return { lock: new ConnectionLock(), done: () => {} };
+  const file = realpathSync(db.name);
+  const entry = fileLocks.get(file) ?? fileLocks.set(file, { lock: new ConnectionLock(), users: 0 }).get(file)!;
+  entry.users++;
+  let given = false;
+  return {
+    lock: entry.lock,
+    done: () => {
+      if (given) return;
+      given = true;
+      if (--entry.users === 0) fileLocks.delete(file);
+    },
+  };
 }
 
 /**

@@ -3,14 +3,15 @@
  * behind the store's interfaces. SQLite is synchronous underneath, so a
  * transaction is BEGIN IMMEDIATE … COMMIT around the awaited function, and
  * the connection's lock keeps every other caller's statement out until it
- * ends (see guard.ts).
+ * ends, and so does every other store of this process on the same file
+ * (see guard.ts).
  */
 import type { CacheAdmin, FileMemo, RenderStore, RunLedger, Store, StoreOptions, StoreParts, UploadMemo } from '../interfaces.ts';
 import { newOwnerId } from '../owner.ts';
 import { createAdmin } from './admin.ts';
 import { openDb, type Db } from './db.ts';
 import { createFileMemo } from './file-memo.ts';
-import { ConnectionLock, driverError, guard, type MethodNames, type Sync } from './guard.ts';
+import { ConnectionLock, driverError, guard, lockOf, type MethodNames, type Sync } from './guard.ts';
 import { SqliteRenders } from './renders.ts';
 import { SqliteLedger } from './runs.ts';
 import { createUploadMemo } from './uploads.ts';
@@ -72,7 +73,8 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const files = createFileMemo(db, now);
   const uploadMemos = new Map<string, Sync<UploadMemo>>();
   const uploadsOf = (provider: string) => uploadMemos.get(provider) ?? uploadMemos.set(provider, createUploadMemo(db, provider, now)).get(provider)!;
-  const lock = new ConnectionLock();
+  // Shared with every other store of this process on the same file (see lockOf).
+  const { lock, done } = lockOf(db);
 
   /** The parts, outside a transaction (`lock` given) or inside the open one. */
   const parts = (lock: ConnectionLock | undefined, live?: () => boolean): StoreParts => {
@@ -85,8 +87,9 @@ export function storeOn(db: Db, options: StoreOptions): Store {
       uploads: (provider) => faces.get(provider) ?? faces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, lock, live)).get(provider)!,
     };
   };
-  let inTransaction = false;
-  const tx = parts(undefined, () => inTransaction);
+  /** The open transaction's number (0: none); each transaction's `tx` works only while its own is open. */
+  let open = 0;
+  let opened = 0;
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
@@ -106,7 +109,10 @@ export function storeOn(db: Db, options: StoreOptions): Store {
         } catch (error) {
           throw driverError(error, location);
         }
-        inTransaction = true;
+        const token = ++opened;
+        open = token;
+        // A `tx` of its own: one kept past its function (a call left running) must not join a later transaction.
+        const tx = parts(undefined, () => open === token);
         try {
           const result = await fn(tx);
           commit.run();
@@ -119,10 +125,14 @@ export function storeOn(db: Db, options: StoreOptions): Store {
           }
           throw driverError(error, location);
         } finally {
-          inTransaction = false;
+          open = 0;
         }
       }),
 
-    close: () => lock.run(() => void db.close()),
+    close: () =>
+      lock.run(() => {
+        done();
+        db.close();
+      }),
   };
 }
