@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { DuologueError } from '../errors.ts';
 import { hostIsPrivate, resolveHost, type ResolveHost } from './private-address.ts';
+import { tempTag } from '../temp-tag.ts';
 
 /** Remote inputs larger than this are refused: media for one scene is megabytes, not gigabytes. */
 const MAX_BYTES = 512 * 1024 * 1024;
@@ -68,7 +69,7 @@ export function createRemoteFetcher(dir: string, options: RemoteFetcherOptions =
         res.body.destroy();
         throw new Error(`${length} bytes is over the ${maxBytes}-byte limit for an input`);
       }
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${tempTag()}.tmp`;
       try {
         let got = 0;
         res.body.on('data', (chunk: Buffer) => {

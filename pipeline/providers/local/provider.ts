@@ -8,6 +8,7 @@ import { verifyClip } from '../../media/verify-clip.ts';
 import { PROVIDERS } from '../info.ts';
 import type { CallOptions, Delivered, PollResult, Provider, RenderTask } from '../types.ts';
 import { localRenderArgs } from './args.ts';
+import { tempTag } from '../../temp-tag.ts';
 
 export interface LocalProviderOptions {
   /** Scratch space: built tracks and finished renders waiting for download. */
@@ -34,7 +35,7 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
     const out = outputOf(id);
     await mkdir(path.dirname(out), { recursive: true });
     // The pid in the name tells `cache gc` whether its writer is still alive.
-    const tmp = `${out}.${process.pid}.tmp`;
+    const tmp = `${out}.${tempTag()}.tmp`;
     try {
       await runFfmpeg(
         localRenderArgs({

@@ -11,6 +11,7 @@ import type { Delivered, PollResult, RenderTask } from '../types.ts';
 import type { ApiContext } from './context.ts';
 import { send } from './http.ts';
 import { baseBackoffMs } from './policy.ts';
+import { tempTag } from '../../temp-tag.ts';
 
 /** Redirects followed to an output file: a CDN uses one or two; more is a loop. */
 const MAX_OUTPUT_REDIRECTS = 5;
@@ -55,7 +56,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
       await mkdir(path.dirname(dest), { recursive: true });
       madeDirs.add(path.dirname(dest));
     }
-    const tmp = `${dest}.${process.pid}.download`;
+    const tmp = `${dest}.${tempTag()}.download`;
     let sha256 = '';
     let bytes = 0;
     let inMemory: Buffer | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { abandoned, clipVerdict, GC_LIMITS, scratchDirPid, tempName } from '../../../pipeline/cache/gc/rule.ts';
+import { tempTag } from '../../../pipeline/temp-tag.ts';
 
 describe('gc rules (pure)', () => {
   it('recognises every temp name duologue writes, with the writer pid when the name has one', () => {
@@ -12,6 +13,15 @@ describe('gc rules (pure)', () => {
     for (const name of ['ab12.mp4', 'ab12.json', 'ab12.wav', 'duologue.db', 'tmp', 'notes.tmpl']) expect(tempName(name)).toBeUndefined();
     expect(scratchDirPid('s01e01.4242')).toBe(4242);
     expect(scratchDirPid('s01e01')).toBeUndefined();
+  });
+
+  it("reads the pid back from the names duologue makes, whose nonce tells two machines' writers apart (both may be pid 1)", () => {
+    const [a, b] = [tempTag(), tempTag()];
+    expect(a).not.toBe(b);
+    expect(a).toMatch(new RegExp(`^\\d+\\.[0-9a-f]{8}\\.${process.pid}$`));
+    expect(tempName(`ab12.mp4.${a}.download`)).toEqual({ pid: process.pid });
+    expect(tempName(`ab12.${a}.tmp.mp4`)).toEqual({ pid: process.pid });
+    expect(scratchDirPid(`s01e01.${a}`)).toBe(process.pid);
   });
 
   it('a temp file is abandoned when its writer has ended (after a grace period) or after a day untouched', () => {
