@@ -70,38 +70,58 @@ export function lockOf(db: Database.Database): { lock: ConnectionLock; done: () 
 }
 
 /**
- * The async face of a synchronous implementation: each listed method runs
- * under `lock` (or, with `lock` undefined, at once: inside a transaction that
- * already holds it), and a driver error becomes the store's E_CACHE error.
+ * The async face of a synchronous implementation for calls made outside a
+ * transaction: each listed method runs as a unit of the store's group
+ * commit (`outside`). A driver error becomes the store's E_CACHE error.
  */
-export function guard<T extends object>(
-  impl: Sync<T>,
-  methods: MethodNames<T>,
-  location: string,
-  lock: ConnectionLock | undefined,
-  live?: () => boolean,
-): T {
+export function guard<T extends object>(impl: Sync<T>, methods: MethodNames<T>, location: string, outside: <R>(fn: () => R) => Promise<R>): T {
   const face: Record<string, unknown> = {};
   for (const name of Object.keys(methods)) {
-    const method = (impl as Record<string, (...args: unknown[]) => unknown>)[name];
-    const call = (args: unknown[]) => {
-      if (live && !live()) throw new Error(`internal: a store call (${name}) through a transaction that has ended`);
-      try {
-        return method.apply(impl, args);
-      } catch (error) {
-        throw driverError(error, location);
+    const method = (impl as Record<string, (...args: unknown[]) => unknown>)[name]!;
+    face[name] = (...args: unknown[]) => outside(() => callDriver(impl, method, args, location));
+  }
+  return face as T;
+}
+
+/** Where a transaction's face keeps the token of its unit. */
+const UNIT = Symbol('unit');
+
+/**
+ * The face of a synchronous implementation inside transactions, made once
+ * per store: `inUnit(face, token)` gives each transaction its own view of
+ * it, whose calls run at once while that transaction's unit runs (`current()`
+ * is its token) and are refused after (a call left running past its
+ * function must not join a later transaction).
+ */
+export function unitGuard<T extends object>(impl: Sync<T>, methods: MethodNames<T>, location: string, current: () => number): T {
+  const face: Record<string, unknown> = {};
+  for (const name of Object.keys(methods)) {
+    const method = (impl as Record<string, (...args: unknown[]) => unknown>)[name]!;
+    face[name] = function (this: { [UNIT]?: number } | undefined, ...args: unknown[]) {
+      if (this?.[UNIT] === undefined || this[UNIT] !== current()) {
+        return Promise.reject(new Error(`internal: a store call (${name}) through a transaction that has ended`));
       }
-    };
-    face[name] = (...args: unknown[]) => {
-      if (lock?.held) return lock.run(() => call(args));
       try {
-        return Promise.resolve(call(args));
+        return Promise.resolve(callDriver(impl, method, args, location));
       } catch (error) {
         return Promise.reject(error);
       }
     };
   }
   return face as T;
+}
+
+/** A transaction's own view of a face made by `unitGuard`. */
+export function inUnit<T extends object>(face: T, token: number): T {
+  return Object.create(face, { [UNIT]: { value: token } }) as T;
+}
+
+function callDriver(impl: unknown, method: (...args: unknown[]) => unknown, args: unknown[], location: string): unknown {
+  try {
+    return method.apply(impl, args);
+  } catch (error) {
+    throw driverError(error, location);
+  }
 }
 
 /** SQLite's own errors (disk full, I/O, locked) as the store's E_CACHE; anything else (a bug) as it is. */

@@ -1,17 +1,17 @@
 /**
  * The embedded store: one SQLite connection in the cache dir, its tables
- * behind the store's interfaces. SQLite is synchronous underneath, so a
- * transaction is BEGIN IMMEDIATE … COMMIT around the awaited function, and
- * the connection's lock keeps every other caller's statement out until it
- * ends, and so does every other store of this process on the same file
- * (see guard.ts).
+ * behind the store's interfaces. SQLite is synchronous underneath: every
+ * transaction, and every call made outside one, is a unit of a group commit
+ * (group-commit.ts), run in turn under the connection's lock, which every
+ * other store of this process on the same file shares (guard.ts).
  */
 import type { CacheAdmin, FileMemo, RenderStore, RunLedger, Store, StoreOptions, StoreParts, UploadMemo } from '../interfaces.ts';
 import { newOwnerId } from '../owner.ts';
 import { createAdmin } from './admin.ts';
 import { openDb, type Db } from './db.ts';
 import { createFileMemo } from './file-memo.ts';
-import { ConnectionLock, driverError, guard, lockOf, type MethodNames, type Sync } from './guard.ts';
+import { driverError, guard, inUnit, lockOf, unitGuard, type MethodNames, type Sync } from './guard.ts';
+import { GroupCommit } from './group-commit.ts';
 import { SqliteRenders } from './renders.ts';
 import { SqliteLedger } from './runs.ts';
 import { createUploadMemo } from './uploads.ts';
@@ -75,64 +75,50 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const uploadsOf = (provider: string) => uploadMemos.get(provider) ?? uploadMemos.set(provider, createUploadMemo(db, provider, now)).get(provider)!;
   // Shared with every other store of this process on the same file (see lockOf).
   const { lock, done } = lockOf(db);
+  const group = new GroupCommit(db, lock, location);
+  const outside = <R>(fn: () => R) => group.run(fn);
+  const current = () => group.current;
 
-  /** The parts, outside a transaction (`lock` given) or inside the open one. */
-  const parts = (lock: ConnectionLock | undefined, live?: () => boolean): StoreParts => {
-    const faces = new Map<string, UploadMemo>();
-    const face = guard<RenderStore>(renders, RENDERS, location, lock, live);
-    return {
-      renders: Object.defineProperties(face, { owner: { value: renders.owner, enumerable: true }, leaseMs: { value: renders.leaseMs, enumerable: true } }),
-      ledger: guard<RunLedger>(ledger, LEDGER, location, lock, live),
-      files: guard<FileMemo>(files, FILES, location, lock, live),
-      uploads: (provider) => faces.get(provider) ?? faces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, lock, live)).get(provider)!,
-    };
+  const withLease = (face: RenderStore): RenderStore =>
+    Object.defineProperties(face, { owner: { value: renders.owner, enumerable: true }, leaseMs: { value: renders.leaseMs, enumerable: true } });
+  /** Calls made outside a transaction: each a unit of the next group. */
+  const uploadFaces = new Map<string, UploadMemo>();
+  const outer: StoreParts = {
+    renders: withLease(guard<RenderStore>(renders, RENDERS, location, outside)),
+    ledger: guard<RunLedger>(ledger, LEDGER, location, outside),
+    files: guard<FileMemo>(files, FILES, location, outside),
+    uploads: (provider) => uploadFaces.get(provider) ?? uploadFaces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, outside)).get(provider)!,
   };
-  /** The open transaction's number (0: none); each transaction's `tx` works only while its own is open. */
-  let open = 0;
-  let opened = 0;
-  const begin = db.prepare('BEGIN IMMEDIATE');
-  const commit = db.prepare('COMMIT');
-  const rollback = db.prepare('ROLLBACK');
+  /** Calls inside a transaction's unit, made once; each transaction gets its own view (`inUnit`). */
+  const unitUploadFaces = new Map<string, UploadMemo>();
+  const unitFaces = {
+    renders: withLease(unitGuard<RenderStore>(renders, RENDERS, location, current)),
+    ledger: unitGuard<RunLedger>(ledger, LEDGER, location, current),
+    files: unitGuard<FileMemo>(files, FILES, location, current),
+    uploads: (provider: string) =>
+      unitUploadFaces.get(provider) ?? unitUploadFaces.set(provider, unitGuard<UploadMemo>(uploadsOf(provider), UPLOADS, location, current)).get(provider)!,
+  };
+  /** A transaction's `tx`: usable only while its own unit runs. */
+  const txOf = (token: number): StoreParts => ({
+    renders: inUnit(unitFaces.renders, token),
+    ledger: inUnit(unitFaces.ledger, token),
+    files: inUnit(unitFaces.files, token),
+    uploads: (provider) => inUnit(unitFaces.uploads(provider), token),
+  });
 
   return {
     location,
-    ...parts(lock),
-    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, lock),
+    ...outer,
+    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside),
+    // One commit of its own in effect (its unit's savepoint), committed with the others of its group.
+    transaction: (fn) => group.run((token) => fn(txOf(token))),
 
-    // IMMEDIATE: the write lock is taken (or waited for) up front. A deferred transaction that
-    // reads first and writes later fails at once with "database is locked" when another process
-    // wrote in between.
-    transaction: (fn) =>
-      lock.run(async () => {
-        try {
-          begin.run();
-        } catch (error) {
-          throw driverError(error, location);
-        }
-        const token = ++opened;
-        open = token;
-        // A `tx` of its own: one kept past its function (a call left running) must not join a later transaction.
-        const tx = parts(undefined, () => open === token);
-        try {
-          const result = await fn(tx);
-          commit.run();
-          return result;
-        } catch (error) {
-          try {
-            if (db.inTransaction) rollback.run();
-          } catch {
-            /* the connection failed as a whole: the error below says so, and SQLite drops the transaction */
-          }
-          throw driverError(error, location);
-        } finally {
-          open = 0;
-        }
-      }),
-
-    close: () =>
-      lock.run(() => {
+    close: async () => {
+      await group.flush();
+      await lock.run(() => {
         done();
         db.close();
-      }),
+      });
+    },
   };
 }
