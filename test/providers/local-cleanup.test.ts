@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,4 +38,24 @@ describe('local provider: an interrupted render leaves nothing behind', () => {
     expect(localFiles(workDir)).toEqual([]);
   });
 
+  it("an earlier process's output is collected only when it checks out; a cut-short one is thrown away and redone (free)", async () => {
+    const { dir, manifest } = tinyProject();
+    const workDir = mkdtempSync(path.join(tmpdir(), 'dl-local-leftover-'));
+    made.push(dir, workDir);
+    const [task] = await plannedTasks(manifest, 'local');
+    const first = createLocalProvider({ workDir, ffmpeg });
+    const { predictionId } = await first.submit(task!);
+    const done = await first.wait(predictionId, task!);
+    expect(done.status).toBe('completed');
+    const out = done.outputUrl!;
+
+    // Another process (this one knows no job of that id) finds the whole file: collected.
+    expect(await createLocalProvider({ workDir, ffmpeg }).poll(predictionId, task!)).toEqual({ status: 'completed', outputUrl: out });
+
+    // Cut short (its writer died on a full disk): not collected as done, and removed.
+    truncateSync(out, Math.floor(statSync(out).size / 3));
+    const later = await createLocalProvider({ workDir, ffmpeg }).poll(predictionId, task!);
+    expect(later.status).toBe('failed');
+    expect(existsSync(out)).toBe(false);
+  });
 });

@@ -13,8 +13,8 @@ import { StoreError } from '../../errors.ts';
 /** The synchronous shape of an async interface: its methods return their results, not Promises. */
 export type Sync<T> = { [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K] };
 
-/** The names of an interface's methods, each listed once (the compiler checks none is missing). */
-export type MethodNames<T> = Record<{ [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T], true>;
+/** The names of an interface's methods, each listed once (the compiler checks none is missing), with whether it writes. */
+export type MethodNames<T> = Record<{ [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T], 'read' | 'write'>;
 
 /**
  * A mutex for one connection's transaction. Its fast path (free) costs a
@@ -71,14 +71,32 @@ export function lockOf(db: Database.Database): { lock: ConnectionLock; done: () 
 
 /**
  * The async face of a synchronous implementation for calls made outside a
- * transaction: each listed method runs as a unit of the store's group
- * commit (`outside`). A driver error becomes the store's E_CACHE error.
+ * transaction: a write runs as a unit of the store's group commit
+ * (`outside`); a read runs at once, or after the group being committed
+ * (never inside it: it would see writes that may yet be rolled back). A
+ * driver error becomes the store's E_CACHE error.
  */
-export function guard<T extends object>(impl: Sync<T>, methods: MethodNames<T>, location: string, outside: <R>(fn: () => R) => Promise<R>): T {
+export function guard<T extends object>(
+  impl: Sync<T>,
+  methods: MethodNames<T>,
+  location: string,
+  outside: <R>(fn: () => R) => Promise<R>,
+  lock: ConnectionLock,
+): T {
   const face: Record<string, unknown> = {};
-  for (const name of Object.keys(methods)) {
+  for (const [name, kind] of Object.entries(methods)) {
     const method = (impl as Record<string, (...args: unknown[]) => unknown>)[name]!;
-    face[name] = (...args: unknown[]) => outside(() => callDriver(impl, method, args, location));
+    face[name] =
+      kind === 'write'
+        ? (...args: unknown[]) => outside(() => callDriver(impl, method, args, location))
+        : (...args: unknown[]) => {
+            if (lock.held) return lock.run(() => callDriver(impl, method, args, location));
+            try {
+              return Promise.resolve(callDriver(impl, method, args, location));
+            } catch (error) {
+              return Promise.reject(error);
+            }
+          };
   }
   return face as T;
 }

@@ -16,42 +16,46 @@ import { SqliteRenders } from './renders.ts';
 import { SqliteLedger } from './runs.ts';
 import { createUploadMemo } from './uploads.ts';
 
+// Reads run at once (waiting only for a group being committed); writes are units of the next group.
 const RENDERS: MethodNames<RenderStore> = {
-  get: true,
-  getMany: true,
-  claim: true,
-  renew: true,
-  markSubmitting: true,
-  markPending: true,
-  markInFlight: true,
-  markComplete: true,
-  markFailed: true,
-  missedOutput: true,
-  release: true,
-  releaseAll: true,
-  predictionIds: true,
-  relocate: true,
-  forget: true,
-  recordSceneKey: true,
-  lastSceneKeys: true,
+  get: 'read',
+  getMany: 'read',
+  claim: 'write',
+  renew: 'write',
+  markSubmitting: 'write',
+  markPending: 'write',
+  markInFlight: 'write',
+  markComplete: 'write',
+  markFailed: 'write',
+  missedOutput: 'write',
+  release: 'write',
+  releaseAll: 'write',
+  predictionIds: 'read',
+  relocate: 'write',
+  forget: 'write',
+  recordSceneKey: 'write',
+  lastSceneKeys: 'read',
 };
-const LEDGER: MethodNames<RunLedger> = { start: true, scene: true, planned: true, finish: true, run: true, charges: true, submitted: true, knowsPrediction: true };
-const UPLOADS: MethodNames<UploadMemo> = { get: true, put: true, forget: true };
-const FILES: MethodNames<FileMemo> = { get: true, put: true };
+const LEDGER: MethodNames<RunLedger> = { start: 'write', scene: 'write', planned: 'write', finish: 'write', run: 'read', charges: 'read', submitted: 'write', knowsPrediction: 'read' };
+const UPLOADS: MethodNames<UploadMemo> = { get: 'read', put: 'write', forget: 'write' };
+const FILES: MethodNames<FileMemo> = { get: 'read', put: 'write' };
 const ADMIN: MethodNames<CacheAdmin> = {
-  stats: true,
-  completeRenders: true,
-  rendersByKeyPrefix: true,
-  attach: true,
-  recentRuns: true,
-  openRenders: true,
-  heldRenders: true,
-  storedClips: true,
-  activeUsers: true,
-  renderKeys: true,
-  awaitedPredictions: true,
-  dropRender: true,
+  stats: 'read',
+  completeRenders: 'read',
+  rendersByKeyPrefix: 'read',
+  attach: 'write',
+  recentRuns: 'read',
+  openRenders: 'read',
+  heldRenders: 'read',
+  storedClips: 'read',
+  activeUsers: 'read',
+  renderKeys: 'read',
+  awaitedPredictions: 'read',
+  dropRender: 'write',
 };
+
+/** Which methods of each part only read (tests check a reader never needs the write lock). */
+export const METHOD_KINDS = { renders: RENDERS, ledger: LEDGER, uploads: UPLOADS, files: FILES, admin: ADMIN };
 
 /** Opens (creating or migrating) the cache database in `options.dir` (`:memory:` for one in memory). */
 export function openSqliteStore(options: StoreOptions): Store {
@@ -84,10 +88,10 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   /** Calls made outside a transaction: each a unit of the next group. */
   const uploadFaces = new Map<string, UploadMemo>();
   const outer: StoreParts = {
-    renders: withLease(guard<RenderStore>(renders, RENDERS, location, outside)),
-    ledger: guard<RunLedger>(ledger, LEDGER, location, outside),
-    files: guard<FileMemo>(files, FILES, location, outside),
-    uploads: (provider) => uploadFaces.get(provider) ?? uploadFaces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, outside)).get(provider)!,
+    renders: withLease(guard<RenderStore>(renders, RENDERS, location, outside, lock)),
+    ledger: guard<RunLedger>(ledger, LEDGER, location, outside, lock),
+    files: guard<FileMemo>(files, FILES, location, outside, lock),
+    uploads: (provider) => uploadFaces.get(provider) ?? uploadFaces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, outside, lock)).get(provider)!,
   };
   /** Calls inside a transaction's unit, made once; each transaction gets its own view (`inUnit`). */
   const unitUploadFaces = new Map<string, UploadMemo>();
@@ -109,7 +113,7 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   return {
     location,
     ...outer,
-    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside),
+    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside, lock),
     // One commit of its own in effect (its unit's savepoint), committed with the others of its group.
     transaction: (fn) => group.run((token) => fn(txOf(token))),
 

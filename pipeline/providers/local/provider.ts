@@ -75,15 +75,20 @@ export function createLocalProvider(options: LocalProviderOptions): Provider {
       );
       return { predictionId: id };
     },
-    async poll(id) {
+    async poll(id, task) {
       const done = settled.get(id);
       if (done) return done;
       if (jobs.has(id)) return { status: 'processing' };
-      // Not ours: a finished file from an earlier process is still good.
+      // Not ours: a finished file from an earlier process is still good if it checks out. One that
+      // does not (its process died on a full disk mid-write, say) is thrown away: redoing it is free.
+      const out = outputOf(id);
       try {
-        if ((await stat(outputOf(id))).size > 0) return { status: 'completed', outputUrl: outputOf(id) };
+        if ((await stat(out)).size > 0) {
+          await verifyClip(out, task.videoSeconds, `${task.episodeId}/${task.sceneId}`);
+          return { status: 'completed', outputUrl: out };
+        }
       } catch {
-        /* fall through */
+        await rm(out, { force: true });
       }
       return { status: 'failed', error: 'local render was interrupted (its process ended); it will be redone' };
     },
