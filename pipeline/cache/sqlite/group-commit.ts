@@ -69,6 +69,11 @@ export class GroupCommit {
     });
   }
 
+  /** A group is waiting to run, or running (this store's, or another's on the same file). */
+  busy(): boolean {
+    return this.queue.length > 0 || this.lock.held;
+  }
+
   /** Commits what is queued now (a store closing calls it, so nothing queued is lost). */
   flush(): Promise<void> {
     return this.lock.run(() => this.commitGroup());

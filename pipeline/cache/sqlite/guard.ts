@@ -72,16 +72,18 @@ export function lockOf(db: Database.Database): { lock: ConnectionLock; done: () 
 /**
  * The async face of a synchronous implementation for calls made outside a
  * transaction: a write runs as a unit of the store's group commit
- * (`outside`); a read runs at once, or after the group being committed
- * (never inside it: it would see writes that may yet be rolled back). A
- * driver error becomes the store's E_CACHE error.
+ * (`outside`). A read runs at once when no group is waiting or being
+ * committed (so it takes no write lock, and works on a cache that cannot be
+ * written); otherwise it joins the group in its turn, so calls keep their
+ * order and a read never sees a write that may yet be rolled back. A driver
+ * error becomes the store's E_CACHE error.
  */
 export function guard<T extends object>(
   impl: Sync<T>,
   methods: MethodNames<T>,
   location: string,
   outside: <R>(fn: () => R) => Promise<R>,
-  lock: ConnectionLock,
+  busy: () => boolean,
 ): T {
   const face: Record<string, unknown> = {};
   for (const [name, kind] of Object.entries(methods)) {
@@ -90,7 +92,7 @@ export function guard<T extends object>(
       kind === 'write'
         ? (...args: unknown[]) => outside(() => callDriver(impl, method, args, location))
         : (...args: unknown[]) => {
-            if (lock.held) return lock.run(() => callDriver(impl, method, args, location));
+            if (busy()) return outside(() => callDriver(impl, method, args, location));
             try {
               return Promise.resolve(callDriver(impl, method, args, location));
             } catch (error) {

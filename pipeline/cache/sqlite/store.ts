@@ -82,16 +82,17 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const group = new GroupCommit(db, lock, location);
   const outside = <R>(fn: () => R) => group.run(fn);
   const current = () => group.current;
+  const busy = () => group.busy();
 
   const withLease = (face: RenderStore): RenderStore =>
     Object.defineProperties(face, { owner: { value: renders.owner, enumerable: true }, leaseMs: { value: renders.leaseMs, enumerable: true } });
   /** Calls made outside a transaction: each a unit of the next group. */
   const uploadFaces = new Map<string, UploadMemo>();
   const outer: StoreParts = {
-    renders: withLease(guard<RenderStore>(renders, RENDERS, location, outside, lock)),
-    ledger: guard<RunLedger>(ledger, LEDGER, location, outside, lock),
-    files: guard<FileMemo>(files, FILES, location, outside, lock),
-    uploads: (provider) => uploadFaces.get(provider) ?? uploadFaces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, outside, lock)).get(provider)!,
+    renders: withLease(guard<RenderStore>(renders, RENDERS, location, outside, busy)),
+    ledger: guard<RunLedger>(ledger, LEDGER, location, outside, busy),
+    files: guard<FileMemo>(files, FILES, location, outside, busy),
+    uploads: (provider) => uploadFaces.get(provider) ?? uploadFaces.set(provider, guard<UploadMemo>(uploadsOf(provider), UPLOADS, location, outside, busy)).get(provider)!,
   };
   /** Calls inside a transaction's unit, made once; each transaction gets its own view (`inUnit`). */
   const unitUploadFaces = new Map<string, UploadMemo>();
@@ -113,7 +114,7 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   return {
     location,
     ...outer,
-    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside, lock),
+    admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside, busy),
     // One commit of its own in effect (its unit's savepoint), committed with the others of its group.
     transaction: (fn) => group.run((token) => fn(txOf(token))),
 
