@@ -109,8 +109,10 @@ export async function transaction<T>(pool: pg.Pool, fail: (error: unknown) => un
   } catch (error) {
     throw fail(error);
   }
-  // A checked-out client whose server goes away emits 'error' between statements; the next statement fails with it.
-  const onError = () => {};
+  // A checked-out client whose server goes away emits 'error' between statements; the next statement
+  // fails ("not queryable"), and the server's own words say why.
+  let lost: unknown;
+  const onError = (error: unknown) => void (lost ??= error);
   client.on('error', onError);
   let live = true;
   const sql: Sql = {
@@ -119,7 +121,7 @@ export async function transaction<T>(pool: pg.Pool, fail: (error: unknown) => un
       try {
         return (await client.query(text, values as unknown[])).rows as R[];
       } catch (error) {
-        throw fail(error);
+        throw fail(lost ?? error);
       }
     },
     // Already in one: its statements join it (as SQLite's do).
