@@ -151,6 +151,18 @@ export class StoreError extends DuologueError {
   }
 }
 
+/**
+ * The cache's database server could not be reached, or dropped the
+ * connection (refused, reset, shut down): E_CACHE, naming the server as
+ * `host:port/database`, never with its password.
+ */
+export class StoreUnreachableError extends StoreError {
+  constructor(detail: string, server: string, options?: { cause?: unknown }) {
+    super(detail, server, options);
+    this.message = `the cache database at ${server} cannot be reached: ${detail}`;
+  }
+}
+
 /** Any error of a store call as E_CACHE (a DuologueError is already one of ours, and kept). */
 export function cacheError(error: unknown, location: string): DuologueError {
   if (error instanceof DuologueError) return error;

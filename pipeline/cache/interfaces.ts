@@ -293,16 +293,24 @@ export interface Store extends StoreParts {
   readonly admin: CacheAdmin;
   /**
    * Runs `fn` as one commit: every write it makes through `tx` lands, or
-   * (it throws) none does. Use only `tx` inside `fn`: the store's own parts
-   * wait until the transaction ends.
+   * (it throws) none does. Use only `tx` inside `fn`. A call through the
+   * store's own parts meanwhile never joins it nor sees its writes before
+   * the commit: on SQLite (one connection) it waits until the transaction
+   * ends; on a server it runs beside it on another connection.
    */
   transaction<T>(fn: (tx: StoreParts) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
-  /** The cache directory. */
+  /** The cache directory: the whole state (embedded SQLite), or with `url` this machine's media memo. */
   dir: string;
+  /**
+   * `postgres://user:password@host:port/database`: the state shared by
+   * workers on several machines lives on that server (the media memo stays
+   * in `dir`). @default none: everything in `dir`
+   */
+  url?: string;
   /** The claim owner; @default a new `host:pid:start:nonce` */
   owner?: string;
   /** @default 30_000 */

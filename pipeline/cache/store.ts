@@ -1,6 +1,7 @@
 /**
- * Opening the cache's state: the one place that picks a backend. Today the
- * embedded SQLite database in the cache dir; every caller gets the same
+ * Opening the cache's state: the one place that picks a backend. The
+ * embedded SQLite database in the cache dir, or, given a `postgres://` URL,
+ * a PostgreSQL server shared by several machines; every caller gets the same
  * interfaces whichever it is.
  */
 import { existsSync } from 'node:fs';
@@ -8,13 +9,21 @@ import path from 'node:path';
 import { DuologueError } from '../errors.ts';
 import type { Store, StoreOptions } from './interfaces.ts';
 import { DB_FILE } from './sqlite/db.ts';
+import { openPostgresStore } from './postgres/store.ts';
 import { openSqliteStore } from './sqlite/store.ts';
 
 export type { Store, StoreOptions } from './interfaces.ts';
 
-/** Opens (creating if needed) the state of the cache in `options.dir`; `:memory:` for a throwaway one. */
+/**
+ * Opens (creating or migrating if needed) the state of the cache: on the
+ * server `options.url` names, else in `options.dir` (`:memory:` for a
+ * throwaway one).
+ */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  return openSqliteStore(options);
+  const { url } = options;
+  if (url === undefined) return openSqliteStore(options);
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new DuologueError('E_USAGE', `the store must be a postgres:// URL (or none, for the cache dir's own database); got ${url.split(':')[0]}:…`);
+  return openPostgresStore({ ...options, url });
 }
 
 /**
@@ -28,7 +37,7 @@ export async function openStoreForReading(options: StoreOptions, onFallback: (er
   } catch (error) {
     if (!(error instanceof DuologueError)) throw error;
     onFallback(error);
-    return openStore({ ...options, dir: ':memory:' });
+    return openStore({ ...options, url: undefined, dir: ':memory:' });
   }
 }
 

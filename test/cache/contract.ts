@@ -23,7 +23,17 @@ const LEASE = 30_000;
 /** A pid above any pid_max: never a live process. */
 const DEAD_PID = 999_999_999;
 
-export function storeContract(backend: string, fresh: () => Promise<OpenStore>): void {
+/** How a backend runs its transactions beside other calls (the one thing backends may do differently). */
+export interface ContractOptions {
+  /**
+   * True: one connection, so a call through the store's parts waits until an
+   * open transaction ends (SQLite). False: it runs beside it on another
+   * connection, seeing only what was committed (a server's pool).
+   */
+  callsWaitForTransactions: boolean;
+}
+
+export function storeContract(backend: string, fresh: () => Promise<OpenStore>, { callsWaitForTransactions }: ContractOptions): void {
   describe(`store contract: ${backend}`, () => {
     const opened: Store[] = [];
     afterEach(async () => {
@@ -425,33 +435,47 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>):
         expect((await store.admin.recentRuns(1))[0].run.spent_usd).toBe(0.3);
       });
 
-      it('a call made while a transaction is open waits for it: it never joins it, and sees what it committed', async () => {
+      it('a call made while a transaction is open never joins it and never sees its writes before the commit (on one connection it waits for it)', async () => {
         const { as } = await setup();
         const store = await as('host-a:1:1:a');
         await store.renders.claim(req('k'));
         let release!: () => void;
         const gate = new Promise<void>((resolve) => (release = resolve));
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => (entered = resolve));
         const order: string[] = [];
         const tx = store.transaction(async (t) => {
           await t.renders.markInFlight('k', 'p1');
+          entered();
           await gate; // another caller runs now
           order.push('tx done');
           throw new Error('rolled back');
         });
+        await inside; // the transaction has written, and not committed
         const meanwhile = store.renders.get('k').then((row) => {
           order.push('read');
           return row;
         });
         const write = store.renders.recordSceneKey('e', 's', 'k', INPUTS).then(() => order.push('write'));
-        await Promise.resolve();
-        release();
-        await expect(tx).rejects.toThrow('rolled back');
+        if (callsWaitForTransactions) {
+          await Promise.resolve();
+          release();
+          await expect(tx).rejects.toThrow('rolled back');
+          await write;
+          expect(order).toEqual(['tx done', 'read', 'write']);
+        } else {
+          // Both finish while the transaction is still open: nothing waits for it.
+          await Promise.all([meanwhile, write]);
+          release();
+          await expect(tx).rejects.toThrow('rolled back');
+          expect(order.slice(0, 2).sort()).toEqual(['read', 'write']);
+          expect(order[2]).toBe('tx done');
+        }
         expect(await meanwhile).toMatchObject({ status: 'pending', prediction_id: null });
-        await write;
-        expect(order).toEqual(['tx done', 'read', 'write']);
+        expect(await store.renders.get('k')).toMatchObject({ status: 'pending', prediction_id: null });
         // The write outside the transaction was not rolled back with it.
         expect((await store.renders.lastSceneKeys([{ episodeId: 'e', sceneId: 's' }])).get('e/s')).toMatchObject({ key: 'k' });
-        // Transactions one after another, not nested in each other.
+        // Transactions of one store, started together, each end on their own (neither nested in the other).
         const both = await Promise.all([store.transaction(async (t) => (await t.renders.get('k'))!.status), store.transaction(async (t) => (await t.renders.getMany(['k'])).size)]);
         expect(both).toEqual(['pending', 1]);
       });

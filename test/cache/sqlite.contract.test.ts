@@ -8,4 +8,4 @@ import { storeContract } from './contract.ts';
 storeContract('sqlite', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'dl-contract-'));
   return (options) => openStore({ ...options, dir });
-});
+}, { callsWaitForTransactions: true });
