@@ -534,6 +534,31 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(await store.renders.predictionIds('abd-2')).toEqual(['p-old', 'pred-found']);
       });
 
+      it('attach is a compare-and-set on the render as it was read: one a run took over meanwhile (found its task, completed it) keeps it', async () => {
+        const { as } = await setup();
+        const store = await as('host-a:1:1:a');
+        await store.renders.claim(req('k'));
+        await store.renders.markSubmitting('k', '{}');
+        await store.renders.markFailed('k', 'answer lost', { status: 'ambiguous' });
+        const [{ row: seen }] = await store.admin.rendersByKeyPrefix('k');
+        expect(seen.status).toBe('ambiguous');
+        // Meanwhile a run claims it and finds its task in the provider's list.
+        await store.renders.claim(req('k'));
+        await store.renders.markInFlight('k', 'p-found');
+        expect(await store.admin.attach('k', 'p-operator', seen)).toBe(false);
+        expect(await store.renders.get('k')).toMatchObject({ status: 'in-flight', prediction_id: 'p-found', owner: 'host-a:1:1:a' });
+        await store.renders.markComplete('k', CLIP, 'p-found');
+        expect(await store.admin.attach('k', 'p-operator')).toBe(false);
+        expect(await store.renders.get('k')).toMatchObject({ status: 'complete', prediction_id: 'p-found' });
+        // Still as it was read: attached.
+        await store.renders.claim(req('k2'));
+        await store.renders.markSubmitting('k2', '{}');
+        await store.renders.markFailed('k2', 'answer lost', { status: 'ambiguous' });
+        const [{ row: seen2 }] = await store.admin.rendersByKeyPrefix('k2');
+        expect(await store.admin.attach('k2', 'p-operator', seen2)).toBe(true);
+        expect(await store.renders.get('k2')).toMatchObject({ status: 'in-flight', prediction_id: 'p-operator', owner: null });
+      });
+
       it('status: recent runs (running or not), open renders with whether their holder lives, held renders', async () => {
         const { as, clock } = await setup();
         const store = await as(newOwnerId()); // this process: alive

@@ -37,14 +37,18 @@ export function createAdmin(sql: Sql, mediaFiles: () => Promise<number>, now: ()
       return (await renders("WHERE key LIKE $1 || '%'", [prefix])).map(held);
     },
 
-    async attach(key, predictionId) {
-      // As sqlite/admin.ts: retention and output misses counted from the attach.
+    async attach(key, predictionId, seen) {
+      // As sqlite/admin.ts: retention and output misses counted from the attach; a compare-and-set on the
+      // state it was read in (a run that took the key over since keeps it).
       const at = now();
-      await sql.rows(
+      const changed = await sql.rows(
         `UPDATE renders SET status = 'in-flight', prediction_id = $1, prediction_ids = ${appendPredictionId('$1')}, submitted_at = $2,
-           error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = $2 WHERE key = $3`,
-        [predictionId, at, key],
+           error = NULL, output_misses = 0, owner = NULL, lease_until = NULL, updated_at = $2
+         WHERE key = $3 AND status IN ('ambiguous', 'submitting') AND ($4::boolean IS FALSE OR (status = $5 AND owner IS NOT DISTINCT FROM $6))
+         RETURNING key`,
+        [predictionId, at, key, seen !== undefined, seen?.status ?? null, seen?.owner ?? null],
       );
+      return changed.length === 1;
     },
 
     async recentRuns(limit) {

@@ -5,7 +5,8 @@
  * embedded store (a cache dir used both ways keeps one memo).
  */
 import type { FileMemo } from '../interfaces.ts';
-import { driverError, guard } from './guard.ts';
+import { driverError, guard, lockOf } from './guard.ts';
+import { GroupCommit } from './group-commit.ts';
 import { openDb } from './db.ts';
 import { createFileMemo } from './file-memo.ts';
 
@@ -19,7 +20,9 @@ export interface LocalFileMemo {
 /** Opens (creating if needed) the media memo of the cache in `dir` (`:memory:` for one in memory). */
 export function openLocalFileMemo(dir: string, now: () => number = Date.now): LocalFileMemo {
   const db = openDb(dir);
-  const files = guard<FileMemo>(createFileMemo(db, now), { get: true, put: true }, dir, undefined);
+  const { lock, done } = lockOf(db);
+  const group = new GroupCommit(db, lock, dir);
+  const files = guard<FileMemo>(createFileMemo(db, now), { get: 'read', put: 'write' }, dir, (fn) => group.run(fn), () => group.busy());
   const count = db.prepare<[], { n: number }>('SELECT count(*) n FROM file_memo');
   return {
     files,
@@ -30,6 +33,12 @@ export function openLocalFileMemo(dir: string, now: () => number = Date.now): Lo
         throw driverError(error, dir);
       }
     },
-    close: async () => void db.close(),
+    close: async () => {
+      await group.flush();
+      await lock.run(() => {
+        done();
+        db.close();
+      });
+    },
   };
 }
