@@ -54,6 +54,23 @@ describe('group commit under attack', () => {
     await store.close();
   });
 
+  it('a transaction whose writes run side by side (Promise.all) on a full disk: none of them lands, not even one made after SQLite dropped the transaction', async () => {
+    const cacheDir = dir();
+    const db = openDb(cacheDir);
+    const store = storeOn(db, { dir: cacheDir, owner: 'host:1:1:x' });
+    await store.renders.claim(claim('a'));
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    // The first write fills the disk and SQLite drops the transaction; the second is called right after
+    // it, in the same tick. Run then, it would be a statement of its own, committed at once ("submitting"
+    // on disk for a transaction its caller is told failed).
+    const both = store.transaction(async (tx) => {
+      await Promise.all([tx.renders.claim(claim('b', 'x'.repeat(200_000))), tx.renders.markSubmitting('a')]);
+    });
+    await expect(both).rejects.toMatchObject({ code: 'E_CACHE', detail: 'database or disk is full' });
+    expect(rows(cacheDir).a.status).toBe('pending');
+    await store.close();
+  });
+
   it('close() asked in the same turn as queued writes and while a transaction runs: every unit lands first, then the connection closes; a call after it is refused, not left hanging', async () => {
     const cacheDir = dir();
     const store = openSqliteStore({ dir: cacheDir, owner: 'host:1:1:x' });
