@@ -17,7 +17,9 @@ import { plan } from '../../pipeline/plan/index.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
 import { prepare } from '../../pipeline/run/prepare.ts';
+import { Budget } from '../../pipeline/schedule/budget.ts';
 import { schedule } from '../../pipeline/schedule/index.ts';
+import { runJob } from '../../pipeline/schedule/job.ts';
 import { ffmpeg, KEY } from '../helpers/engine.ts';
 import { FAST_POLICY } from '../helpers/fast-policy.ts';
 import { fakeProjects, sceneYaml } from '../helpers/money.ts';
@@ -62,6 +64,41 @@ describe('a stop that lands while the submit waits for its group', () => {
     try {
       const result = await schedule({ plan: plan({ ...prepared, provider: info }), provider, store, runId, events: new RunEvents(), clipsDir: path.join(cacheDir, 'clips'), signal: stop.signal, waitPollMs: 20 });
       expect(result.scenes.map((s) => s.outcome)).toEqual(['interrupted']);
+    } finally {
+      await provider.close?.();
+      await opened.close();
+    }
+    expect(fake.submissions).toHaveLength(0);
+    expect(statusOf(cacheDir)).not.toBe('submitting');
+  });
+  it('the account refused another submit for lack of money while this one waited for its group: nothing is sent', async () => {
+    const { fake, manifest, cacheDir } = await setup([sceneYaml('a', 2.5, 1)]);
+    const opened = await openStore({ dir: cacheDir });
+    const info = PROVIDERS.wavespeed;
+    const prepared = await prepare([manifest], { memo: opened.files, ffmpeg, prices: info.prices });
+    const scene = plan({ ...prepared, provider: info }).episodes[0]!.scenes[0]!;
+    const budget = new Budget(undefined);
+    // What the scheduler does when another job's submit is answered 402 (refuseAll), landing in the gap.
+    const store = onFirstTransaction(opened, () => (budget.refusal = 'insufficient balance'));
+    const provider = createWavespeedProvider({ apiKey: KEY, baseUrl: fake.apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: opened.uploads('wavespeed'), policy: FAST_POLICY });
+    try {
+      const outcome = await runJob(
+        scene,
+        {
+          provider,
+          store,
+          budgetFor: () => budget,
+          events: new RunEvents(),
+          clipsDir: path.join(cacheDir, 'clips'),
+          retryAmbiguous: false,
+          retryHeld: false,
+          now: Date.now,
+          onCharged: async () => {},
+          spend: () => {},
+        },
+        new AbortController().signal,
+      );
+      expect(outcome).toMatchObject({ outcome: 'skipped', reason: 'insufficient balance' });
     } finally {
       await provider.close?.();
       await opened.close();
