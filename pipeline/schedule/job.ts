@@ -1,5 +1,5 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { AmbiguousSubmitError, ClaimLostError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
+import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { Budget } from './budget.ts';
 import { clipPath, locateClip } from '../cache/clips.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
@@ -157,6 +157,10 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           lastSent = JSON.stringify(sent);
           const sentJson = lastSent;
           await store.transaction(async (tx) => {
+            // Looked at again as the write runs: a stop, or the account's refusal of another submit,
+            // that came while it waited for its group (a turn later) still keeps the request from going out.
+            if (signal.aborted) throw abortError(signal);
+            if (budget.refusal !== undefined) throw new NotSubmittedError(budget.refusal);
             if (!(await tx.renders.markSubmitting(scene.key, sentJson))) throw new ClaimLostError(scene.key);
             await deps.onCharged(tx, scene, reserved);
           });

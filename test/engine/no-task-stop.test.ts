@@ -19,7 +19,8 @@ function stoppedMidSubmit(stop: AbortController, answer: () => DuologueError): P
   return {
     info: PROVIDERS.wavespeed,
     submit: async (_task, { onSubmitting } = {}) => {
-      onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: Date.now(), body: {} });
+      // Awaited, as a provider must (the request goes out only once "submitting" is written).
+      await onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: Date.now(), body: {} });
       stop.abort();
       throw answer();
     },

@@ -81,7 +81,9 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const { lock, done } = lockOf(db);
   const group = new GroupCommit(db, lock, location);
   const outside = <R>(fn: () => R) => group.run(fn);
-  const current = () => group.current;
+  // No unit is running once SQLite has dropped the transaction (a full disk, an I/O error): a call made
+  // after that (side by side with the one that failed) would be a statement of its own, committed at once.
+  const current = () => (db.inTransaction ? group.current : 0);
   const busy = () => group.busy();
 
   const withLease = (face: RenderStore): RenderStore =>
