@@ -1,16 +1,11 @@
 /**
  * "Nothing is sent to the paid API before the state allowing it is on disk."
  * The group commit settles a unit once its COMMIT returns; how durable that
- * COMMIT is comes from the connection's `synchronous` setting.
- *
- * KNOWN GAP (it.fails below, left to the store's owner: it trades speed for
- * durability): the cache opens with `synchronous = NORMAL` in WAL mode. A
- * COMMIT then reaches the OS, not the disk: it survives a kill -9 (the crash
- * tests), but an OS crash or power loss after the request went out can lose
- * the "submitting" row (and a new prediction's id), and the next run pays
- * for the key again. `FULL` fsyncs the WAL at every COMMIT; measured on the
- * project machine, 0.35 ms a commit against 0.02 ms (300 commits of one row),
- * a cost the group commit now shares between every unit of a turn.
+ * COMMIT is comes from the connection's `synchronous` setting. Under WAL's
+ * usual NORMAL a COMMIT reaches the OS, not the disk: it survives a kill -9,
+ * but a power loss after the request went out could lose the 'submitting'
+ * row and the next run would pay for the key again. FULL fsyncs the WAL at
+ * every COMMIT (0.35 ms against 0.02 ms measured here, shared by a group).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb } from '../../pipeline/cache/sqlite/db.ts';
 
 describe('cache durability', () => {
-  it.fails('a COMMIT that lets a paid request go out is fsynced (synchronous FULL or EXTRA), not only handed to the OS', () => {
+  it('a COMMIT that lets a paid request go out is fsynced (synchronous FULL or EXTRA), not only handed to the OS', () => {
     const db = openDb(mkdtempSync(path.join(tmpdir(), 'dl-durable-')));
     try {
       // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
