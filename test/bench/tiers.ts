@@ -113,6 +113,8 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
       list_requests: served.list,
       result_requests: served.result,
       cpu_ms_per_scene: Number(((cpu.user + cpu.system) / 1000 / scenes).toFixed(2)),
+      cpu_user_ms_per_scene: Number((cpu.user / 1000 / scenes).toFixed(2)),
+      cpu_system_ms_per_scene: Number((cpu.system / 1000 / scenes).toFixed(2)),
       cpu_plan_ms_per_scene: Number(((cpuPlan.user + cpuPlan.system) / 1000 / scenes).toFixed(2)),
       rss_after_plan_mb: rssAfterPlanMb,
       rss_at_end_mb: Math.round(process.memoryUsage().rss / 1048576),

@@ -1,4 +1,5 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { wavespeedAgent } from './agent.ts';
 import { DEFAULTS } from '../../defaults.ts';
 import { DuologueError } from '../../errors.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
@@ -99,7 +100,7 @@ export function openAccount(options: AccountOptions): { account: ProviderAccount
   const base = new URL(options.baseUrl ?? DEFAULTS.baseUrl);
   const dispatcher =
     options.dispatcher ??
-    new Agent({ connect: { timeout: policy.connectTimeoutMs }, headersTimeout: policy.headersTimeoutMs, bodyTimeout: policy.bodyTimeoutMs, keepAliveTimeout: 10_000 });
+    wavespeedAgent(policy);
   const ctx: ApiContext = {
     deps: { dispatcher, sleep: options.sleep ?? realSleep, random: Math.random, now: Date.now, policy },
     policy,

@@ -32,6 +32,8 @@ export interface WavespeedPolicy {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Sockets kept per origin; requests past it wait for one (see agent.ts). */
+  connectionsPerOrigin: number;
   /** How long an uploaded file's URL is reused. */
   uploadTtlMs: number;
   /** WaveSpeed deletes predictions and their outputs after 7 days (docs). */
@@ -72,6 +74,7 @@ export const DEFAULT_POLICY: WavespeedPolicy = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 120_000,
+  connectionsPerOrigin: 32,
   uploadTtlMs: 24 * 60 * 60_000,
   predictionRetentionMs: 7 * 24 * 60 * 60_000,
   lostAnswerSkewMs: 5 * 60_000,

@@ -1,4 +1,5 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { wavespeedAgent } from './agent.ts';
 import { DEFAULTS } from '../../defaults.ts';
 import { AmbiguousSubmitError, DuologueError, HttpStatusError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/interfaces.ts';
@@ -30,7 +31,7 @@ export interface WavespeedOptions {
   /** Where built dialogue/silent tracks are written before upload. */
   workDir: string;
   uploads: UploadMemo;
-  /** @default one keep-alive Agent with the policy's timeouts */
+  /** @default one keep-alive Agent with the policy's timeouts and connection cap (agent.ts) */
   dispatcher?: Dispatcher;
   policy?: Partial<WavespeedPolicy>;
   sleep?: Sleep;
@@ -81,12 +82,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   const ownsDispatcher = !options.dispatcher;
   const dispatcher =
     options.dispatcher ??
-    new Agent({
-      connect: { timeout: policy.connectTimeoutMs },
-      headersTimeout: policy.headersTimeoutMs,
-      bodyTimeout: policy.bodyTimeoutMs,
-      keepAliveTimeout: 10_000,
-    });
+    wavespeedAgent(policy);
   const deps: HttpDeps = {
     dispatcher,
     sleep: options.sleep ?? realSleep,
