@@ -1,6 +1,6 @@
 import type { CacheLookup } from '../plan/index.ts';
 import type { SceneSpec } from '../types.ts';
-import { locateClip } from './clips.ts';
+import { locateClip } from './clips/index.ts';
 import type { RenderStore } from './interfaces.ts';
 import type { CacheKeyInput } from '../plan/key.ts';
 import { ownerAlive } from './owner.ts';

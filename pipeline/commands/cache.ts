@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { locateClip } from '../cache/clips.ts';
+import { locateClip } from '../cache/clips/index.ts';
 import type { Store } from '../cache/interfaces.ts';
 import { openStore, storeExists } from '../cache/store.ts';
 import { DuologueError } from '../errors.ts';

@@ -1,7 +1,7 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { Budget } from './budget.ts';
-import { clipPath, locateClip } from '../cache/clips.ts';
+import { clipPath, locateClip } from '../cache/clips/index.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
