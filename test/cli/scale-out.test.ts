@@ -69,6 +69,28 @@ describe('scaling out: a shared store and shared clips', () => {
     expect(JSON.parse(plan.stdout).totals).toMatchObject({ render: 0, cached: 3 });
   });
 
+  it('a clip that cannot be published does not count: the prediction stays in flight and the next run collects it without paying again', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    const { manifest } = tinyProject();
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', ...s3.env(), DUOLOGUE_STORE: await pg.fresh() };
+    const dir = mkdtempSync(path.join(tmpdir(), 'dl-pub-'));
+    const args = ['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(dir, 'cache'), '--out', path.join(dir, 'out'), '--json', '--no-report'];
+    // A bucket that is not there: every upload is refused after the clip was paid for and downloaded.
+    const refused = await runCli([...args, '--clips', 's3://no-such-bucket/x'], env);
+    expect(refused.code).toBe(1);
+    expect(summaryOf(refused.stdout)).toMatchObject({ rendered: 0, failed: 3 });
+    expect(refused.stdout).toMatch(/"code":"E_STORE"/);
+    expect(fake.submissions).toHaveLength(3);
+    const paid = summaryOf(refused.stdout).cost_usd;
+    expect(paid).toBeGreaterThan(0); // charged once, by the run that submitted
+
+    const again = await runCli([...args, '--clips', `s3://${BUCKET}/retry`], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(summaryOf(again.stdout)).toMatchObject({ rendered: 3, failed: 0, cost_usd: 0 });
+    expect(fake.submissions).toHaveLength(3);
+  });
+
   it('--store without --clips, and cache gc with either, are usage errors', async () => {
     const store = await pg.fresh();
     const { manifest } = tinyProject();
