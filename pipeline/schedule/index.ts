@@ -177,10 +177,17 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         authError ??= outcome.stops;
         stop.abort(outcome.stops);
       }
+      if (outcome.outcome === 'failed' && outcome.code === 'E_STORE') {
+        // The shared clip store refuses or is gone: every clip rendered from here would be paid for and
+        // not count (kept in flight, collected free later), so nothing more is submitted this run.
+        const e = new DuologueError('E_STORE', outcome.error);
+        fatal ??= e;
+        stop.abort(e);
+      }
       return outcome;
     } catch (error) {
       const e = error as DuologueError;
-      if (e.code === 'E_CACHE') {
+      if (e.code === 'E_CACHE' || e.code === 'E_STORE') {
         fatal ??= error;
         stop.abort(error);
       }
