@@ -67,6 +67,9 @@ describe('scaling out: a shared store and shared clips', () => {
     const plan = await runCli(['plan', manifest, '--json', '--cache-dir', path.join(mkdtempSync(path.join(tmpdir(), 'dl-c-')), 'cache')], { ...env, DUOLOGUE_CLIPS: clips });
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).totals).toMatchObject({ render: 0, cached: 3 });
+    // `cache verify` on a fourth machine downloads each clip and checks it against the shared store's sha256.
+    const verify = await runCli(['cache', 'verify', '--cache-dir', path.join(mkdtempSync(path.join(tmpdir(), 'dl-d-')), 'cache')], { ...env, DUOLOGUE_CLIPS: clips });
+    expect(verify.stdout, verify.stderr).toMatch(/verified 3 clips: 3 ok, 0 damaged/);
   });
 
   it('a clip that cannot be published does not count: the run stops, the prediction stays in flight, and the next run collects it without paying again', async () => {
