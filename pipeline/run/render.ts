@@ -109,6 +109,10 @@ export async function render(files: readonly string[], options: RenderOptions): 
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new DuologueError('E_USAGE', `Expected \`concurrency\` to be a whole number from 1 up, got \`${concurrency}\``);
   }
+  if (options.storeUrl !== undefined && options.clipsUrl === undefined) {
+    // Complete renders on a shared store whose clips are on one machine: every other machine would pay for them again.
+    throw new DuologueError('E_USAGE', 'a shared store (storeUrl) needs shared clips (clipsUrl, s3://bucket/prefix) too');
+  }
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
   let clips;
   try {
