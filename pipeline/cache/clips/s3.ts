@@ -132,7 +132,8 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
       if ('path' in local) return local;
       const objectKey = clipObjectKey(loc, row.key);
       const dest = clipPath(clipsDir, row.key);
-      const part = `${dest}.${tempTag()}.part`;
+      // A name `cache gc` knows for a temp file, with this process's pid: a crash mid-download leaves nothing that looks like a clip.
+      const part = `${dest}.${tempTag()}.download`;
       const hash = createHash('sha256');
       let bytes = 0;
       try {
