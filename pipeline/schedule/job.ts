@@ -81,6 +81,14 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         if (clip.path !== claim.row.clip_path && !clips.shared) await renders.relocate(scene.key, clip.path);
         return { outcome: 'cached', clip: clip.path };
       }
+      if (clips.shared) {
+        // Not forgotten on this machine's word: a mistyped --clips prefix, or the wrong bucket, looks
+        // exactly like every clip gone, and forgetting would pay for each one again. A person decides.
+        throw new DuologueError(
+          'E_STORE',
+          `${scene.episodeId}/${scene.sceneId}: ${clip.problem}, though the shared store records it complete; not rendered again on a guess (check --clips / DUOLOGUE_CLIPS). If it is really gone, delete any damaged object and run "duologue cache verify --fix" with the same --store and --clips: the next render pays for it again`,
+        );
+      }
       await renders.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
       continue;
     }

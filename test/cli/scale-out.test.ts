@@ -67,6 +67,11 @@ describe('scaling out: a shared store and shared clips', () => {
     const plan = await runCli(['plan', manifest, '--json', '--cache-dir', path.join(mkdtempSync(path.join(tmpdir(), 'dl-c-')), 'cache')], { ...env, DUOLOGUE_CLIPS: clips });
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).totals).toMatchObject({ render: 0, cached: 3 });
+    // A machine given the wrong prefix sees every clip missing: it stops, and pays for none of them again.
+    const wrong = await runCli(machine('e'), { ...env, DUOLOGUE_CLIPS: `s3://${BUCKET}/nightyl` });
+    expect(wrong.code, wrong.stderr + wrong.stdout.slice(-1500)).toBe(1);
+    expect(wrong.stderr).toMatch(/error \[E_STORE\]: .*not rendered again on a guess/);
+    expect(fake.submissions).toHaveLength(3);
     // `cache verify` on a fourth machine downloads each clip and checks it against the shared store's sha256.
     const verify = await runCli(['cache', 'verify', '--cache-dir', path.join(mkdtempSync(path.join(tmpdir(), 'dl-d-')), 'cache')], { ...env, DUOLOGUE_CLIPS: clips });
     expect(verify.stdout, verify.stderr).toMatch(/verified 3 clips: 3 ok, 0 damaged/);

@@ -70,6 +70,12 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
     }
   }
 
+  /**
+   * This machine's copy, at its content-addressed place only: the path a row records is the path on
+   * whichever machine rendered it (on a shared host it may even exist, and be another cache's file).
+   */
+  const local = (row: ClipRow) => locateClip({ ...row, clip_path: null }, clipsDir);
+
   const same = (h: Head, clip: PublishedClip) => h.bytes === clip.bytes && h.sha256 === clip.sha256;
 
   function conflict(objectKey: string, h: Head, clip: PublishedClip): DuologueError {
@@ -128,8 +134,8 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
     },
 
     async fetch(row, signal) {
-      const local = locateClip(row, clipsDir);
-      if ('path' in local) return local;
+      const here = local(row);
+      if ('path' in here) return here;
       const objectKey = clipObjectKey(loc, row.key);
       const dest = clipPath(clipsDir, row.key);
       // A name `cache gc` knows for a temp file, with this process's pid: a crash mid-download leaves nothing that looks like a clip.
@@ -169,7 +175,7 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
     },
 
     async problem(row: ClipRow, signal?: AbortSignal) {
-      if ('path' in locateClip(row, clipsDir)) return undefined;
+      if ('path' in local(row)) return undefined;
       const objectKey = clipObjectKey(loc, row.key);
       const h = await head(objectKey, signal);
       if (!h) return `clip missing from the cache and from ${s3Url(loc, objectKey)}`;
