@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
-import { DuologueError, ManifestErrors, formatDiagnostic, isAbort } from './errors.ts';
+import { DuologueError, ManifestErrors, formatDiagnostic, isAbort, redactUrl } from './errors.ts';
 import type { CommandContext } from './commands/context.ts';
 import { cacheCommand } from './commands/cache.ts';
 import { planCommand } from './commands/plan.ts';
@@ -63,6 +63,11 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     });
   const cacheDir = () => new Option('--cache-dir <dir>', 'cache location (env DUOLOGUE_CACHE_DIR)').default(undefined, './cache');
   const allowOutside = () => new Option('--allow-outside', "allow an episode's output: outside its manifest's folder and --out");
+  /** The state and clips several machines share: the same two flags on every command that reads the cache. */
+  const shared = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('--store <url>', 'postgres:// URL of a cache state shared by several machines (env DUOLOGUE_STORE; needs --clips)'))
+      .addOption(new Option('--clips <url>', 's3://bucket/prefix where clips are shared, the cache dir a read-through copy (env DUOLOGUE_CLIPS; AWS_ENDPOINT_URL, credentials and region from the AWS environment)'));
   const provider = () => new Option('--provider <name>', 'wavespeed | local (default: wavespeed when WAVESPEED_API_KEY is set, else local)');
 
   program
@@ -74,8 +79,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(allowOutside())
     .action(async (files: string[], opts) => setExit(await validateCommand(files, opts, ctx)));
 
-  program
-    .command('plan')
+  shared(program
+    .command('plan'))
     .description('show what a render would do and cost, scene by scene; spends nothing')
     .argument('<manifest...>', 'manifest files')
     .addOption(provider())
@@ -87,8 +92,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .addOption(allowOutside())
     .action(async (files: string[], opts) => setExit(await planCommand(files, opts, ctx)));
 
-  program
-    .command('render')
+  shared(program
+    .command('render'))
     .description('render the scenes that are not cached (paying only for those), under a budget; resumes anything in flight')
     .argument('<manifest...>', 'manifest files')
     .addOption(provider())
@@ -109,8 +114,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--accept-live-prices', "when WaveSpeed's live price differs from the price table, go on at the live price (reserving and recording it)")
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 
-  program
-    .command('status')
+  shared(program
+    .command('status'))
     .description('recent runs and their spend, renders in flight, and submits that need attention; --reconcile [RUN]: what a run recorded per prediction against what WaveSpeed billed')
     .argument('[run]', 'for --reconcile: the run number (default: the last WaveSpeed run)')
     .addOption(cacheDir())
@@ -118,8 +123,8 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--reconcile', "compare the run's recorded cost per prediction with WaveSpeed's billing records; exit 1 when they differ (needs WAVESPEED_API_KEY)")
     .action(async (run: string | undefined, opts) => setExit(opts.reconcile ? await reconcileCommand(run, opts, ctx) : await statusCommand(opts, ctx)));
 
-  program
-    .command('cache')
+  shared(program
+    .command('cache'))
     .description(
       'stats: sizes and counts · verify: re-hash the clip store · gc: remove leftovers, and clips no given manifest uses that no run used within --older-than (or any, with --all) · attach KEY ID: give an ambiguous submit the prediction id found on the dashboard',
     )
@@ -136,6 +141,23 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
   }
   return program;
+}
+
+/** A URL's password, and the secrets of the shared store's environment, never printed. */
+function redact(text: string, ctx: CommandContext): string {
+  let out = redactUrl(text);
+  for (const secret of [ctx.env.AWS_SECRET_ACCESS_KEY, ctx.env.AWS_SESSION_TOKEN, passwordOf(ctx.env.DUOLOGUE_STORE)]) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).password) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Error → text on stderr → exit code. Nothing else in duologue decides exit codes. */
@@ -156,11 +178,12 @@ function report(error: unknown, ctx: CommandContext): number {
     return EXIT.usage;
   }
   if (error instanceof DuologueError) {
-    ctx.stderr.write(`error [${error.code}]: ${error.message}\n`);
+    ctx.stderr.write(`error [${error.code}]: ${redact(error.message, ctx)}\n`);
     if (error.code === 'E_USAGE' || error.code === 'E_MANIFEST' || error.code === 'E_INPUT') return EXIT.usage;
+    // E_STORE (the shared clip store) like E_CACHE: the run stopped short; what is recorded stands, the next run resumes.
     return EXIT.incomplete;
   }
   const detail = ctx.env.DUOLOGUE_DEBUG ? ((error as Error)?.stack ?? String(error)) : String((error as Error)?.message ?? error);
-  ctx.stderr.write(`internal error: ${detail}\n(this is a bug in duologue; set DUOLOGUE_DEBUG=1 for the stack)\n`);
+  ctx.stderr.write(`internal error: ${redact(detail, ctx)}\n(this is a bug in duologue; set DUOLOGUE_DEBUG=1 for the stack)\n`);
   return EXIT.incomplete;
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'E_AUTH'
   | 'E_FFMPEG'
   | 'E_CACHE'
+  /** The shared clip store (S3) refused, could not be reached, or holds another clip under a key. */
+  | 'E_STORE'
   | 'E_DEADLINE'
   | 'E_HELD'
   | 'E_REFUSED'
@@ -229,4 +231,9 @@ export function isAbort(error: unknown): boolean {
 /** The error every stopped call throws (`cause`: the signal's reason, or what the stopped call threw). */
 export function abortError(signal?: AbortSignal, cause: unknown = signal?.reason): DuologueError {
   return new DuologueError('E_ABORTED', 'aborted', { cause });
+}
+
+/** A URL's password as `***` (`postgres://u:***@host/db`): URLs are printed in errors, reports and logs. */
+export function redactUrl(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@');
 }

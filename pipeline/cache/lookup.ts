@@ -1,7 +1,8 @@
 import type { CacheLookup } from '../plan/index.ts';
 import type { SceneSpec } from '../types.ts';
-import { locateClip } from './clips.ts';
-import type { RenderStore } from './interfaces.ts';
+import type { ClipStore } from './clips/index.ts';
+import type { RenderRow, RenderStore } from './interfaces.ts';
+import { locateClip } from './clips/locate.ts';
 import type { CacheKeyInput } from '../plan/key.ts';
 import { ownerAlive } from './owner.ts';
 
@@ -15,18 +16,33 @@ import { ownerAlive } from './owner.ts';
 export async function readCacheLookup(
   renders: Pick<RenderStore, 'getMany' | 'lastSceneKeys'>,
   scenes: readonly { key: string; spec: SceneSpec }[],
-  { clipsDir, now = Date.now }: { clipsDir?: string; now?: () => number } = {},
+  { clipsDir, clips, now = Date.now, signal }: { clipsDir?: string; clips?: ClipStore; now?: () => number; signal?: AbortSignal } = {},
 ): Promise<(key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup> {
   const [rows, lastKeys] = await Promise.all([
     renders.getMany([...new Set(scenes.map((s) => s.key))]),
     renders.lastSceneKeys(scenes.map((s) => ({ episodeId: s.spec.episodeId, sceneId: s.spec.sceneId }))),
   ]);
+  // A shared store's clips are judged now: a clip missing here but in the bucket is a hit (fetched
+  // when the render reaches it), and each look may be a request, so a few go at a time. This
+  // machine's files are judged when the plan asks (a stat each).
+  const problems = new Map<string, string | undefined>();
+  if (clips?.shared) {
+    const complete = [...rows.values()].filter((r) => r.status === 'complete');
+    for (let i = 0; i < complete.length; i += 16) {
+      await Promise.all(complete.slice(i, i + 16).map(async (row) => problems.set(row.key, await clips.problem(row, signal))));
+    }
+  }
+  const problemOf = (row: RenderRow): string | undefined => {
+    if (clips?.shared) return problems.get(row.key);
+    const found = locateClip(row, clips?.clipsDir ?? clipsDir);
+    return 'problem' in found ? found.problem : undefined;
+  };
   return (key, inputs, scene) => {
     const row = rows.get(key);
     if (row) {
       if (row.status === 'complete') {
-        const clip = locateClip(row, clipsDir);
-        return 'problem' in clip ? { status: 'miss', reason: clip.problem } : { status: 'hit' };
+        const problem = problemOf(row);
+        return problem !== undefined ? { status: 'miss', reason: problem } : { status: 'hit' };
       }
       if (row.status === 'in-flight') return { status: 'in-flight', reason: `prediction ${row.prediction_id}` };
       if ((row.status === 'pending' || row.status === 'submitting') && row.owner && ownerAlive(row.owner, row.lease_until ?? 0, now())) {

@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { locateClip } from '../cache/clips.ts';
+import { openClipStore, type ClipStore } from '../cache/clips/index.ts';
 import type { Store } from '../cache/interfaces.ts';
 import { openStore, storeExists } from '../cache/store.ts';
 import { DuologueError } from '../errors.ts';
 import { sha256File } from '../media/hash.ts';
-import { cacheDirOf, type CommandContext } from './context.ts';
+import { cacheDirOf, sharedOf, type CommandContext, type SharedFlags } from './context.ts';
 import { gc, type GcOptions } from './gc.ts';
 
-export interface CacheOptions extends GcOptions {
+export interface CacheOptions extends GcOptions, SharedFlags {
   cacheDir?: string;
   fix?: boolean;
   json?: boolean;
@@ -18,17 +18,30 @@ export interface CacheOptions extends GcOptions {
 export async function cacheCommand(action: string, manifests: string[], options: CacheOptions, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
   if (!['stats', 'verify', 'gc', 'attach'].includes(action)) throw new DuologueError('E_USAGE', `unknown cache action "${action}" (stats, verify, gc or attach)`);
-  if (!(await storeExists(dir))) {
+  const shared = sharedOf(ctx, options);
+  if (action === 'gc' && (shared.storeUrl !== undefined || shared.clipsUrl !== undefined)) {
+    // gc removes what no run of this machine's cache uses: with shared state and clips, that is other machines' work.
+    throw new DuologueError(
+      'E_USAGE',
+      'cache gc works on this machine\'s cache dir alone; it does not take --store or --clips (nor DUOLOGUE_STORE / DUOLOGUE_CLIPS): unset them to clean the local cache dir, and expire old clips with the bucket\'s lifecycle rules',
+    );
+  }
+  if (shared.storeUrl === undefined && !(await storeExists(dir))) {
     ctx.stdout.write(`no cache at ${dir}\n`);
     return 0;
   }
-  const store = await openStore({ dir });
+  const store = await openStore({ dir, url: shared.storeUrl });
+  const clips = await openClipStore({ clipsDir: path.join(dir, 'clips'), url: shared.clipsUrl, env: ctx.env }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   try {
     if (action === 'stats') return await stats(store, dir, ctx);
-    if (action === 'verify') return await verify(store, path.join(dir, 'clips'), ctx, options.fix ?? false);
+    if (action === 'verify') return await verify(store, clips, ctx, options.fix ?? false);
     if (action === 'attach') return await attach(store, manifests, ctx);
     return await gc(store, dir, manifests, options, ctx);
   } finally {
+    await clips.close();
     await store.close();
   }
 }
@@ -45,12 +58,13 @@ async function stats(store: Store, dir: string, ctx: CommandContext): Promise<nu
 }
 
 /** Re-hashes every stored clip against its recorded sha256. Exit 1 when something is damaged. */
-async function verify(store: Store, clipsDir: string, ctx: CommandContext, fix: boolean): Promise<number> {
+async function verify(store: Store, clips: ClipStore, ctx: CommandContext, fix: boolean): Promise<number> {
   const rows = await store.admin.completeRenders();
   const damaged: string[] = [];
   for (const r of rows) {
     let problem: string | undefined;
-    const clip = locateClip(r, clipsDir);
+    // A shared store's clip is downloaded (and hashed) when this machine has no copy.
+    const clip = await clips.fetch(r, ctx.signal);
     if ('problem' in clip) problem = clip.problem.replace(/^clip /, '');
     else if ((await sha256File(clip.path)) !== r.clip_sha256) problem = 'content differs from the recorded sha256';
     if (problem) {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError } from '../errors.ts';
-import { openStoreForReading, type Store } from '../cache/store.ts';
+import { openStore, openStoreForReading, type Store } from '../cache/store.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
 
@@ -19,8 +19,40 @@ export function cacheDirOf(ctx: CommandContext, flag?: string): string {
   return path.resolve(ctx.cwd, flag ?? ctx.env.DUOLOGUE_CACHE_DIR ?? DEFAULTS.cacheDir);
 }
 
-/** The cache's state; falls back to memory (with a note) when the dir cannot be written, for read-only commands. */
-export function openCacheForReading(ctx: CommandContext, dir: string): Promise<Store> {
+/** `--store` / `--clips` as given (flag, else DUOLOGUE_STORE / DUOLOGUE_CLIPS). */
+export interface SharedFlags {
+  store?: string;
+  clips?: string;
+}
+
+/** Where state and clips are shared by several machines; both undefined for this machine's cache dir alone. */
+export interface Shared {
+  /** A postgres:// URL (with its password: pass it on, never print it; see `redactUrl`). */
+  storeUrl?: string;
+  /** s3://bucket/prefix. */
+  clipsUrl?: string;
+}
+
+/**
+ * The shared store and clips of a command. A shared store without shared
+ * clips is refused: every other machine would see renders complete whose
+ * clips are on this one alone, and pay for them again.
+ */
+export function sharedOf(ctx: CommandContext, flags: SharedFlags): Shared {
+  const storeUrl = flags.store ?? (ctx.env.DUOLOGUE_STORE || undefined);
+  const clipsUrl = flags.clips ?? (ctx.env.DUOLOGUE_CLIPS || undefined);
+  if (storeUrl !== undefined && clipsUrl === undefined) {
+    throw new DuologueError(
+      'E_USAGE',
+      '--store (DUOLOGUE_STORE) needs --clips s3://bucket/prefix (DUOLOGUE_CLIPS) too: with a shared store, clips kept on one machine would be paid for again by the others',
+    );
+  }
+  return { storeUrl, clipsUrl };
+}
+
+/** The cache's state; falls back to memory (with a note) when the dir cannot be written, for read-only commands. A shared store does not fall back: its error is the answer. */
+export function openCacheForReading(ctx: CommandContext, dir: string, shared: Shared = {}): Promise<Store> {
+  if (shared.storeUrl !== undefined) return openStore({ dir, url: shared.storeUrl });
   return openStoreForReading({ dir }, (error) => ctx.stderr.write(`note: ${error.message}; hashing without the memo this time\n`));
 }
 

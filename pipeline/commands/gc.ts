@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { clipPath } from '../cache/clips.ts';
+import { clipPath } from '../cache/clips/index.ts';
 import { clipVerdict, type ClipVerdict } from '../cache/gc/rule.ts';
 import { remove, sweep } from '../cache/gc/sweep.ts';
 import type { CacheUser, Store, StoredClip } from '../cache/interfaces.ts';

@@ -1,9 +1,11 @@
+import path from 'node:path';
+import { openClipStore } from '../cache/clips/index.ts';
 import { isAbort } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
 import { planManifests } from '../run/plan-manifests.ts';
 import { planToJson } from '../report/plan-json.ts';
 import { planToText } from '../report/plan-text.ts';
-import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, parseBudget, providerInfo, providerOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, openCacheForReading, outDirOf, parseBudget, providerInfo, providerOf, sharedOf, type CommandContext } from './context.ts';
 
 export interface PlanOptions {
   provider?: string;
@@ -13,6 +15,8 @@ export interface PlanOptions {
   json?: boolean;
   explain?: boolean;
   allowOutside?: boolean;
+  store?: string;
+  clips?: string;
 }
 
 /** `duologue plan`: what a render would do and cost. Spends nothing, submits nothing. */
@@ -21,10 +25,13 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
   const budgetUsd = parseBudget(options.budget);
   const provider = providerInfo(providerId);
   const cacheDir = cacheDirOf(ctx, options.cacheDir);
-  const store = await openCacheForReading(ctx, cacheDir);
+  const shared = sharedOf(ctx, options);
+  const store = await openCacheForReading(ctx, cacheDir, shared);
+  let clips;
   try {
+    clips = await openClipStore({ clipsDir: path.join(cacheDir, 'clips'), url: shared.clipsUrl, env: ctx.env });
     const manifests = await planManifests(files, {
-      store, cacheDir, ffmpeg: ffmpegOf(ctx), provider, budgetUsd, signal: ctx.signal,
+      store, cacheDir, clips, ffmpeg: ffmpegOf(ctx), provider, budgetUsd, signal: ctx.signal,
       outputs: { outDir: outDirOf(ctx, options.out), allowOutside: options.allowOutside },
     });
     const balanceUsd = providerId === 'wavespeed' ? await readBalance(ctx) : undefined;
@@ -37,6 +44,7 @@ export async function planCommand(files: string[], options: PlanOptions, ctx: Co
     }
     return 0;
   } finally {
+    await clips?.close();
     await store.close();
   }
 }

@@ -3,7 +3,7 @@ import { reconcile } from '../report/reconcile.ts';
 import { DuologueError } from '../errors.ts';
 import { openAccount } from '../providers/wavespeed/account.ts';
 import { table, usd } from '../report/table.ts';
-import { cacheDirOf, type CommandContext } from './context.ts';
+import { cacheDirOf, type CommandContext, sharedOf, type SharedFlags } from './context.ts';
 
 /** Billing records may be written a little before a submit's answer or after a run ends (clocks, queues). */
 const WINDOW_SLACK_MS = 10 * 60_000;
@@ -13,14 +13,15 @@ const WINDOW_SLACK_MS = 10 * 60_000;
  * against WaveSpeed's billing records. Exit 0 when they agree, 1 when any
  * line differs (each is listed).
  */
-export async function reconcileCommand(runArg: string | undefined, options: { cacheDir?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
+export async function reconcileCommand(runArg: string | undefined, options: { cacheDir?: string; json?: boolean } & SharedFlags, ctx: CommandContext): Promise<number> {
   const apiKey = ctx.env.WAVESPEED_API_KEY?.trim();
   if (!apiKey) throw new DuologueError('E_USAGE', 'status --reconcile reads WaveSpeed\'s billing records: it needs WAVESPEED_API_KEY');
   const runId = runArg === undefined ? undefined : Number(runArg.replace(/^#/, ''));
   if (runId !== undefined && (!Number.isInteger(runId) || runId < 1)) throw new DuologueError('E_USAGE', `Expected a run number (as \`duologue status\` lists them), got \`${runArg}\``);
   const dir = cacheDirOf(ctx, options.cacheDir);
-  if (!(await storeExists(dir))) throw new DuologueError('E_USAGE', `no cache at ${dir}: nothing to reconcile`);
-  const store = await openStore({ dir });
+  const { storeUrl } = sharedOf(ctx, options);
+  if (storeUrl === undefined && !(await storeExists(dir))) throw new DuologueError('E_USAGE', `no cache at ${dir}: nothing to reconcile`);
+  const store = await openStore({ dir, url: storeUrl });
   const { account, close } = openAccount({ apiKey, baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined });
   try {
     const ledger = store.ledger;

@@ -1,11 +1,11 @@
-import { DuologueError, formatDiagnostic } from '../errors.ts';
+import { DuologueError, formatDiagnostic, redactUrl } from '../errors.ts';
 import { RunEvents } from '../events.ts';
 import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';
 import { scaledPolicy, type WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import { render } from '../run/render.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
-import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, sharedOf, type CommandContext } from './context.ts';
 
 export interface RenderCommandOptions {
   provider?: string;
@@ -23,6 +23,8 @@ export interface RenderCommandOptions {
   quiet?: boolean;
   verbose?: boolean;
   allowOutside?: boolean;
+  store?: string;
+  clips?: string;
   /** commander's --no-report sets this to false. */
   report?: boolean;
 }
@@ -49,6 +51,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   const budgetUsd = parseBudget(options.budget);
   const concurrency = parseConcurrency(options.concurrency);
   const tier = parseTier(options.tier ?? (ctx.env.WAVESPEED_TIER || undefined));
+  const shared = sharedOf(ctx, options);
   const events = new RunEvents();
   const human = ctx.stderr; // stdout is kept for --json
   const view = createTerminalView({ stream: human, mode: outputMode(options, ctx), color: useColor(ctx) });
@@ -65,6 +68,9 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       apiKey: ctx.env.WAVESPEED_API_KEY?.trim(),
       baseUrl: ctx.env.WAVESPEED_BASE_URL || undefined,
       cacheDir: cacheDirOf(ctx, options.cacheDir),
+      storeUrl: shared.storeUrl,
+      clipsUrl: shared.clipsUrl,
+      env: ctx.env,
       outDir: outDirOf(ctx, options.out),
       budgetUsd,
       concurrency,
@@ -73,7 +79,8 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       signal: ctx.signal,
       events,
       ffmpeg: ffmpegOf(ctx),
-      args: argv,
+      // The run's ledger keeps its command line: never a URL's password.
+      args: argv.map(redactUrl),
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
       acceptLivePrices: options.acceptLivePrices,

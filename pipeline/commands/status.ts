@@ -2,16 +2,17 @@ import type { RenderRow } from '../cache/interfaces.ts';
 import { openStore, storeExists } from '../cache/store.ts';
 import { table, usd } from '../report/table.ts';
 import { MAX_PAID_ATTEMPTS } from '../schedule/job.ts';
-import { cacheDirOf, type CommandContext } from './context.ts';
+import { cacheDirOf, sharedOf, type CommandContext, type SharedFlags } from './context.ts';
 
 /** `duologue status`: recent runs with their spend, and renders in flight or needing attention. */
-export async function statusCommand(options: { cacheDir?: string; json?: boolean }, ctx: CommandContext): Promise<number> {
+export async function statusCommand(options: { cacheDir?: string; json?: boolean } & SharedFlags, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
-  if (!(await storeExists(dir))) {
+  const { storeUrl } = sharedOf(ctx, options);
+  if (storeUrl === undefined && !(await storeExists(dir))) {
     ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [], held: [] })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
     return 0;
   }
-  const store = await openStore({ dir });
+  const store = await openStore({ dir, url: storeUrl });
   try {
     const recent = await store.admin.recentRuns(10);
     const runs = recent.map((r) => r.run);

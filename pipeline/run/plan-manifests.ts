@@ -12,6 +12,7 @@ import type { PriceTable } from '../cost/price-table.ts';
 import { DuologueError, type Diagnostic } from '../errors.ts';
 import { episodeOutput } from '../manifest/output-rules.ts';
 import type { Series } from '../types.ts';
+import type { ClipStore } from '../cache/clips/index.ts';
 import type { FfmpegPaths } from '../media/ffmpeg.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
 import { plan, planKeys, type Plan, type ProviderInfo } from '../plan/index.ts';
@@ -21,6 +22,8 @@ export interface PlanManifestsOptions {
   /** The cache's state (its file memo and renders); remote inputs go to `<cacheDir>/remote`, clips are in `<cacheDir>/clips`. */
   store: Pick<Store, 'files' | 'renders'>;
   cacheDir: string;
+  /** Where complete clips are (default: `<cacheDir>/clips`, this machine's alone); a clip only there counts as cached. */
+  clips?: ClipStore;
   ffmpeg: FfmpegPaths;
   /** Whose prices, limits and cache keys. */
   provider: ProviderInfo;
@@ -61,7 +64,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
   });
   const series = selectEpisodes(prepared.series, options.episodes);
   // Every row the plan will ask about is read here, at once: the plan itself stays pure (and may be redone at live prices).
-  const lookup = await readCacheLookup(options.store.renders, planKeys({ ...prepared, series, provider }), { clipsDir: path.join(cacheDir, 'clips') });
+  const lookup = await readCacheLookup(options.store.renders, planKeys({ ...prepared, series, provider }), { clipsDir: path.join(cacheDir, 'clips'), clips: options.clips, signal: options.signal });
   const outDir = options.outputs ? options.outputs.outDir : cacheDir;
   return {
     prepared,

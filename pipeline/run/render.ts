@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
+import { openClipStore } from '../cache/clips/index.ts';
 import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import type { Plan } from '../plan/index.ts';
@@ -36,6 +37,12 @@ export interface RenderOptions {
   cacheDir?: string;
   /** @default ./out */
   outDir?: string;
+  /** A postgres:// URL: the cache's state on a server shared by several machines (default: the cache dir's own database). */
+  storeUrl?: string;
+  /** `s3://bucket/prefix`: complete clips shared by every machine, the cache dir a read-through copy (default: the cache dir alone). */
+  clipsUrl?: string;
+  /** The AWS environment for `clipsUrl` (AWS_ENDPOINT_URL, credentials, region). @default process.env */
+  env?: NodeJS.ProcessEnv;
   budgetUsd?: number;
   /** @default 4, or with a `tier` its tasks-at-once cap */
   concurrency?: number;
@@ -102,7 +109,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new DuologueError('E_USAGE', `Expected \`concurrency\` to be a whole number from 1 up, got \`${concurrency}\``);
   }
-  const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs });
+  if (options.storeUrl !== undefined && options.clipsUrl === undefined) {
+    // Complete renders on a shared store whose clips are on one machine: every other machine would pay for them again.
+    throw new DuologueError('E_USAGE', 'a shared store (storeUrl) needs shared clips (clipsUrl, s3://bucket/prefix) too');
+  }
+  const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
+  let clips;
+  try {
+    clips = await openClipStore({ clipsDir: path.join(cacheDir, 'clips'), url: options.clipsUrl, env: options.env });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const ledger = store.ledger;
   let provider: Provider | undefined;
   let run: { id: number; finished: boolean } | undefined;
@@ -113,7 +131,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const runId = run.id;
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
     const manifests = await planManifests(files, {
-      store, cacheDir, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
+      store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
     });
     provider =
@@ -173,6 +191,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       runId,
       events,
       clipsDir: path.join(cacheDir, 'clips'),
+      clips,
       concurrency,
       signal: options.signal,
       forceSignal: options.forceSignal,
@@ -237,5 +256,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
   } finally {
     await provider?.close?.();
     await store.close();
+    await clips.close();
   }
 }

@@ -12,6 +12,7 @@ import type { RunEvents } from '../events.ts';
 import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { realSleep, type Sleep } from '../sleep.ts';
+import type { ClipStore } from '../cache/clips/index.ts';
 import { runJob, type JobDeps, type JobOutcome } from './job.ts';
 import { submissionOrder } from './order.ts';
 
@@ -23,6 +24,8 @@ export interface ScheduleOptions {
   runId: number;
   events: RunEvents;
   clipsDir: string;
+  /** Where complete clips are shared (default: `clipsDir`, this machine's alone). */
+  clips?: ClipStore;
   /** @default 4 */
   concurrency?: number;
   /** Stops the run: no new submit, in-flight work recorded. A submit request already sent is let finish. */
@@ -139,6 +142,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     budgetFor: (scene) => budgets.for(scene.episodeId),
     events,
     clipsDir: options.clipsDir,
+    clips: options.clips,
     retryAmbiguous: options.retryAmbiguous ?? false,
     retryHeld: options.retryHeld ?? false,
     now: options.now ?? Date.now,
@@ -173,10 +177,17 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
         authError ??= outcome.stops;
         stop.abort(outcome.stops);
       }
+      if (outcome.outcome === 'failed' && outcome.code === 'E_STORE') {
+        // The shared clip store refuses or is gone: every clip rendered from here would be paid for and
+        // not count (kept in flight, collected free later), so nothing more is submitted this run.
+        const e = new DuologueError('E_STORE', outcome.error);
+        fatal ??= e;
+        stop.abort(e);
+      }
       return outcome;
     } catch (error) {
       const e = error as DuologueError;
-      if (e.code === 'E_CACHE') {
+      if (e.code === 'E_CACHE' || e.code === 'E_STORE') {
         fatal ??= error;
         stop.abort(error);
       }

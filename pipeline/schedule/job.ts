@@ -1,7 +1,8 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { Budget } from './budget.ts';
-import { clipPath, locateClip } from '../cache/clips.ts';
+import { clipPath, type ClipStore } from '../cache/clips/index.ts';
+import { localClipStore } from '../cache/clips/local.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
@@ -38,6 +39,8 @@ export interface JobDeps {
   budgetFor: (scene: PlannedScene) => Budget;
   events: RunEvents;
   clipsDir: string;
+  /** Where complete clips are kept for every machine (default: `clipsDir` alone, this machine's). */
+  clips?: ClipStore;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
   /** Submit keys held after MAX_PAID_ATTEMPTS paid predictions without a usable clip. */
@@ -65,15 +68,26 @@ const LOST = Symbol('claim lost');
 export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSignal): Promise<JobOutcome> {
   const { store, events } = deps;
   const renders = store.renders;
+  const clips = deps.clips ?? localClipStore(deps.clipsDir);
   const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
   for (;;) {
     if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
     const claim = await renders.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
-      const clip = locateClip(claim.row, deps.clipsDir);
+      // From this machine's cache dir, or downloaded (and checked) from the shared store.
+      const clip = await clips.fetch(claim.row, signal);
       if ('path' in clip) {
-        if (clip.path !== claim.row.clip_path) await renders.relocate(scene.key, clip.path); // the cache was moved
+        // The cache was moved. A shared row keeps its path: each machine finds the clip in its own cache dir first.
+        if (clip.path !== claim.row.clip_path && !clips.shared) await renders.relocate(scene.key, clip.path);
         return { outcome: 'cached', clip: clip.path };
+      }
+      if (clips.shared) {
+        // Not forgotten on this machine's word: a mistyped --clips prefix, or the wrong bucket, looks
+        // exactly like every clip gone, and forgetting would pay for each one again. A person decides.
+        throw new DuologueError(
+          'E_STORE',
+          `${scene.episodeId}/${scene.sceneId}: ${clip.problem}, though the shared store records it complete; not rendered again on a guess (check --clips / DUOLOGUE_CLIPS). If it is really gone, delete any damaged object and run "duologue cache verify --fix" with the same --store and --clips: the next render pays for it again`,
+        );
       }
       await renders.forget(scene.key, clip.problem); // a hit whose file is gone or damaged is a miss
       continue;
@@ -289,7 +303,22 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const cost = costUsd(billed, scene.resolution, deps.provider.info.prices);
       // Resumed from an earlier run: that run paid for it; this one only collects the clip.
       const charged = reserved > 0 ? cost : 0;
-      const sha256 = delivered.sha256 ?? (await sha256File(delivered.path));
+      // Shared with every machine before it counts: a clip that cannot be published leaves the
+      // prediction in flight, and the next run collects it again at no charge (never pays again).
+      let sha256: string;
+      if (clips.shared) {
+        try {
+          sha256 = (await clips.publish(scene.key, delivered.path, signal)).sha256;
+        } catch (error) {
+          if (isAbort(error) || signal.aborted) throw error;
+          return end('not downloaded', reserved, {
+            error: `${(error as Error).message}; prediction ${predictionId} is kept and the next run collects its clip at no charge`,
+            code: (error as DuologueError).code ?? 'E_STORE',
+          });
+        }
+      } else {
+        sha256 = delivered.sha256 ?? (await sha256File(delivered.path));
+      }
       // The completion and the run's books in one commit: a crash before it leaves the prediction
       // in flight, and the next run collects its clip again at no charge.
       await store.transaction(async (tx) => {

@@ -14,7 +14,7 @@
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clipPath } from '../../pipeline/cache/clips.ts';
+import { clipPath } from '../../pipeline/cache/clips/index.ts';
 import { openStore } from '../../pipeline/cache/store.ts';
 import { main } from '../../pipeline/cli.ts';
 import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';

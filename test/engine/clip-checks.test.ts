@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clipPath } from '../../pipeline/cache/clips.ts';
+import { clipPath } from '../../pipeline/cache/clips/index.ts';
 import { runFfmpeg } from '../../pipeline/media/ffmpeg.ts';
 import { cannedClip } from '../helpers/canned.ts';
 import { ffmpeg } from '../helpers/engine.ts';

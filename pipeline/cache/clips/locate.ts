@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { RenderRow } from './interfaces.ts';
+import type { RenderRow } from '../interfaces.ts';
 
 /** Path of a key's clip in the content-addressed store. */
 export function clipPath(clipsDir: string, key: string): string {
