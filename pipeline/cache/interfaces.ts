@@ -184,7 +184,7 @@ export interface RunLedger {
    * The run named `name` (`--run NAME`): created with these caps and plan
    * fingerprint, or, when a worker created it already, joined as it is (the
    * caller compares `capJson` and `planFingerprint` and refuses a worker that
-   * disagrees). Unfinished again once joined.
+   * disagrees). Each worker finishes it as it ends: the last one's result stands.
    */
   joinRun(info: NamedRunStart): Promise<NamedRun>;
   /**

@@ -385,8 +385,8 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         await a.ledger.finish(first.id, 'incomplete');
         const second = await b.ledger.joinRun({ ...named, capJson: '{"run":2}', planFingerprint: 'fp-2' });
         expect(second).toEqual({ id: first.id, created: false, capJson: '{"run":1}', planFingerprint: 'fp-1' });
-        // Joined again: the run is unfinished until its workers finish it.
-        expect((await b.admin.recentRuns(10)).filter((r) => r.run.id === first.id).map((r) => r.run.result)).toEqual([null]);
+        // One row: the ledger shows one run whatever the number of workers.
+        expect((await b.admin.recentRuns(10)).filter((r) => r.run.id === first.id)).toHaveLength(1);
         expect((await a.ledger.joinRun({ ...named, name: 'day' })).id).not.toBe(first.id);
         // Unnamed runs are as many as ever.
         expect(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 })).not.toBe(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 }));
@@ -447,6 +447,19 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         await live.ledger.reserve(run, { ...hold('pend', 0.2, live.renders.owner), limitUsd: undefined });
         expect(await live.ledger.releaseStaleHolds(run)).toBe(0);
         expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.8 });
+      });
+
+      it('a scene one worker rendered stays on the run’s books when another worker of the run sees it cached or stops', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const { id: run } = await a.ledger.joinRun(named);
+        const s = { episodeId: 'e', sceneId: 's', key: 'k' };
+        await a.ledger.scene(run, { ...s, outcome: 'rendered', costUsd: 0.15 });
+        await b.ledger.scene(run, { ...s, outcome: 'cached' });
+        await b.ledger.scene(run, { ...s, outcome: 'interrupted', error: 'interrupted' });
+        expect((await a.admin.recentRuns(10)).find((r) => r.run.id === run)?.run.spent_usd).toBe(0.15);
+        expect(await a.ledger.charges((await a.ledger.run(run, 'wavespeed'))!)).toMatchObject([{ sceneId: 's', outcome: 'rendered', costUsd: 0.15 }]);
       });
 
       it('many workers reserving at once never hold more than the cap together', async () => {

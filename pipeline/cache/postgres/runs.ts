@@ -2,6 +2,7 @@
 import { roundUsd } from '../../cost/estimate.ts';
 import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import type { Sql } from './db.ts';
+import { LATER_SIGHTS } from '../sqlite/runs.ts';
 
 export class PgLedger implements RunLedger {
   constructor(
@@ -22,7 +23,9 @@ export class PgLedger implements RunLedger {
     // so the scenes of one run written by several workers at once add up.
     return this.sql.atomic(async (tx) => {
       await tx.rows('SELECT id FROM runs WHERE id = $1 FOR UPDATE', [runId]);
-      const [before] = await tx.rows<{ cost_usd: number }>('SELECT cost_usd FROM run_scenes WHERE run_id = $1 AND episode_id = $2 AND scene_id = $3', [runId, s.episodeId, s.sceneId]);
+      const [before] = await tx.rows<{ outcome: string; cost_usd: number }>('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = $1 AND episode_id = $2 AND scene_id = $3', [runId, s.episodeId, s.sceneId]);
+      // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
+      if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
       await tx.rows(
         `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
@@ -89,8 +92,7 @@ export class PgLedger implements RunLedger {
         [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint],
       );
       if (made) return { id: made.id, created: true, capJson: info.capJson, planFingerprint: info.planFingerprint };
-      const [found] = await tx.rows<{ id: number; cap_json: string; plan_fingerprint: string }>('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = $1 FOR UPDATE', [info.name]);
-      await tx.rows('UPDATE runs SET finished_at = NULL, result = NULL WHERE id = $1', [found.id]);
+      const [found] = await tx.rows<{ id: number; cap_json: string; plan_fingerprint: string }>('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = $1', [info.name]);
       return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
     });
   }

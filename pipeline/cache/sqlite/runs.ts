@@ -4,6 +4,9 @@ import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, Run
 import { statementCache, type Db } from './db.ts';
 import type { Sync } from './guard.ts';
 
+/** Outcomes a worker of a named run may record for a scene another worker of the run rendered. */
+export const LATER_SIGHTS: ReadonlySet<string> = new Set(['cached', 'skipped', 'interrupted']);
+
 /** {@link RunLedger} on the runs and run_scenes tables. */
 export class SqliteLedger implements Sync<RunLedger> {
   /** Statements compiled once per text. */
@@ -27,7 +30,9 @@ export class SqliteLedger implements Sync<RunLedger> {
     // Read and write as one: a scene may be written twice (charged at submit, settled at the end),
     // and the run's spend moves by the difference. IMMEDIATE, so no other process writes in between.
     const write = () => {
-      const before = this.sql('SELECT cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { cost_usd: number } | undefined;
+      const before = this.sql('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { outcome: string; cost_usd: number } | undefined;
+      // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
+      if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
       this
         .sql(
           `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -104,7 +109,6 @@ export class SqliteLedger implements Sync<RunLedger> {
     return this.immediate(() => {
       const found = this.sql('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = ?').get(info.name) as { id: number; cap_json: string; plan_fingerprint: string } | undefined;
       if (found) {
-        this.sql('UPDATE runs SET finished_at = NULL, result = NULL WHERE id = ?').run(found.id);
         return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
       }
       const r = this
