@@ -86,6 +86,29 @@ describe('render --run NAME', () => {
     for (const w of workers) expect(w.stderr).toMatch(/ep3.*over budget|over budget/);
   }, 90_000);
 
+  it('a worker that joins after the first finished sees its spend: the cached scenes free its own plan, the run’s cap still holds ep3 back', async () => {
+    const { fake, args, env, db } = await setup();
+    const first = await runBin([...args(CAP, 'w1'), '--run', 'night'], env);
+    expect(first.code, first.stderr).toBe(1);
+    expect(fake.chargedUsd).toBe(0.6);
+    // ep1 and ep2 are cached for the second worker, so its own plan admits ep3 ($0.30 of $0.65);
+    // the run already spent $0.60, so the shared cap refuses it at reserve time. Its own run would pay.
+    const second = await runBin([...args(CAP, 'w2'), '--run', 'night'], env);
+    expect(second.code, second.stderr).toBe(1);
+    expect(fake.chargedUsd).toBe(0.6);
+    expect(fake.submissions).toHaveLength(4);
+    const d = db();
+    try {
+      expect(d.prepare('SELECT count(*) AS n, max(spent_usd) AS spent FROM runs').get()).toEqual({ n: 1, spent: 0.6 });
+      expect(d.prepare("SELECT round(sum(usd), 4) AS usd FROM run_holds WHERE state = 'held'").get()).toEqual({ usd: null });
+    } finally {
+      d.close();
+    }
+    const alone = await runBin(args(CAP, 'w3'), env);
+    expect(alone.code, alone.stderr).toBe(0); // without --run the process is its own run, as before
+    expect(fake.chargedUsd).toBe(0.9);
+  }, 90_000);
+
   it('a worker joining with another --budget is refused before it spends, saying what differs', async () => {
     const { fake, args, env } = await setup();
     const first = await runBin([...args(CAP, 'w1'), '--run', 'night'], env);
