@@ -86,11 +86,19 @@ describe('render --run NAME', () => {
     for (const w of workers) expect(w.stderr).toMatch(/ep3.*over budget|over budget/);
   }, 90_000);
 
-  it('a worker that joins after the first finished sees its spend: the cached scenes free its own plan, the run’s cap still holds ep3 back', async () => {
+  it('a worker that joins after the first finished sees its spend (the cached scenes free its own plan, the run’s cap still holds ep3 back); one with another --budget is refused before it spends', async () => {
     const { fake, args, env, db } = await setup();
     const first = await runBin([...args(CAP, 'w1'), '--run', 'night'], env);
     expect(first.code, first.stderr).toBe(1);
     expect(fake.chargedUsd).toBe(0.6);
+    // A joiner with another --budget, or a bad name, is a usage error before anything is submitted.
+    const other = await runBin([...args(2, 'w2'), '--run', 'night'], env);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("--run night: this worker's cap differs from the run it joins (--budget $2 here, $0.65 in the run)");
+    const bad = await runBin([...args(CAP, 'w2'), '--run', 'night shift'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--run: the run name "night shift" is not allowed (it contains " ")');
+    expect(fake.submissions).toHaveLength(4);
     // ep1 and ep2 are cached for the second worker, so its own plan admits ep3 ($0.30 of $0.65);
     // the run already spent $0.60, so the shared cap refuses it at reserve time. Its own run would pay.
     const second = await runBin([...args(CAP, 'w2'), '--run', 'night'], env);
@@ -108,18 +116,4 @@ describe('render --run NAME', () => {
     expect(alone.code, alone.stderr).toBe(0); // without --run the process is its own run, as before
     expect(fake.chargedUsd).toBe(0.9);
   }, 90_000);
-
-  it('a worker joining with another --budget is refused before it spends, saying what differs', async () => {
-    const { fake, args, env } = await setup();
-    const first = await runBin([...args(CAP, 'w1'), '--run', 'night'], env);
-    expect(first.code, first.stderr).toBe(1);
-    const paid = fake.submissions.length;
-    const other = await runBin([...args(2, 'w2'), '--run', 'night'], env);
-    expect(other.code).toBe(2);
-    expect(other.stderr).toContain('--run night: this worker\'s cap differs from the run it joins (--budget $2 here, $0.65 in the run)');
-    expect(fake.submissions.length).toBe(paid);
-    const bad = await runBin([...args(CAP, 'w3'), '--run', 'night shift'], env);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--run: the run name "night shift" is not allowed (it contains " ")');
-  }, 60_000);
 });
