@@ -274,6 +274,10 @@ export interface RunRow {
   spent_usd: number;
   result: string | null;
   note: string | null;
+  /** A named run's name (`--run`), its caps and its plan fingerprint; null for a process's own run. */
+  name?: string | null;
+  cap_json?: string | null;
+  plan_fingerprint?: string | null;
 }
 
 export interface CacheStats {
