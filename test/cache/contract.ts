@@ -441,6 +441,9 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         clock.now += LEASE + 1;
         expect(await live.ledger.releaseStaleHolds(run)).toBe(1);
         expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.6 });
+        // The gone worker may only have been paused: its claim went with its hold, so it can never submit on it.
+        expect(await dead.renders.markSubmitting('pend')).toBe(false);
+        expect(await live.renders.get('pend')).toMatchObject({ status: 'pending', owner: null });
         // A live worker that took a key over and holds it keeps its own hold.
         await live.renders.claim(req('subm', 'subm'));
         await live.renders.claim(req('pend', 'pend'));

@@ -132,16 +132,25 @@ export class PgLedger implements RunLedger {
     await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held'", [holdId]);
   }
 
-  async releaseStaleHolds(runId: number): Promise<number> {
-    // As SQLite's: only a pending render whose claim the hold's worker no longer holds proves nothing was sent.
-    const rows = await this.sql.rows(
-      `DELETE FROM run_holds h WHERE h.run_id = $1 AND h.state = 'held' AND EXISTS (
-         SELECT 1 FROM renders r WHERE r.key = h.cache_key AND r.status = 'pending'
-            AND (r.owner IS NULL OR r.owner <> h.owner OR r.lease_until IS NULL OR r.lease_until < $2))
-       RETURNING h.id`,
-      [runId, this.now()],
-    );
-    return rows.length;
+  releaseStaleHolds(runId: number): Promise<number> {
+    // As SQLite's: a lapsed worker's pending claim is taken from it first (its markSubmitting, a
+    // compare-and-set on owning the row, then fails: a paused worker never submits on a hold given
+    // back; one that marked submitting first holds the row's lock, and the key is no longer pending).
+    return this.sql.atomic(async (tx) => {
+      await tx.rows(
+        `UPDATE renders SET owner = NULL, lease_until = NULL, updated_at = $1
+          WHERE status = 'pending' AND owner IS NOT NULL AND (lease_until IS NULL OR lease_until < $1)
+            AND key IN (SELECT cache_key FROM run_holds WHERE run_id = $2 AND state = 'held' AND owner = renders.owner)`,
+        [this.now(), runId],
+      );
+      const rows = await tx.rows(
+        `DELETE FROM run_holds h WHERE h.run_id = $1 AND h.state = 'held' AND EXISTS (
+           SELECT 1 FROM renders r WHERE r.key = h.cache_key AND r.status = 'pending' AND (r.owner IS NULL OR r.owner <> h.owner))
+         RETURNING h.id`,
+        [runId],
+      );
+      return rows.length;
+    });
   }
 
   async holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }> {

@@ -152,13 +152,21 @@ export class SqliteLedger implements Sync<RunLedger> {
   }
 
   releaseStaleHolds(runId: number): number {
-    // Only a pending render proves no paid request was sent for it (markSubmitting comes first), and
-    // only when the hold's worker no longer holds the key's claim.
-    return this.sql(
-      `DELETE FROM run_holds WHERE run_id = ? AND state = 'held' AND EXISTS (
-         SELECT 1 FROM renders r WHERE r.key = run_holds.cache_key AND r.status = 'pending'
-            AND (r.owner IS NULL OR r.owner <> run_holds.owner OR r.lease_until IS NULL OR r.lease_until < ?))`,
-    ).run(runId, this.now()).changes;
+    // Only a pending render proves no paid request was sent for it (markSubmitting comes first). A worker
+    // whose lease lapsed may only be paused: its claim is taken from it first, in this same transaction,
+    // so its markSubmitting (a compare-and-set on owning the row) fails and it can never submit on a
+    // hold given back. A hold whose worker no longer owns its pending key can go.
+    return this.immediate(() => {
+      this.sql(
+        `UPDATE renders SET owner = NULL, lease_until = NULL, updated_at = ?
+          WHERE status = 'pending' AND owner IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)
+            AND key IN (SELECT cache_key FROM run_holds WHERE run_id = ? AND state = 'held' AND owner = renders.owner)`,
+      ).run(this.now(), this.now(), runId);
+      return this.sql(
+        `DELETE FROM run_holds WHERE run_id = ? AND state = 'held' AND EXISTS (
+           SELECT 1 FROM renders r WHERE r.key = run_holds.cache_key AND r.status = 'pending' AND (r.owner IS NULL OR r.owner <> run_holds.owner))`,
+      ).run(runId).changes;
+    });
   }
 
   holdTotals(runId: number, pool?: string): { spentUsd: number; reservedUsd: number } {
