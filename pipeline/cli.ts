@@ -112,6 +112,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--retry-ambiguous', 'resubmit scenes whose last submit may have been billed (check your dashboard first)')
     .option('--retry-held', 'submit once more the scenes held after two paid renders without a usable clip')
     .option('--accept-live-prices', "when WaveSpeed's live price differs from the price table, go on at the live price (reserving and recording it)")
+    .option('--run <name>', 'join the run of this name: workers started with it share one --budget cap, one ledger entry, one report (env DUOLOGUE_RUN)')
     .action(async (files: string[], opts) => setExit(await renderCommand(files, opts, ctx, argv)));
 
   shared(program

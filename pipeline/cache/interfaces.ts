@@ -180,6 +180,63 @@ export interface RunLedger {
   submitted(runId: number, s: { episodeId: string; sceneId: string }, predictionId: string): Promise<void>;
   /** True when some render of the cache has, or had, this prediction id (any run's). */
   knowsPrediction(id: string): Promise<boolean>;
+  /**
+   * The run named `name` (`--run NAME`): created with these caps and plan
+   * fingerprint, or, when a worker created it already, joined as it is (the
+   * caller compares `capJson` and `planFingerprint` and refuses a worker that
+   * disagrees). Each worker finishes it as it ends: the last one's result stands.
+   */
+  joinRun(info: NamedRunStart): Promise<NamedRun>;
+  /**
+   * A named run's hold: `usd` for `key` in `pool`, taken only if every pool's
+   * spent + held + usd stays within its limit (`limitUsd`, and `accountLimitUsd`
+   * over the whole run), in one transaction whatever worker reserves.
+   * Resolves to the hold's id, or undefined when it does not fit.
+   */
+  reserve(runId: number, hold: HoldRequest): Promise<number | undefined>;
+  /** The charge is known: the hold becomes spend of that amount (recorded even if the hold was released meanwhile: never under-count). */
+  settleHold(runId: number, holdId: number, chargedUsd: number): Promise<void>;
+  /** Nothing was charged: the hold is given back. */
+  releaseHold(holdId: number): Promise<void>;
+  /**
+   * Gives back the holds of workers that are gone (their claim on the key
+   * lapsed or passed on) whose key is proven not submitted (its render is
+   * pending). A key marked submitting, in flight, ambiguous, failed or complete
+   * keeps its hold: the money may be gone. Resolves to how many were released.
+   */
+  releaseStaleHolds(runId: number): Promise<number>;
+  /** A named run's money across all its workers. */
+  holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }>;
+}
+
+export interface NamedRunStart {
+  name: string;
+  provider: string;
+  args: string[];
+  budgetUsd?: number;
+  plannedUsd: number;
+  /** The caps the run was started with, canonical JSON (workers must agree). */
+  capJson: string;
+  /** Hash of the manifests' cache keys (workers must render the same work). */
+  planFingerprint: string;
+}
+
+export interface NamedRun {
+  id: number;
+  /** True when this worker made the run; false when it joined one. */
+  created: boolean;
+  capJson: string;
+  planFingerprint: string;
+}
+
+export interface HoldRequest {
+  pool: string;
+  key: string;
+  usd: number;
+  /** The worker's claim owner: its hold is its key's, freed only when that claim is proven unsubmitted. */
+  owner: string;
+  limitUsd?: number;
+  accountLimitUsd?: number;
 }
 
 /** sha256 → provider URL, so a file shared by 40 scenes is uploaded once. */
@@ -217,6 +274,10 @@ export interface RunRow {
   spent_usd: number;
   result: string | null;
   note: string | null;
+  /** A named run's name (`--run`), its caps and its plan fingerprint; null for a process's own run. */
+  name?: string | null;
+  cap_json?: string | null;
+  plan_fingerprint?: string | null;
 }
 
 export interface CacheStats {

@@ -3,6 +3,7 @@ import { RunEvents } from '../events.ts';
 import { ACCOUNT_TIERS, TIER_SETTINGS, isTierSetting, type TierSetting } from '../providers/wavespeed/tiers.ts';
 import { scaledPolicy, type WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import { render } from '../run/render.ts';
+import { parseRunName } from '../run/run-name.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
 import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, sharedOf, type CommandContext } from './context.ts';
@@ -27,6 +28,7 @@ export interface RenderCommandOptions {
   clips?: string;
   /** commander's --no-report sets this to false. */
   report?: boolean;
+  run?: string;
 }
 
 /** Live bars only on an interactive terminal outside CI; plain lines otherwise. */
@@ -52,6 +54,8 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   const concurrency = parseConcurrency(options.concurrency);
   const tier = parseTier(options.tier ?? (ctx.env.WAVESPEED_TIER || undefined));
   const shared = sharedOf(ctx, options);
+  // Checked before anything is opened: a bad name is a usage error, not a run.
+  const runName = options.run !== undefined ? parseRunName(options.run, '--run') : ctx.env.DUOLOGUE_RUN ? parseRunName(ctx.env.DUOLOGUE_RUN, 'DUOLOGUE_RUN') : undefined;
   const events = new RunEvents();
   const human = ctx.stderr; // stdout is kept for --json
   const view = createTerminalView({ stream: human, mode: outputMode(options, ctx), color: useColor(ctx) });
@@ -88,6 +92,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       leaseMs: parseLease(ctx.env.DUOLOGUE_LEASE_SECONDS),
       policy: parseTimeScale(ctx.env.DUOLOGUE_TIME_SCALE, ctx.env.WAVESPEED_BASE_URL),
       allowOutside: options.allowOutside,
+      runName,
     });
   } finally {
     view.close(); // the live block is drawn a last time and its timer stopped, whatever happened

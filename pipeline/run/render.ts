@@ -22,6 +22,8 @@ import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import type { TierSetting } from '../providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
 import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
+import { SharedBudgets } from '../schedule/shared-budget.ts';
+import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
 import type { Sleep } from '../sleep.ts';
 import { finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
@@ -82,6 +84,12 @@ export interface RenderOptions {
   acceptLivePrices?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
+  /**
+   * Join the run of this name (`--run`, checked by parseRunName): every worker
+   * started with it shares one cap, one ledger entry and one report's totals,
+   * through the cache's state. @default none: this process is its own run
+   */
+  runName?: string;
 }
 
 export type { EpisodeOutcome } from '../stitch/run-episodes.ts';
@@ -127,8 +135,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
   try {
     // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
     // while it is still hashing, probing and planning.
-    run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
-    const runId = run.id;
+    // A named run's row is joined once the plan is known (its fingerprint is the plan's keys), before any spend.
+    if (options.runName === undefined) run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
     const manifests = await planManifests(files, {
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
@@ -163,7 +171,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
     const budgetUsd = plan.capUsd;
-    await ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
+    let shared: SharedBudgets | undefined;
+    if (options.runName !== undefined) {
+      const mine = { capJson: capJsonOf(options.budgetUsd, plan), planFingerprint: planFingerprint(plan) };
+      const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
+      checkJoin(options.runName, joined, mine);
+      run = { id: joined.id, finished: false };
+      shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
+      // A crashed worker's holds whose keys were never submitted go back before this one reserves.
+      await ledger.releaseStaleHolds(joined.id);
+    }
+    const runId = run!.id;
+    if (!shared) await ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
     const t = plan.totals;
     events.emitEvent({
       type: 'run',
@@ -199,6 +218,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       waitPollMs: options.waitPollMs,
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
+      budgets: shared,
     });
 
     const episodes = await finishEpisodes(plan, result, {
@@ -217,12 +237,12 @@ export async function render(files: readonly string[], options: RenderOptions): 
       interrupted ? 'interrupted' : result.authError ? 'failed' : episodes.every((e) => e.status === 'complete') ? 'complete' : 'incomplete',
       unwritten.length > 0 ? unwritten.join('; ') : undefined,
     );
-    run.finished = true;
+    run!.finished = true;
     if (options.report !== false) {
       try {
         const written = await writeRunReport(
           outDir,
-          { plan, scenes: result.scenes, episodes, spentUsd: result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date() },
+          { plan, scenes: result.scenes, episodes, spentUsd: shared ? (await ledger.holdTotals(runId)).spentUsd : result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date() },
           { ffmpeg },
         );
         reportPath = written.html;

@@ -2,6 +2,27 @@ import { roundUsd } from '../cost/estimate.ts';
 import type { Plan } from '../plan/index.ts';
 
 /**
+ * What a job needs of its cap: the in-process {@link Budget}, or a named
+ * run's shared one (shared-budget.ts), whose moves are the store's and so
+ * asynchronous. `key` names the hold (the shared budget's row for it).
+ */
+export interface CapBudget {
+  readonly refusal?: string;
+  reserve(usd: number, key: string): boolean | Promise<boolean>;
+  settle(reservedUsd: number, chargedUsd: number, key: string): void | Promise<void>;
+  release(reservedUsd: number, key: string): void | Promise<void>;
+}
+
+/** The run's caps as the scheduler uses them: {@link Budgets}, or a named run's SharedBudgets. */
+export interface RunBudgets {
+  for(episodeId: string): CapBudget;
+  refuseAll(reason: string): void;
+  readonly spentUsd: number;
+  readonly reservedUsd: number;
+  readonly limitUsd: number | undefined;
+}
+
+/**
  * One cap's money: what is spent and what is held for submits in flight.
  * The invariant, at every instant: `spentUsd + reservedUsd ≤ limitUsd`.
  * A submit first reserves the most the provider may charge for it; the hold
@@ -11,7 +32,7 @@ import type { Plan } from '../plan/index.ts';
  * A budget may sit under a second cap (`account`, the provider's balance):
  * a hold must fit both, and every move is made in both.
  */
-export class Budget {
+export class Budget implements CapBudget {
   reservedUsd = 0;
   spentUsd = 0;
   /** Set when nothing more may be reserved at all (the provider refused a submit for lack of money): why. */
@@ -60,7 +81,7 @@ export class Budget {
  * and which episodes fit; this only reserves, settles and releases against
  * them. Totals are what the live view shows.
  */
-export class Budgets {
+export class Budgets implements RunBudgets {
   private pools = new Map<string, Budget>();
   private byEpisode = new Map<string, Budget>();
   private account?: Budget;

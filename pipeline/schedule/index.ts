@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { Budgets } from './budget.ts';
+import { Budgets, type RunBudgets } from './budget.ts';
 import { DuologueError, cacheError } from '../errors.ts';
 import type { SceneOutcome, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
@@ -44,6 +44,8 @@ export interface ScheduleOptions {
   retryHeld?: boolean;
   /** Submission order; `fifo` exists to measure what longest-first buys (BENCHMARKS.md). @default 'longest-first' */
   order?: 'longest-first' | 'fifo';
+  /** A named run's caps, shared with its other workers through the store (`--run`). @default this process's own, in memory */
+  budgets?: RunBudgets;
 }
 
 export interface SceneResult {
@@ -82,7 +84,7 @@ export function outcomeCounts(scenes: readonly Pick<SceneResult, 'outcome'>[]): 
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const { plan, events, store } = options;
   // The caps the plan admitted episodes under; each submit reserves against its episode's.
-  const budgets = new Budgets(plan);
+  const budgets = options.budgets ?? new Budgets(plan);
   const stop = new AbortController(); // aborted by Ctrl-C, a 401, or a cache that cannot be written
   // Every job's waits listen to it: with a tier's hundreds of scenes at once, that is hundreds of listeners, not a leak.
   setMaxListeners(0, stop.signal);

@@ -1,6 +1,6 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
-import type { Budget } from './budget.ts';
+import type { CapBudget } from './budget.ts';
 import { clipPath, type ClipStore } from '../cache/clips/index.ts';
 import { localClipStore } from '../cache/clips/local.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
@@ -36,7 +36,7 @@ export interface JobDeps {
   provider: Provider;
   store: Store;
   /** The cap this scene's spend counts against. */
-  budgetFor: (scene: PlannedScene) => Budget;
+  budgetFor: (scene: PlannedScene) => CapBudget;
   events: RunEvents;
   clipsDir: string;
   /** Where complete clips are kept for every machine (default: `clipsDir` alone, this machine's). */
@@ -222,7 +222,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const before = (row.paid_attempts ?? 0) > 0 && row.video_seconds ? chargeFor(row.video_seconds) : 0;
       const hold = Math.max(scene.maxUsd, before);
       if (reserved === 0) {
-        if (!budget.reserve(hold)) return false;
+        // The in-process budget answers at once; a named run's answers from the store.
+        const fits = budget.reserve(hold, scene.key);
+        if (!(typeof fits === 'boolean' ? fits : await fits)) return false;
         reserved = hold;
         deps.spend();
       }
@@ -329,7 +331,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         );
         await deps.onRendered?.(tx, scene, { costUsd: charged, note });
       });
-      budget.settle(reserved, charged);
+      await budget.settle(reserved, charged, scene.key);
       deps.spend();
       const processingSeconds = (deps.now() - started) / 1000;
       events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: charged, processingSeconds });
@@ -437,7 +439,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       case 'none':
         break;
       case 'release':
-        budget.release(held);
+        await budget.release(held, scene.key);
         break;
       case 'charge-held':
         charged = held;
@@ -446,7 +448,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         charged = held > 0 && detail.deliveredSeconds !== undefined ? chargeFor(detail.deliveredSeconds) : held;
         break;
     }
-    if (exit.money === 'charge-held' || exit.money === 'charge-delivered') budget.settle(held, charged);
+    if (exit.money === 'charge-held' || exit.money === 'charge-delivered') await budget.settle(held, charged, scene.key);
     if (exit.money !== 'none') deps.spend();
     switch (exit.ends) {
       case 'lost':

@@ -372,6 +372,111 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
       });
     });
 
+    describe('named runs and shared holds', () => {
+      const named = { name: 'night', provider: 'wavespeed', args: ['render'], budgetUsd: 1, plannedUsd: 2, capJson: '{"run":1}', planFingerprint: 'fp-1' };
+      const hold = (key: string, usd: number, owner = 'host-a:1:1:a') => ({ pool: 'run', key, usd, owner, limitUsd: 1 });
+
+      it('workers with one name join one run row; the second sees the first one’s caps and fingerprint', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const first = await a.ledger.joinRun(named);
+        expect(first).toMatchObject({ created: true, capJson: '{"run":1}', planFingerprint: 'fp-1' });
+        await a.ledger.finish(first.id, 'incomplete');
+        const second = await b.ledger.joinRun({ ...named, capJson: '{"run":2}', planFingerprint: 'fp-2' });
+        expect(second).toEqual({ id: first.id, created: false, capJson: '{"run":1}', planFingerprint: 'fp-1' });
+        // One row: the ledger shows one run whatever the number of workers.
+        expect((await b.admin.recentRuns(10)).filter((r) => r.run.id === first.id)).toHaveLength(1);
+        expect((await a.ledger.joinRun({ ...named, name: 'day' })).id).not.toBe(first.id);
+        // Unnamed runs are as many as ever.
+        expect(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 })).not.toBe(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 }));
+      });
+
+      it('reserve holds only what fits beside spent and held in the pool and the account; settle moves a hold to spent, release gives it back', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const { id: run } = await a.ledger.joinRun(named);
+        const h1 = await a.ledger.reserve(run, hold('k1', 0.4));
+        const h2 = await b.ledger.reserve(run, hold('k2', 0.4, 'host-b:1:1:b'));
+        expect(h1).toBeTypeOf('number');
+        expect(h2).toBeTypeOf('number');
+        expect(await a.ledger.reserve(run, hold('k3', 0.3))).toBeUndefined(); // 0.8 + 0.3 > 1
+        expect(await a.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.8 });
+        await a.ledger.settleHold(run, h1!, 0.25); // charged less than held: the rest is room again
+        expect(await b.ledger.holdTotals(run)).toEqual({ spentUsd: 0.25, reservedUsd: 0.4 });
+        const h3 = await a.ledger.reserve(run, hold('k3', 0.35));
+        expect(h3).toBeTypeOf('number'); // 0.25 + 0.4 + 0.35 = 1: exactly the cap fits
+        expect(await a.ledger.reserve(run, hold('k4', 0.01))).toBeUndefined();
+        await b.ledger.releaseHold(h2!);
+        expect(await a.ledger.holdTotals(run)).toEqual({ spentUsd: 0.25, reservedUsd: 0.35 });
+        // Another pool has its own limit; the account's limit covers the whole run.
+        expect(await a.ledger.reserve(run, { pool: 'other', key: 'k5', usd: 0.5, owner: 'host-a:1:1:a', limitUsd: 0.5 })).toBeTypeOf('number');
+        expect(await a.ledger.reserve(run, { pool: 'other2', key: 'k6', usd: 0.2, owner: 'host-a:1:1:a', accountLimitUsd: 1.2 })).toBeUndefined(); // 1.1 + 0.2 > 1.2
+        expect(await a.ledger.holdTotals(run, 'other')).toEqual({ spentUsd: 0, reservedUsd: 0.5 });
+        // Releasing a settled hold changes nothing; settling a hold already given back still counts the charge.
+        await a.ledger.releaseHold(h1!);
+        await a.ledger.settleHold(run, h2!, 0.1);
+        expect(await a.ledger.holdTotals(run, 'run')).toEqual({ spentUsd: 0.25, reservedUsd: 0.35 });
+        expect(await a.ledger.holdTotals(run)).toEqual({ spentUsd: 0.35, reservedUsd: 0.85 });
+      });
+
+      it('a gone worker’s hold is given back only when its key is proven unsubmitted (pending); submitting, in flight or ambiguous keep it', async () => {
+        const { as, clock } = await setup();
+        const dead = await as('other-host:4242:1:dead');
+        const live = await as('other-host:4343:1:live');
+        const { id: run } = await dead.ledger.joinRun(named);
+        const keys = ['pend', 'subm', 'fly', 'amb'];
+        for (const k of keys) {
+          await dead.renders.claim(req(k, k));
+          await dead.ledger.reserve(run, { ...hold(k, 0.2, dead.renders.owner), limitUsd: undefined });
+        }
+        await dead.renders.markSubmitting('subm');
+        await dead.renders.markSubmitting('fly');
+        await dead.renders.markInFlight('fly', 'p-fly');
+        await dead.renders.markSubmitting('amb');
+        await dead.renders.markFailed('amb', 'no answer', { status: 'ambiguous' });
+        // Its lease still runs: nothing is given back.
+        expect(await live.ledger.releaseStaleHolds(run)).toBe(0);
+        clock.now += LEASE + 1;
+        expect(await live.ledger.releaseStaleHolds(run)).toBe(1);
+        expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.6 });
+        // The gone worker may only have been paused: its claim went with its hold, so it can never submit on it.
+        expect(await dead.renders.markSubmitting('pend')).toBe(false);
+        expect(await live.renders.get('pend')).toMatchObject({ status: 'pending', owner: null });
+        // A live worker that took a key over and holds it keeps its own hold.
+        await live.renders.claim(req('subm', 'subm'));
+        await live.renders.claim(req('pend', 'pend'));
+        await live.ledger.reserve(run, { ...hold('pend', 0.2, live.renders.owner), limitUsd: undefined });
+        expect(await live.ledger.releaseStaleHolds(run)).toBe(0);
+        expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.8 });
+      });
+
+      it('a scene one worker rendered stays on the run’s books when another worker of the run sees it cached or stops', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const { id: run } = await a.ledger.joinRun(named);
+        const s = { episodeId: 'e', sceneId: 's', key: 'k' };
+        await a.ledger.scene(run, { ...s, outcome: 'rendered', costUsd: 0.15 });
+        await b.ledger.scene(run, { ...s, outcome: 'cached' });
+        await b.ledger.scene(run, { ...s, outcome: 'interrupted', error: 'interrupted' });
+        expect((await a.admin.recentRuns(10)).find((r) => r.run.id === run)?.run.spent_usd).toBe(0.15);
+        expect(await a.ledger.charges((await a.ledger.run(run, 'wavespeed'))!)).toMatchObject([{ sceneId: 's', outcome: 'rendered', costUsd: 0.15 }]);
+      });
+
+      it('many workers reserving at once never hold more than the cap together', async () => {
+        const { as } = await setup();
+        const workers = await Promise.all([0, 1, 2, 3].map((i) => as(`host-${i}:1:1:w${i}`)));
+        const { id: run } = await workers[0].ledger.joinRun(named);
+        // 4 workers × 10 tries of 0.15 against a cap of 1: at most 6 fit.
+        const tries = workers.flatMap((w, i) => Array.from({ length: 10 }, (_, j) => w.ledger.reserve(run, hold(`k${i}-${j}`, 0.15, w.renders.owner))));
+        const held = (await Promise.all(tries)).filter((h) => h !== undefined);
+        expect(held.length).toBe(6);
+        expect(await workers[1].ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.9 });
+      });
+    });
+
     describe('memos', () => {
       it('the upload memo: per provider, until it ages out, forgotten on demand', async () => {
         const { as, clock } = await setup();

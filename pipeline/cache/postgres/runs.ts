@@ -1,6 +1,8 @@
 /** {@link RunLedger} on a PostgreSQL server: the same books as sqlite/runs.ts (the reference for what each method means). */
-import type { RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
+import { roundUsd } from '../../cost/estimate.ts';
+import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import type { Sql } from './db.ts';
+import { LATER_SIGHTS } from '../sqlite/runs.ts';
 
 export class PgLedger implements RunLedger {
   constructor(
@@ -21,7 +23,9 @@ export class PgLedger implements RunLedger {
     // so the scenes of one run written by several workers at once add up.
     return this.sql.atomic(async (tx) => {
       await tx.rows('SELECT id FROM runs WHERE id = $1 FOR UPDATE', [runId]);
-      const [before] = await tx.rows<{ cost_usd: number }>('SELECT cost_usd FROM run_scenes WHERE run_id = $1 AND episode_id = $2 AND scene_id = $3', [runId, s.episodeId, s.sceneId]);
+      const [before] = await tx.rows<{ outcome: string; cost_usd: number }>('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = $1 AND episode_id = $2 AND scene_id = $3', [runId, s.episodeId, s.sceneId]);
+      // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
+      if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
       await tx.rows(
         `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
@@ -77,6 +81,84 @@ export class PgLedger implements RunLedger {
       [id],
     );
     return rows.length > 0;
+  }
+
+  joinRun(info: NamedRunStart): Promise<NamedRun> {
+    return this.sql.atomic(async (tx) => {
+      // Insert or find in one statement: workers starting at once on several machines all get the one row.
+      const [made] = await tx.rows<{ id: number }>(
+        `INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (name) WHERE name IS NOT NULL DO NOTHING RETURNING id`,
+        [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint],
+      );
+      if (made) return { id: made.id, created: true, capJson: info.capJson, planFingerprint: info.planFingerprint };
+      const [found] = await tx.rows<{ id: number; cap_json: string; plan_fingerprint: string }>('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = $1', [info.name]);
+      return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
+    });
+  }
+
+  reserve(runId: number, hold: HoldRequest): Promise<number | undefined> {
+    return this.sql.atomic(async (tx) => {
+      // The run's row locked first: every reservation of the run, from any worker on any machine, checks
+      // and inserts in turn (under READ COMMITTED two could otherwise both see room for one).
+      await tx.rows('SELECT id FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+      if (hold.limitUsd !== undefined) {
+        const [{ used }] = await tx.rows<{ used: number }>('SELECT coalesce(sum(usd), 0) AS used FROM run_holds WHERE run_id = $1 AND pool = $2', [runId, hold.pool]);
+        if (roundUsd(used + hold.usd) > hold.limitUsd) return undefined;
+      }
+      if (hold.accountLimitUsd !== undefined) {
+        const [{ used }] = await tx.rows<{ used: number }>('SELECT coalesce(sum(usd), 0) AS used FROM run_holds WHERE run_id = $1', [runId]);
+        if (roundUsd(used + hold.usd) > hold.accountLimitUsd) return undefined;
+      }
+      const [row] = await tx.rows<{ id: number }>(
+        "INSERT INTO run_holds (run_id, pool, cache_key, usd, state, owner, created_at) VALUES ($1, $2, $3, $4, 'held', $5, $6) RETURNING id",
+        [runId, hold.pool, hold.key, hold.usd, hold.owner, this.now()],
+      );
+      return row.id;
+    });
+  }
+
+  settleHold(runId: number, holdId: number, chargedUsd: number): Promise<void> {
+    return this.sql.atomic(async (tx) => {
+      const moved = await tx.rows("UPDATE run_holds SET state = 'spent', usd = $1 WHERE id = $2 AND run_id = $3 RETURNING id", [chargedUsd, holdId, runId]);
+      // A hold given back as stale while its worker was paused: the charge still counts.
+      if (moved.length === 0 && chargedUsd > 0) {
+        await tx.rows("INSERT INTO run_holds (run_id, pool, cache_key, usd, state, owner, created_at) VALUES ($1, '', '', $2, 'spent', '', $3)", [runId, chargedUsd, this.now()]);
+      }
+    });
+  }
+
+  async releaseHold(holdId: number): Promise<void> {
+    await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held'", [holdId]);
+  }
+
+  releaseStaleHolds(runId: number): Promise<number> {
+    // As SQLite's: a lapsed worker's pending claim is taken from it first (its markSubmitting, a
+    // compare-and-set on owning the row, then fails: a paused worker never submits on a hold given
+    // back; one that marked submitting first holds the row's lock, and the key is no longer pending).
+    return this.sql.atomic(async (tx) => {
+      await tx.rows(
+        `UPDATE renders SET owner = NULL, lease_until = NULL, updated_at = $1
+          WHERE status = 'pending' AND owner IS NOT NULL AND (lease_until IS NULL OR lease_until < $1)
+            AND key IN (SELECT cache_key FROM run_holds WHERE run_id = $2 AND state = 'held' AND owner = renders.owner)`,
+        [this.now(), runId],
+      );
+      const rows = await tx.rows(
+        `DELETE FROM run_holds h WHERE h.run_id = $1 AND h.state = 'held' AND EXISTS (
+           SELECT 1 FROM renders r WHERE r.key = h.cache_key AND r.status = 'pending' AND (r.owner IS NULL OR r.owner <> h.owner))
+         RETURNING h.id`,
+        [runId],
+      );
+      return rows.length;
+    });
+  }
+
+  async holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const rows = await (pool === undefined
+      ? this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runId])
+      : this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND pool = $2 GROUP BY state', [runId, pool]));
+    const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
+    return { spentUsd: of('spent'), reservedUsd: of('held') };
   }
 }
 

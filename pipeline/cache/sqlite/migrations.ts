@@ -97,4 +97,25 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN output_misses INTEGER NOT NULL DEFAULT 0;`,
   // 10: the prediction a run's submit created, on that run's row (reconcile attributes charges by it).
   `ALTER TABLE run_scenes ADD COLUMN prediction_id TEXT;`,
+  // 11, 12: numbers taken by other branches of issue 13; the lead puts their migrations here when merging.
+  `-- 11: reserved`,
+  `-- 12: reserved`,
+  // 13: named runs (`--run NAME`): workers started with one name share one runs row, its cap and its
+  // plan fingerprint (a worker that disagrees is refused before it spends), and one table of holds,
+  // so spent + held <= cap is checked in one IMMEDIATE transaction whatever process reserves.
+  `ALTER TABLE runs ADD COLUMN name TEXT;
+   ALTER TABLE runs ADD COLUMN cap_json TEXT;
+   ALTER TABLE runs ADD COLUMN plan_fingerprint TEXT;
+   CREATE UNIQUE INDEX runs_name ON runs (name) WHERE name IS NOT NULL;
+   CREATE TABLE run_holds (
+     id         INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id     INTEGER NOT NULL REFERENCES runs (id),
+     pool       TEXT NOT NULL,
+     cache_key  TEXT NOT NULL,
+     usd        REAL NOT NULL,
+     state      TEXT NOT NULL CHECK (state IN ('held','spent')),
+     owner      TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX run_holds_run ON run_holds (run_id, pool);`,
 ];

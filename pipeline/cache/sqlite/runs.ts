@@ -1,7 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
+import { roundUsd } from '../../cost/estimate.ts';
+import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import { statementCache, type Db } from './db.ts';
 import type { Sync } from './guard.ts';
+
+/** Outcomes a worker of a named run may record for a scene another worker of the run rendered. */
+export const LATER_SIGHTS: ReadonlySet<string> = new Set(['cached', 'skipped', 'interrupted']);
 
 /** {@link RunLedger} on the runs and run_scenes tables. */
 export class SqliteLedger implements Sync<RunLedger> {
@@ -26,7 +30,9 @@ export class SqliteLedger implements Sync<RunLedger> {
     // Read and write as one: a scene may be written twice (charged at submit, settled at the end),
     // and the run's spend moves by the difference. IMMEDIATE, so no other process writes in between.
     const write = () => {
-      const before = this.sql('SELECT cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { cost_usd: number } | undefined;
+      const before = this.sql('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { outcome: string; cost_usd: number } | undefined;
+      // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
+      if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
       this
         .sql(
           `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -96,5 +102,85 @@ export class SqliteLedger implements Sync<RunLedger> {
          UNION SELECT 1 FROM run_scenes WHERE prediction_id = ?`,
       ).get(id, id, id) !== undefined
     );
+  }
+
+  joinRun(info: NamedRunStart): NamedRun {
+    // IMMEDIATE: two workers starting at once both find no row otherwise, and the second insert fails on the unique name.
+    return this.immediate(() => {
+      const found = this.sql('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = ?').get(info.name) as { id: number; cap_json: string; plan_fingerprint: string } | undefined;
+      if (found) {
+        return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
+      }
+      const r = this
+        .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint);
+      return { id: Number(r.lastInsertRowid), created: true, capJson: info.capJson, planFingerprint: info.planFingerprint };
+    });
+  }
+
+  reserve(runId: number, hold: HoldRequest): number | undefined {
+    // Read the sums and write the hold in one IMMEDIATE transaction: SQLite's write lock is taken at
+    // BEGIN, so no other process can hold money between the check and the insert.
+    return this.immediate(() => {
+      if (hold.limitUsd !== undefined) {
+        const { used } = this.sql('SELECT coalesce(sum(usd), 0) AS used FROM run_holds WHERE run_id = ? AND pool = ?').get(runId, hold.pool) as { used: number };
+        if (roundUsd(used + hold.usd) > hold.limitUsd) return undefined;
+      }
+      if (hold.accountLimitUsd !== undefined) {
+        const { used } = this.sql('SELECT coalesce(sum(usd), 0) AS used FROM run_holds WHERE run_id = ?').get(runId) as { used: number };
+        if (roundUsd(used + hold.usd) > hold.accountLimitUsd) return undefined;
+      }
+      const r = this
+        .sql("INSERT INTO run_holds (run_id, pool, cache_key, usd, state, owner, created_at) VALUES (?, ?, ?, ?, 'held', ?, ?)")
+        .run(runId, hold.pool, hold.key, hold.usd, hold.owner, this.now());
+      return Number(r.lastInsertRowid);
+    });
+  }
+
+  settleHold(runId: number, holdId: number, chargedUsd: number): void {
+    this.immediate(() => {
+      const moved = this.sql("UPDATE run_holds SET state = 'spent', usd = ? WHERE id = ? AND run_id = ?").run(chargedUsd, holdId, runId);
+      // A hold given back as stale while its worker was paused: the charge still counts.
+      if (moved.changes === 0 && chargedUsd > 0) {
+        this.sql("INSERT INTO run_holds (run_id, pool, cache_key, usd, state, owner, created_at) VALUES (?, '', '', ?, 'spent', '', ?)").run(runId, chargedUsd, this.now());
+      }
+    });
+  }
+
+  releaseHold(holdId: number): void {
+    this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held'").run(holdId);
+  }
+
+  releaseStaleHolds(runId: number): number {
+    // Only a pending render proves no paid request was sent for it (markSubmitting comes first). A worker
+    // whose lease lapsed may only be paused: its claim is taken from it first, in this same transaction,
+    // so its markSubmitting (a compare-and-set on owning the row) fails and it can never submit on a
+    // hold given back. A hold whose worker no longer owns its pending key can go.
+    return this.immediate(() => {
+      this.sql(
+        `UPDATE renders SET owner = NULL, lease_until = NULL, updated_at = ?
+          WHERE status = 'pending' AND owner IS NOT NULL AND (lease_until IS NULL OR lease_until < ?)
+            AND key IN (SELECT cache_key FROM run_holds WHERE run_id = ? AND state = 'held' AND owner = renders.owner)`,
+      ).run(this.now(), this.now(), runId);
+      return this.sql(
+        `DELETE FROM run_holds WHERE run_id = ? AND state = 'held' AND EXISTS (
+           SELECT 1 FROM renders r WHERE r.key = run_holds.cache_key AND r.status = 'pending' AND (r.owner IS NULL OR r.owner <> run_holds.owner))`,
+      ).run(runId).changes;
+    });
+  }
+
+  holdTotals(runId: number, pool?: string): { spentUsd: number; reservedUsd: number } {
+    const rows = (
+      pool === undefined
+        ? this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? GROUP BY state').all(runId)
+        : this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND pool = ? GROUP BY state').all(runId, pool)
+    ) as { state: string; usd: number }[];
+    const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
+    return { spentUsd: of('spent'), reservedUsd: of('held') };
+  }
+
+  /** `fn` in an IMMEDIATE transaction of its own, or in the one already open (the group commit's, which began IMMEDIATE). */
+  private immediate<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
   }
 }

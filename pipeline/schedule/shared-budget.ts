@@ -1,0 +1,97 @@
+import { roundUsd } from '../cost/estimate.ts';
+import type { RunLedger } from '../cache/interfaces.ts';
+import type { Plan } from '../plan/index.ts';
+import type { CapBudget, RunBudgets } from './budget.ts';
+
+/**
+ * One pool's money for a named run (`--run NAME`), kept in the store so every
+ * worker of the run reserves against the same cap: the same moves as
+ * {@link import('./budget.ts').Budget}, each one a transaction of the store's
+ * (reserve checks spent + held + usd <= limit there, whoever else reserves).
+ * The key names the hold: a worker holds at most one per key (its claim is exclusive).
+ */
+export class SharedBudget implements CapBudget {
+  /** This worker's part, for its live view; the run's totals are in the store. */
+  reservedUsd = 0;
+  spentUsd = 0;
+  refusal?: string;
+  private holds = new Map<string, number>();
+
+  constructor(
+    private ledger: RunLedger,
+    private runId: number,
+    private owner: string,
+    private pool: string,
+    readonly limitUsd: number | undefined,
+    private accountLimitUsd: number | undefined,
+  ) {}
+
+  async reserve(usd: number, key: string): Promise<boolean> {
+    if (this.refusal !== undefined) return false;
+    const request = { pool: this.pool, key, usd, owner: this.owner, limitUsd: this.limitUsd, accountLimitUsd: this.accountLimitUsd };
+    let id = await this.ledger.reserve(this.runId, request);
+    // No room: a crashed worker's holds may be what fills it; those proven unsubmitted go back, then one more try.
+    if (id === undefined && (await this.ledger.releaseStaleHolds(this.runId)) > 0) id = await this.ledger.reserve(this.runId, request);
+    if (id === undefined) return false;
+    this.holds.set(key, id);
+    this.reservedUsd = roundUsd(this.reservedUsd + usd);
+    return true;
+  }
+
+  async settle(reservedUsd: number, chargedUsd: number, key: string): Promise<void> {
+    const id = this.holds.get(key);
+    this.holds.delete(key);
+    this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
+    this.spentUsd = roundUsd(this.spentUsd + chargedUsd);
+    if (id !== undefined) await this.ledger.settleHold(this.runId, id, chargedUsd);
+  }
+
+  async release(reservedUsd: number, key: string): Promise<void> {
+    const id = this.holds.get(key);
+    this.holds.delete(key);
+    this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
+    if (id !== undefined) await this.ledger.releaseHold(id);
+  }
+}
+
+/**
+ * {@link import('./budget.ts').Budgets} for a named run: one shared budget per
+ * pool the plan admitted its episodes under, all under the account's balance
+ * when the plan has one. Used only with `--run`: without it a run's money
+ * stays in memory, as it always did.
+ */
+export class SharedBudgets implements RunBudgets {
+  private pools = new Map<string, SharedBudget>();
+  private byEpisode = new Map<string, SharedBudget>();
+  private uncapped: SharedBudget;
+  readonly limitUsd: number | undefined;
+
+  /** `poolName`: a pool's name in the shared books (the same on every machine). */
+  constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>, ledger: RunLedger, runId: number, owner: string, poolName: (id: string) => string = (id) => id) {
+    const account = plan.budgets.find((p) => p.kind === 'balance')?.limitUsd;
+    this.uncapped = new SharedBudget(ledger, runId, owner, '', undefined, account);
+    for (const p of plan.budgets) if (p.kind !== 'balance') this.pools.set(p.id, new SharedBudget(ledger, runId, owner, poolName(p.id), p.limitUsd, account));
+    for (const e of plan.episodes) this.byEpisode.set(e.id, (e.budgetPool !== undefined ? this.pools.get(e.budgetPool) : undefined) ?? this.uncapped);
+    this.limitUsd = plan.spendCapUsd;
+  }
+
+  for(episodeId: string): SharedBudget {
+    return this.byEpisode.get(episodeId) ?? this.uncapped;
+  }
+
+  refuseAll(reason: string): void {
+    for (const b of this.all()) b.refusal ??= reason;
+  }
+
+  get spentUsd(): number {
+    return roundUsd(this.all().reduce((sum, b) => sum + b.spentUsd, 0));
+  }
+
+  get reservedUsd(): number {
+    return roundUsd(this.all().reduce((sum, b) => sum + b.reservedUsd, 0));
+  }
+
+  private all(): SharedBudget[] {
+    return [...this.pools.values(), this.uncapped];
+  }
+}
