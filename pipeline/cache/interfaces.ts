@@ -44,6 +44,8 @@ export interface RenderRow {
   submit_sent: string | null;
   owner: string | null;
   lease_until: number | null;
+  /** The fencing token: taken anew (one higher) by every claim; a holder's later writes apply only while it is still theirs. */
+  claim_epoch: number;
   created_at: number;
   updated_at: number;
   submitted_at: number | null;
@@ -217,6 +219,11 @@ export interface RunRow {
   spent_usd: number;
   result: string | null;
   note: string | null;
+  /** `host:pid:start:nonce` of the process running it (none for runs older than issue 13). */
+  owner: string | null;
+  /** Its last heartbeat (epoch ms); with `lease_ms`, whether it is live or lapsed. */
+  heartbeat_at: number | null;
+  lease_ms: number | null;
 }
 
 export interface CacheStats {

@@ -89,6 +89,12 @@ export const MIGRATIONS: readonly string[] = [
      uploaded_at double precision NOT NULL,
      PRIMARY KEY (provider, sha256)
    );`,
+  // 2: fencing tokens and worker heartbeats (issue 13; SQLite's 11).
+  `ALTER TABLE renders ADD COLUMN claim_epoch bigint NOT NULL DEFAULT 0;
+   ALTER TABLE runs ADD COLUMN owner text COLLATE "C";
+   ALTER TABLE runs ADD COLUMN heartbeat_at double precision;
+   ALTER TABLE runs ADD COLUMN lease_ms double precision;
+   CREATE INDEX runs_unfinished ON runs (started_at) WHERE finished_at IS NULL;`,
 ];
 
 /** Any 64-bit number of our own: the advisory lock that serializes migrations (`duol`). */
