@@ -166,8 +166,15 @@ export class PgRenders implements RenderStore {
 
   /** Releases this store's claims only (another store of the same process keeps its own). */
   async releaseAll(): Promise<void> {
-    await this.sql.rows('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = $1', [this.owner]);
+    // By (owner, epoch): a store with the same owner name (a restarted worker) keeps its claims.
+    const held = [...this.epochs];
     this.epochs.clear();
+    if (held.length === 0) return;
+    await this.sql.rows(
+      `UPDATE renders r SET owner = NULL, lease_until = NULL FROM unnest($2::text[], $3::bigint[]) AS h (key, epoch)
+       WHERE r.key = h.key AND r.owner = $1 AND r.claim_epoch = h.epoch`,
+      [this.owner, held.map(([k]) => k), held.map(([, e]) => e)],
+    );
   }
 
   async predictionIds(key: string): Promise<string[]> {

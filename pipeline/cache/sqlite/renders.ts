@@ -185,7 +185,11 @@ export class SqliteRenders implements Sync<RenderStore> {
 
   /** Releases this store's claims only (another store of the same process keeps its own). */
   releaseAll(): void {
-    this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = ?').run(this.owner);
+    // By (owner, epoch): a store with the same owner name (a restarted worker) keeps its claims.
+    const release = this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE key = ? AND owner = ? AND claim_epoch = ?');
+    this.batch(() => {
+      for (const [key, epoch] of this.epochs) release.run(key, this.owner, epoch);
+    });
     this.epochs.clear();
   }
 
