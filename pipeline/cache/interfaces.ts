@@ -9,6 +9,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { CacheKeyInput } from '../plan/key.ts';
+import type { Worker } from './workers.ts';
 
 export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
 
@@ -265,6 +266,10 @@ export interface CacheAdmin {
   attach(key: string, predictionId: string, seen?: Pick<RenderRow, 'status' | 'owner'>): Promise<boolean>;
   /** The last `limit` runs, newest first; `running`: unfinished and its process still runs. */
   recentRuns(limit: number): Promise<{ run: RunRow; running: boolean }[]>;
+  /** The workers of the last `limit` runs that recorded who ran them, newest first (`duologue status`). */
+  workers(limit: number): Promise<Worker[]>;
+  /** Open renders whose claim's lease has lapsed (their worker stopped beating): the next claim takes them over. */
+  lapsedClaims(): Promise<RenderRow[]>;
   /** Renders pending, submitting, in flight or ambiguous, oldest change first, each with whether a live process holds its claim. */
   openRenders(): Promise<{ row: RenderRow; holderAlive: boolean }[]>;
   /** Failed renders paid at least `paidAttempts` times without a usable clip. */

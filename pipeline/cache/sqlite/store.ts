@@ -45,6 +45,8 @@ const ADMIN: MethodNames<CacheAdmin> = {
   rendersByKeyPrefix: 'read',
   attach: 'write',
   recentRuns: 'read',
+  workers: 'read',
+  lapsedClaims: 'read',
   openRenders: 'read',
   heldRenders: 'read',
   storedClips: 'read',
