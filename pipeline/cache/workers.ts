@@ -33,11 +33,15 @@ export interface Worker {
   state: WorkerState;
 }
 
-/** A run's worker; an unfinished one is live while its last heartbeat is within its lease. */
-export function toWorker(row: WorkerRow, now: number): Worker {
+/**
+ * A run's worker; an unfinished one is live while its last heartbeat is
+ * within its lease. `gone`: the OS says its process no longer runs (on this
+ * host): lapsed at once, as its claims are free at once (see owner.ts).
+ */
+export function toWorker(row: WorkerRow, now: number, gone = false): Worker {
   const host = row.owner.split(':')[0];
   const beat = row.heartbeat_at ?? row.started_at;
-  const state: WorkerState = row.finished_at !== null ? 'finished' : beat + (row.lease_ms ?? 0) >= now ? 'live' : 'lapsed';
+  const state: WorkerState = row.finished_at !== null ? 'finished' : !gone && beat + (row.lease_ms ?? 0) >= now ? 'live' : 'lapsed';
   return { runId: row.run_id, host, pid: row.pid, lastHeartbeat: row.heartbeat_at, scenesDone: row.scenes_done, state };
 }
 

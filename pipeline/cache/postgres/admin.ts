@@ -58,7 +58,7 @@ export function createAdmin(sql: Sql, mediaFiles: () => Promise<number>, now: ()
     },
 
     async workers(limit) {
-      return (await sql.rows<WorkerRow>(WORKER_ROWS_SQL('$1'), [limit])).map((row) => toWorker(row, now()));
+      return (await sql.rows<WorkerRow>(WORKER_ROWS_SQL('$1'), [limit])).map((row) => toWorker(row, now(), !ownerAlive(row.owner, Number.POSITIVE_INFINITY, now())));
     },
 
     async lapsedClaims() {

@@ -61,7 +61,7 @@ export function createAdmin(db: Db, dir: string, now: () => number = Date.now): 
     },
 
     workers(limit) {
-      return (sql(WORKER_ROWS_SQL('?')).all(limit) as WorkerRow[]).map((row) => toWorker(row, now()));
+      return (sql(WORKER_ROWS_SQL('?')).all(limit) as WorkerRow[]).map((row) => toWorker(row, now(), !ownerAlive(row.owner, Number.POSITIVE_INFINITY, now())));
     },
 
     lapsedClaims() {
