@@ -4,7 +4,9 @@
  * other lives). Worker A submits every scene and is SIGSTOPped while the
  * predictions process; past its lease, worker B takes each claim over at a
  * higher epoch and resumes A's predictions; A is continued. The fake
- * WaveSpeed sees exactly one submit per key, and B finishes the run.
+ * WaveSpeed sees exactly one submit per key, and B finishes the run. Then A
+ * stopped inside its submit request: B finds the task in the provider's list
+ * and resumes it; still one submit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +23,8 @@ import { tinyProject } from '../helpers/tasks.ts';
 const pg = usePostgres();
 const s3 = useS3();
 const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
+const SUBMIT = '/api/v3/wavespeed-ai/infinitetalk/multi';
+const ONE_SCENE = 'version: 1\ndefaults: { image: two-people.png }\nepisodes:\n  - id: ep1\n    scenes:\n      - { id: talk, left: tone-1s.wav, right: tone-2500ms.wav, seed: 5 }\n';
 const preload = path.join(import.meta.dirname, '../helpers/fake-host.mjs');
 
 const fakes: FakeWavespeed[] = [];
@@ -103,5 +107,32 @@ describe('fencing tokens across machines', () => {
     expect(fake.submissions).toHaveLength(3);
     expect(new Set(fake.submissions.map((s) => s.body.seed)).size).toBe(3);
     expect((await claims(url)).map((r) => r.status)).toEqual(['complete', 'complete', 'complete']);
+  });
+
+  it('SIGSTOP a worker inside its submit request, past its lease: the other finds the task it created and resumes it instead of paying again', { timeout: 120_000 }, async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    fake.script('submit', { kind: 'slow', ms: 4_000 });
+    const { manifest } = tinyProject(ONE_SCENE);
+    const url = await pg.fresh();
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: url, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/fence2` };
+
+    const a = worker('machine-a', manifest, env);
+    await until(() => fake.requests.some((r) => r.method === 'POST' && r.path === SUBMIT) || a.child.exitCode !== null, 'worker A to send its submit', 60_000);
+    a.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const b = worker('machine-b', manifest, env);
+    const taken = await claimsWhen(url, (rows) => rows.length === 1 && Boolean(rows[0].owner?.startsWith('machine-b:')));
+    expect(taken[0].claim_epoch).toBe(2);
+    const codeB = await b.exit;
+    a.child.kill('SIGCONT');
+    await a.exit;
+    // Paid once: B did not submit the key A may have paid for, and the id A's answer carried is on record.
+    expect(fake.submissions).toHaveLength(1);
+    const [row] = await claims(url);
+    // B found the task A's submit created in the provider's list and resumed it; the clip is A's one paid prediction.
+    expect(codeB, b.stderr()).toBe(0);
+    expect(b.stderr()).toContain(`resuming ep1/talk (prediction ${fake.submissions[0].id})`);
+    expect(row).toMatchObject({ status: 'complete', prediction_id: fake.submissions[0].id, claim_epoch: 2 });
   });
 });
