@@ -33,15 +33,13 @@ describe.each(backends)('workers and lapsed claims: %s', (_name, state) => {
   it('live while the heartbeat beats, lapsed once it stops past the lease, finished when the run ends; the lapsed worker’s claims are listed', async () => {
     const base = await state();
     const clock = { now: 5_000_000 };
-    const as = async (owner: string) => {
-      const s = await openStore({ ...base, dir: mkdtempSync(path.join(tmpdir(), 'dl-workers-m-')), owner, now: () => clock.now, leaseMs: LEASE });
+    // One state, three machines: for Postgres each with a cache dir of its own, for SQLite three stores on one file.
+    const open = async (owner: string) => {
+      const dir = base.url ? mkdtempSync(path.join(tmpdir(), 'dl-workers-m-')) : base.dir;
+      const s = await openStore({ ...base, dir, owner, now: () => clock.now, leaseMs: LEASE });
       opened.push(s);
       return s;
     };
-    // One state, three machines (for SQLite: three stores on one file).
-    const shared = base.url ? undefined : base.dir;
-    const open = async (owner: string) => (shared ? track(await openStore({ dir: shared, owner, now: () => clock.now, leaseMs: LEASE })) : as(owner));
-    const track = (s: Store) => (opened.push(s), s);
     const beating = await open('host-a:101:1:a');
     const stopped = await open('host-b:202:1:b');
     const done = await open('host-c:303:1:c');
