@@ -209,6 +209,21 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(await next.predictionIds('k')).toEqual(['pred-1']);
       });
 
+      it('a late task id taking a free row makes it a new claim of its recorder, with a token of its own', async () => {
+        const { as, clock } = await setup();
+        const late = (await as('host-a:10:1:late')).renders;
+        const other = (await as('host-b:20:1:other')).renders;
+        await late.claim(req('k'));
+        expect(await late.markSubmitting('k')).toBe(true);
+        clock.now += LEASE + 1_000; // the submit's answer is slow past the lease
+        expect(await other.claim(req('k'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 2 } });
+        await other.release('k'); // gave it back (Ctrl-C) before doing anything
+        await late.markInFlight('k', 'pred-late'); // recorded, and the free row is late's again
+        expect(await late.get('k')).toMatchObject({ status: 'in-flight', owner: late.owner, claim_epoch: 3, prediction_id: 'pred-late' });
+        await late.markFailed('k', 'the prediction failed');
+        expect(await late.get('k')).toMatchObject({ status: 'failed', owner: null, error: 'the prediction failed' });
+      });
+
       it('a re-claim of a key this store holds is busy; releaseAll frees only this store’s claims, and a later claim takes a new epoch', async () => {
         const { as } = await setup();
         const a = (await as('host-a:10:1:same')).renders;

@@ -116,16 +116,18 @@ export class PgRenders implements RenderStore {
 
   async markInFlight(key: string, predictionId: string): Promise<void> {
     const now = this.now();
-    const [row] = await this.sql.rows<{ owner: string | null; claim_epoch: number }>(
-      `UPDATE renders SET status = 'in-flight', prediction_id = $1, submitted_at = $2, error = NULL, output_misses = 0,
+    // `prev` locks the row and keeps its owner before the update: whether this write took a free row.
+    const [row] = await this.sql.rows<{ claim_epoch: number; took: boolean }>(
+      `WITH prev AS (SELECT key, owner FROM renders WHERE key = $4 FOR UPDATE)
+       UPDATE renders r SET status = 'in-flight', prediction_id = $1, submitted_at = $2, error = NULL, output_misses = 0,
          prediction_ids = ${appendPredictionId('$1')},
-         claim_epoch = CASE WHEN owner IS NULL THEN claim_epoch + 1 ELSE claim_epoch END,
-         owner = CASE WHEN owner IS NULL THEN $3 ELSE owner END, updated_at = $2
-       WHERE key = $4 AND status <> 'complete' RETURNING owner, claim_epoch`,
+         claim_epoch = CASE WHEN r.owner IS NULL THEN r.claim_epoch + 1 ELSE r.claim_epoch END,
+         owner = CASE WHEN r.owner IS NULL THEN $3 ELSE r.owner END, updated_at = $2
+       FROM prev WHERE r.key = prev.key AND r.status <> 'complete' RETURNING r.claim_epoch, prev.owner IS NULL AS took`,
       [predictionId, now, this.owner, key],
     );
     // A free row became ours: a new claim, with its own token.
-    if (row?.owner === this.owner && !this.epochs.has(key)) this.epochs.set(key, row.claim_epoch);
+    if (row?.took) this.epochs.set(key, row.claim_epoch);
   }
 
   async markComplete(key: string, clip: ClipRecord, predictionId?: string): Promise<void> {

@@ -125,7 +125,9 @@ export class SqliteRenders implements Sync<RenderStore> {
    * Output misses are counted per prediction: a new one starts from none.
    */
   markInFlight(key: string, predictionId: string): void {
-    this
+    this.batch(() => {
+      const free = this.get(key)?.owner === null;
+      this
       .sql(
         `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
            prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
@@ -134,9 +136,10 @@ export class SqliteRenders implements Sync<RenderStore> {
          WHERE key = ? AND status <> 'complete'`,
       )
       .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
-    // A free row became ours: a new claim, with its own token.
-    const row = this.get(key);
-    if (row?.owner === this.owner && !this.epochs.has(key)) this.epochs.set(key, row.claim_epoch);
+      // A free row became ours: a new claim, with its own token.
+      const row = this.get(key);
+      if (free && row?.owner === this.owner && row.status === 'in-flight') this.epochs.set(key, row.claim_epoch);
+    });
   }
 
   /** The clip is in the store and checked. Counts the paid prediction. */
