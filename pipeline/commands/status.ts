@@ -30,7 +30,9 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     if (options.json) {
       ctx.stdout.write(
         `${JSON.stringify({
-          runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null })),
+          runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+            heartbeat_at: r.heartbeat_at ? new Date(r.heartbeat_at).toISOString() : null,
+          })),
           in_flight: inFlight.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, prediction_id: r.prediction_id, state: state(r) })),
           attention: attention.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, error: r.error })),
           held: held.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, paid_attempts: r.paid_attempts, error: r.error })),

@@ -115,6 +115,7 @@ describe('duologue status', () => {
     expect(status.runs[2].started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(status.runs[2].finished_at).toMatch(/Z$/);
     expect(status.runs[0].finished_at).toBeNull();
+    expect(status.runs[0].heartbeat_at).toMatch(/Z$/); // each run's worker, its last beat as a date
   });
 
   it('workers of recent runs (host, pid, last heartbeat, scenes done, live/lapsed/finished) and lapsed claims, in text and --json', async () => {

@@ -128,14 +128,14 @@ export class SqliteRenders implements Sync<RenderStore> {
     this.batch(() => {
       const free = this.get(key)?.owner === null;
       this
-      .sql(
-        `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
-           prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
-           claim_epoch = CASE WHEN owner IS NULL THEN claim_epoch + 1 ELSE claim_epoch END,
-           owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
-         WHERE key = ? AND status <> 'complete'`,
-      )
-      .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
+        .sql(
+          `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
+             prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
+             claim_epoch = CASE WHEN owner IS NULL THEN claim_epoch + 1 ELSE claim_epoch END,
+             owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
+           WHERE key = ? AND status <> 'complete'`,
+        )
+        .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
       // A free row became ours: a new claim, with its own token.
       const row = this.get(key);
       if (free && row?.owner === this.owner && row.status === 'in-flight') this.epochs.set(key, row.claim_epoch);
