@@ -9,6 +9,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { CacheKeyInput } from '../plan/key.ts';
+import type { Worker } from './workers.ts';
 
 export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
 
@@ -44,6 +45,8 @@ export interface RenderRow {
   submit_sent: string | null;
   owner: string | null;
   lease_until: number | null;
+  /** The fencing token: taken anew (one higher) by every claim; a holder's later writes apply only while it is still theirs. */
+  claim_epoch: number;
   created_at: number;
   updated_at: number;
   submitted_at: number | null;
@@ -278,6 +281,11 @@ export interface RunRow {
   name?: string | null;
   cap_json?: string | null;
   plan_fingerprint?: string | null;
+  /** `host:pid:start:nonce` of the process running it (none for runs older than issue 13). */
+  owner: string | null;
+  /** Its last heartbeat (epoch ms); with `lease_ms`, whether it is live or lapsed. */
+  heartbeat_at: number | null;
+  lease_ms: number | null;
 }
 
 export interface CacheStats {
@@ -319,6 +327,10 @@ export interface CacheAdmin {
   attach(key: string, predictionId: string, seen?: Pick<RenderRow, 'status' | 'owner'>): Promise<boolean>;
   /** The last `limit` runs, newest first; `running`: unfinished and its process still runs. */
   recentRuns(limit: number): Promise<{ run: RunRow; running: boolean }[]>;
+  /** The workers of the last `limit` runs that recorded who ran them, newest first (`duologue status`). */
+  workers(limit: number): Promise<Worker[]>;
+  /** Open renders whose claim's lease has lapsed (their worker stopped beating): the next claim takes them over. */
+  lapsedClaims(): Promise<RenderRow[]>;
   /** Renders pending, submitting, in flight or ambiguous, oldest change first, each with whether a live process holds its claim. */
   openRenders(): Promise<{ row: RenderRow; holderAlive: boolean }[]>;
   /** Failed renders paid at least `paidAttempts` times without a usable clip. */

@@ -3,13 +3,14 @@ import { openStore, storeExists } from '../cache/store.ts';
 import { table, usd } from '../report/table.ts';
 import { MAX_PAID_ATTEMPTS } from '../schedule/job.ts';
 import { cacheDirOf, sharedOf, type CommandContext, type SharedFlags } from './context.ts';
+import { STATUS_WORKERS, workersJson, workersText } from './status-workers.ts';
 
 /** `duologue status`: recent runs with their spend, and renders in flight or needing attention. */
 export async function statusCommand(options: { cacheDir?: string; json?: boolean } & SharedFlags, ctx: CommandContext): Promise<number> {
   const dir = cacheDirOf(ctx, options.cacheDir);
   const { storeUrl } = sharedOf(ctx, options);
   if (storeUrl === undefined && !(await storeExists(dir))) {
-    ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [], held: [] })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
+    ctx.stdout.write(options.json ? `${JSON.stringify({ runs: [], in_flight: [], attention: [], held: [], ...workersJson([], []) })}\n` : `no cache at ${dir} yet: nothing has been rendered\n`);
     return 0;
   }
   const store = await openStore({ dir, url: storeUrl });
@@ -18,6 +19,8 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     const runs = recent.map((r) => r.run);
     const open = await store.admin.openRenders();
     const held = await store.admin.heldRenders(MAX_PAID_ATTEMPTS);
+    const workers = await store.admin.workers(STATUS_WORKERS);
+    const lapsed = await store.admin.lapsedClaims();
     // Whether a live process holds each open render's claim, as the store tells.
     const alive = new Map(open.map((o) => [o.row, o.holderAlive]));
     // A dead run's "submitting" row will not be resumed: it needs a person, so it is listed there only.
@@ -27,10 +30,13 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     if (options.json) {
       ctx.stdout.write(
         `${JSON.stringify({
-          runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null })),
+          runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+            heartbeat_at: r.heartbeat_at ? new Date(r.heartbeat_at).toISOString() : null,
+          })),
           in_flight: inFlight.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, prediction_id: r.prediction_id, state: state(r) })),
           attention: attention.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, error: r.error })),
           held: held.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, paid_attempts: r.paid_attempts, error: r.error })),
+          ...workersJson(workers, lapsed),
         })}\n`,
       );
       return 0;
@@ -57,6 +63,7 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
       lines.push('', `held: ${held.length} (paid ${MAX_PAID_ATTEMPTS} times without a usable clip; not paid again until \`render --retry-held\`)`);
       for (const r of held) lines.push(`  ${r.episode_id}/${r.scene_id}  key ${r.key.slice(0, 12)}  paid ${r.paid_attempts}×: ${r.error ?? 'unknown'}`);
     }
+    lines.push(...workersText(workers, lapsed, Date.now()));
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {

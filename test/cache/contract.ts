@@ -169,6 +169,84 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
       });
     });
 
+    describe('fencing', () => {
+      it('every claim takes a higher epoch; a stale epoch cannot mark submitting, pending, failed, complete or release, even under the same owner name', async () => {
+        const { as, clock } = await setup();
+        // Two stores under one owner name (a worker restarted with its old identity): only the epoch tells their claims apart.
+        const stale = (await as('host-a:10:1:same')).renders;
+        const fresh = (await as('host-a:10:1:same')).renders;
+        expect(await stale.claim(req('k'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1 } });
+        clock.now += LEASE + 1_000;
+        expect(await fresh.claim(req('k'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 2, owner: fresh.owner } });
+        expect(await stale.markSubmitting('k', '{"at":1}')).toBe(false);
+        await stale.markFailed('k', 'stale');
+        await stale.markPending('k');
+        await stale.release('k');
+        expect(await stale.missedOutput('k')).toBe(0);
+        await stale.markComplete('k', CLIP);
+        expect(await fresh.get('k')).toMatchObject({ status: 'pending', attempts: 0, error: null, owner: fresh.owner, lease_until: clock.now + LEASE, claim_epoch: 2 });
+        expect(await fresh.markSubmitting('k', '{"at":2}')).toBe(true);
+        expect(await fresh.get('k')).toMatchObject({ status: 'submitting', attempts: 1, submit_sent: '{"at":2}' });
+      });
+
+      it('a lapsed claim is taken over with a higher epoch and resumes the in-flight task: no second submit, the old holder completes nothing', async () => {
+        const { as, clock } = await setup();
+        const first = (await as('host-a:10:1:first')).renders;
+        const next = (await as('host-b:20:1:next')).renders;
+        await first.claim(req('k'));
+        expect(await first.markSubmitting('k')).toBe(true);
+        await first.markInFlight('k', 'pred-1');
+        clock.now += LEASE + 1_000; // first is paused past its lease
+        const taken = await next.claim(req('k'));
+        expect(taken).toMatchObject({ kind: 'claimed', row: { status: 'in-flight', prediction_id: 'pred-1', owner: next.owner, claim_epoch: 2, attempts: 1 } });
+        // The new holder resumes pred-1: it has no reason to submit, and the old one may not.
+        expect(await first.markSubmitting('k')).toBe(false);
+        await first.markComplete('k', { ...CLIP, path: '/c/stale.mp4' }); // not its prediction to settle, no longer its claim
+        await first.release('k');
+        expect(await next.get('k')).toMatchObject({ status: 'in-flight', owner: next.owner, claim_epoch: 2, attempts: 1 });
+        await next.markComplete('k', CLIP, 'pred-1');
+        expect(await next.get('k')).toMatchObject({ status: 'complete', clip_path: CLIP.path, prediction_id: 'pred-1', paid_attempts: 1, attempts: 1, owner: null });
+        expect(await next.predictionIds('k')).toEqual(['pred-1']);
+      });
+
+      it('a late task id taking a free row makes it a new claim of its recorder, with a token of its own', async () => {
+        const { as, clock } = await setup();
+        const late = (await as('host-a:10:1:late')).renders;
+        const other = (await as('host-b:20:1:other')).renders;
+        await late.claim(req('k'));
+        expect(await late.markSubmitting('k')).toBe(true);
+        clock.now += LEASE + 1_000; // the submit's answer is slow past the lease
+        expect(await other.claim(req('k'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 2 } });
+        await other.release('k'); // gave it back (Ctrl-C) before doing anything
+        await late.markInFlight('k', 'pred-late'); // recorded, and the free row is late's again
+        expect(await late.get('k')).toMatchObject({ status: 'in-flight', owner: late.owner, claim_epoch: 3, prediction_id: 'pred-late' });
+        await late.markFailed('k', 'the prediction failed');
+        expect(await late.get('k')).toMatchObject({ status: 'failed', owner: null, error: 'the prediction failed' });
+      });
+
+      it('a re-claim of a key this store holds is busy; releaseAll frees only this store’s claims, and a later claim takes a new epoch', async () => {
+        const { as } = await setup();
+        const a = (await as('host-a:10:1:same')).renders;
+        const b = (await as('host-a:10:1:same')).renders; // same owner name, another store
+        expect(await b.claim(req('k1'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1 } });
+        await b.release('k1');
+        expect(await a.claim(req('k1'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 2 } });
+        expect(await a.claim(req('k1'))).toMatchObject({ kind: 'busy', row: { owner: a.owner, claim_epoch: 2 } });
+        await a.release('k1');
+        expect(await a.claim(req('k1'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 3 } });
+        await a.claim(req('k2'));
+        await a.releaseAll();
+        expect(await a.get('k1')).toMatchObject({ owner: null, lease_until: null, claim_epoch: 3 });
+        expect(await a.markSubmitting('k1')).toBe(false); // released: no longer a's to submit
+        expect(await b.claim(req('k3'))).toMatchObject({ kind: 'claimed' });
+        await a.releaseAll();
+        expect(await b.get('k3')).toMatchObject({ owner: b.owner, claim_epoch: 1 }); // b's claim, though its owner name is a's
+        expect(await b.markSubmitting('k3')).toBe(true);
+        expect(await a.claim(req('k1'))).toMatchObject({ kind: 'claimed', row: { claim_epoch: 4 } });
+        expect(await a.markSubmitting('k1')).toBe(true);
+      });
+    });
+
     describe('states', () => {
       it('markInFlight records every prediction id a key has had, whoever holds the row, and takes a free row', async () => {
         const { as } = await setup();

@@ -11,6 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { DB_FILE, openDb, type Db } from '../../pipeline/cache/sqlite/db.ts';
 import { MIGRATIONS } from '../../pipeline/cache/sqlite/migrations.ts';
 import { openStore } from '../../pipeline/cache/store.ts';
+import { connect } from '../../pipeline/cache/postgres/db.ts';
+import { migrate, MIGRATIONS as PG_MIGRATIONS } from '../../pipeline/cache/postgres/migrations.ts';
+import { usePostgres } from '../helpers/postgres.ts';
+
+const pgServer = usePostgres();
+const INPUTS_OLD = { provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed: 1 } as const;
 
 const CURRENT = MIGRATIONS.length;
 const TABLES = ['file_memo', 'uploads', 'renders', 'scene_keys', 'runs', 'run_scenes'];
@@ -122,5 +128,61 @@ describe('opening a cache of the previous schema version', () => {
     const db = new Database(path.join(newer.dir, DB_FILE), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(CURRENT + 1);
     db.close();
+  });
+});
+
+/**
+ * Issue 13's fencing columns, on both backends: a render of the previous
+ * version (epoch 0, no token) is claimed at epoch 1 and its stale holder is
+ * fenced off; an old run has no owner or heartbeat, a new one has both.
+ */
+describe('fencing tokens on a state of the previous version', () => {
+  const claimFlying = { key: 'k-flying', inputs: INPUTS_OLD, episodeId: 'e', sceneId: 'flying', estimateUsd: 0.15 };
+
+  it(`SQLite v10 → v11: old renders start at epoch 0 and the next claim takes 1; old runs have no owner, new ones do`, async () => {
+    expect(MIGRATIONS.length).toBeGreaterThanOrEqual(11);
+    const old = cacheAt(10);
+    fill(old.db);
+    old.db.close();
+    const store = await openStore({ dir: old.dir, owner: 'host:1:1:new', leaseMs: 9_000, now: () => T0 + 5 * HOUR });
+    try {
+      expect(await store.renders.get('k-flying')).toMatchObject({ claim_epoch: 0, status: 'in-flight' });
+      expect(await store.renders.claim(claimFlying)).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1, prediction_id: 'pred-1' } });
+      const run = await store.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0 });
+      const runs = await store.admin.recentRuns(5);
+      expect(runs.find((r) => r.run.id === 1)?.run).toMatchObject({ owner: null, heartbeat_at: null, lease_ms: null });
+      expect(runs.find((r) => r.run.id === run)?.run).toMatchObject({ owner: 'host:1:1:new', heartbeat_at: T0 + 5 * HOUR, lease_ms: 9_000 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('Postgres v1 → v2: the same, on a server a previous duologue migrated', async () => {
+    const url = await pgServer.fresh();
+    const server = connect(url);
+    try {
+      await migrate(server.sql, server.location, PG_MIGRATIONS.slice(0, 1));
+      await server.sql.rows(
+        `INSERT INTO renders (key, provider, model, status, prediction_id, episode_id, scene_id, seed, inputs, estimate_usd, attempts, prediction_ids, created_at, updated_at, submitted_at)
+         VALUES ('k-flying', 'wavespeed', 'm', 'in-flight', 'pred-1', 'e', 'flying', 1, $1, 0.15, 1, '["pred-1"]', $2, $2, $2)`,
+        [JSON.stringify(INPUTS_OLD), T0],
+      );
+      await server.sql.rows("INSERT INTO runs (started_at, pid, provider, args, planned_usd) VALUES ($1, 1, 'wavespeed', '[]', 0)", [T0]);
+    } finally {
+      await server.pool.end();
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'dl-migrate-pg-'));
+    const store = await openStore({ url, dir, owner: 'host:1:1:new', leaseMs: 9_000, now: () => T0 + 5 * HOUR });
+    try {
+      expect(await store.renders.get('k-flying')).toMatchObject({ claim_epoch: 0, status: 'in-flight' });
+      expect(await store.renders.claim(claimFlying)).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1, prediction_id: 'pred-1' } });
+      expect(await store.renders.markSubmitting('k-flying')).toBe(true);
+      const run = await store.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0 });
+      const runs = await store.admin.recentRuns(5);
+      expect(runs.find((r) => r.run.id === 1)?.run).toMatchObject({ owner: null, heartbeat_at: null, lease_ms: null });
+      expect(runs.find((r) => r.run.id === run)?.run).toMatchObject({ owner: 'host:1:1:new', heartbeat_at: T0 + 5 * HOUR, lease_ms: 9_000 });
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -21,6 +21,7 @@ const ARGS: Record<string, unknown[]> = {
   knowsPrediction: ['p'],
   rendersByKeyPrefix: ['ab'],
   recentRuns: [5],
+  workers: [5],
   heldRenders: [2],
 };
 

@@ -96,7 +96,7 @@ describe('duologue status', () => {
     const run = await runCli(['status', '--cache-dir', cacheDir, '--json']);
     expect(run.code).toBe(0);
     const status = JSON.parse(run.stdout);
-    expect(Object.keys(status).sort()).toEqual(['attention', 'held', 'in_flight', 'runs']);
+    expect(Object.keys(status).sort()).toEqual(['attention', 'held', 'in_flight', 'lapsed_claims', 'runs', 'workers']);
     expect(status.attention).toEqual([
       { key: key('a1'), episode: 'ep1', scene: 'a1', status: 'ambiguous', error: 'connection reset mid-submit' },
       { key: key('b2'), episode: 'ep1', scene: 'b2', status: 'submitting', error: null },
@@ -115,11 +115,49 @@ describe('duologue status', () => {
     expect(status.runs[2].started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(status.runs[2].finished_at).toMatch(/Z$/);
     expect(status.runs[0].finished_at).toBeNull();
+    expect(status.runs[0].heartbeat_at).toMatch(/Z$/); // each run's worker, its last beat as a date
+  });
+
+  it('workers of recent runs (host, pid, last heartbeat, scenes done, live/lapsed/finished) and lapsed claims, in text and --json', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-workers-'));
+    const LEASE = 30_000;
+    let t = Date.now() - 10 * LEASE; // the stopped worker's last beat was long ago
+    const clock = () => t;
+    const inputs = { provider: 'wavespeed', model: 'm', imageSha256: 'i', left: 'l', right: 'r', prompt: '', order: 'meanwhile', resolution: '480p', seed: 1 } as CacheKeyInput;
+    const req = (scene: string) => ({ key: scene.padEnd(64, '0'), inputs, episodeId: 'ep1', sceneId: scene, estimateUsd: 0.15 });
+    // Workers on other hosts: only their heartbeat tells whether they live.
+    const stopped = await openStore({ dir: cacheDir, owner: 'ci-runner-2:4242:1:b', now: clock, leaseMs: LEASE });
+    const runB = await stopped.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.15 });
+    await stopped.renders.claim(req('s1'));
+    await stopped.renders.markSubmitting(req('s1').key);
+    await stopped.renders.markInFlight(req('s1').key, 'pred-s1');
+    await stopped.close();
+    const stoppedAt = t;
+    t = Date.now();
+    const beating = await openStore({ dir: cacheDir, owner: 'ci-runner-1:777:1:a', now: clock, leaseMs: LEASE });
+    const runA = await beating.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0.15 });
+    await beating.ledger.scene(runA, { episodeId: 'ep1', sceneId: 's2', key: req('s2').key, outcome: 'rendered', costUsd: 0.15 });
+    await beating.renders.claim(req('s3'));
+    await beating.renders.renew();
+    await beating.close();
+
+    const status = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout);
+    expect(status.workers).toEqual([
+      { run: runA, host: 'ci-runner-1', pid: process.pid, last_heartbeat: new Date(t).toISOString(), scenes_done: 1, state: 'live' },
+      { run: runB, host: 'ci-runner-2', pid: process.pid, last_heartbeat: new Date(stoppedAt).toISOString(), scenes_done: 0, state: 'lapsed' },
+    ]);
+    expect(status.lapsed_claims).toEqual([
+      { key: req('s1').key, episode: 'ep1', scene: 's1', status: 'in-flight', prediction_id: 'pred-s1', owner: 'ci-runner-2:4242:1:b', lease_until: expect.stringMatching(/Z$/) },
+    ]);
+    const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;
+    expect(text).toMatch(new RegExp(`workers: 2\n.*\n +#${runA} +ci-runner-1 +${process.pid} +[0-9]+ s ago +1 +live\n +#${runB} +ci-runner-2 +${process.pid} +[0-9]+ s ago +0 +lapsed\n`));
+    expect(text).toMatch(/lapsed claims: 1 \(their worker stopped renewing them.*\)\n {2}ep1\/s1 {2}in-flight \(prediction pred-s1\) — held by ci-runner-2:4242:1:b\n/);
+    expect(text).not.toContain('ep1/s3  in-flight'); // a live worker's claim is not lapsed
   });
 
   it('with nothing open there is no attention section; with no cache at all, empty lists', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-empty-'));
-    expect(JSON.parse((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none'), '--json'])).stdout)).toEqual({ runs: [], in_flight: [], attention: [], held: [] });
+    expect(JSON.parse((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none'), '--json'])).stdout)).toEqual({ runs: [], in_flight: [], attention: [], held: [], workers: [], lapsed_claims: [] });
     expect((await runCli(['status', '--cache-dir', path.join(cacheDir, 'none')])).stdout).toMatch(/^no cache at .*none yet: nothing has been rendered\n$/);
     await (await openStore({ dir: cacheDir })).close();
     const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;

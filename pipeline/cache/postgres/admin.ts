@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { GC_LIMITS } from '../gc/rule.ts';
 import type { CacheAdmin, CacheUser, RenderRow, RunRow, StoredClip } from '../interfaces.ts';
 import { ownerAlive, pidAlive } from '../owner.ts';
+import { LAPSED_CLAIMS_WHERE, toWorker, WORKER_ROWS_SQL, type WorkerRow } from '../workers.ts';
 import type { Sql } from './db.ts';
 import { appendPredictionId, RENDER_COLUMNS } from './renders.ts';
 
@@ -54,6 +55,14 @@ export function createAdmin(sql: Sql, mediaFiles: () => Promise<number>, now: ()
     async recentRuns(limit) {
       // A run records its pid, not its host: an unfinished one is running while that pid lives here.
       return (await sql.rows<RunRow>('SELECT * FROM runs ORDER BY id DESC LIMIT $1', [limit])).map((run) => ({ run, running: run.finished_at === null && pidAlive(run.pid) }));
+    },
+
+    async workers(limit) {
+      return (await sql.rows<WorkerRow>(WORKER_ROWS_SQL('$1'), [limit])).map((row) => toWorker(row, now(), !ownerAlive(row.owner, Number.POSITIVE_INFINITY, now())));
+    },
+
+    async lapsedClaims() {
+      return renders(`WHERE ${LAPSED_CLAIMS_WHERE} $1 ORDER BY lease_until`, [now()]);
     },
 
     async openRenders() {

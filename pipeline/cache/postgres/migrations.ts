@@ -89,8 +89,12 @@ export const MIGRATIONS: readonly string[] = [
      uploaded_at double precision NOT NULL,
      PRIMARY KEY (provider, sha256)
    );`,
-  // 2, 3: numbers taken by other branches of issue 13; the lead puts their migrations here when merging.
-  `SELECT 1 -- 2: reserved`,
+  // 2: fencing tokens and worker heartbeats (issue 13; SQLite's 11).
+  `ALTER TABLE renders ADD COLUMN claim_epoch bigint NOT NULL DEFAULT 0;
+   ALTER TABLE runs ADD COLUMN owner text COLLATE "C";
+   ALTER TABLE runs ADD COLUMN heartbeat_at double precision;
+   ALTER TABLE runs ADD COLUMN lease_ms double precision;
+   CREATE INDEX runs_unfinished ON runs (started_at) WHERE finished_at IS NULL;`,
   `SELECT 1 -- 3: reserved`,
   // 4: named runs (`--run NAME`), as SQLite's migration 13: one runs row per name with its cap and plan
   // fingerprint, and the holds a reservation checks under the run row's lock (FOR UPDATE).

@@ -14,7 +14,8 @@
  *   committed row before writing, so it is a compare-and-set: a lock taken
  *   with SELECT … FOR UPDATE first would guard nothing more, for three more
  *   round trips. The owner (`host:pid:start:nonce`, a fresh nonce per store)
- *   is the claim's fencing token.
+ *   and the claim's epoch (one higher for every claim, in the claiming
+ *   transaction) are the claim's fencing token.
  */
 import type { CacheKeyInput } from '../../plan/key.ts';
 import type { ClaimRequest, ClaimResult, ClipRecord, FailOptions, RenderRow, RenderStatus, RenderStore } from '../interfaces.ts';
@@ -23,7 +24,7 @@ import type { Sql } from './db.ts';
 
 /** The columns of a {@link RenderRow}, in the order SQLite lists them. */
 export const RENDER_COLUMNS =
-  'key, provider, model, status, prediction_id, episode_id, scene_id, seed, inputs, estimate_usd, clip_path, clip_sha256, clip_bytes, video_seconds, billed_seconds, cost_usd, error, attempts, owner, lease_until, created_at, updated_at, submitted_at, completed_at, paid_attempts, submit_sent, refused, prediction_ids, output_misses';
+  'key, provider, model, status, prediction_id, episode_id, scene_id, seed, inputs, estimate_usd, clip_path, clip_sha256, clip_bytes, video_seconds, billed_seconds, cost_usd, error, attempts, owner, lease_until, created_at, updated_at, submitted_at, completed_at, paid_attempts, submit_sent, refused, prediction_ids, output_misses, claim_epoch';
 
 /** SQL appending the text parameter `p` to the key's JSON list of prediction ids, written compact as SQLite's json_insert does. */
 export function appendPredictionId(p: string): string {
@@ -37,7 +38,18 @@ export class PgRenders implements RenderStore {
     readonly owner: string,
     private now: () => number = Date.now,
     readonly leaseMs = 30_000,
+    /**
+     * The epoch (fencing token) of each claim this store holds (shared with the
+     * store's transactions). Every later write of a claim is conditional on
+     * (owner, epoch): a worker paused past its lease writes nothing.
+     */
+    private epochs = new Map<string, number>(),
   ) {}
+
+  /** This store's token for the key; -1 (matches no row) when it holds no claim on it. */
+  private epoch(key: string): number {
+    return this.epochs.get(key) ?? -1;
+  }
 
   async get(key: string): Promise<RenderRow | undefined> {
     return (await this.sql.rows<RenderRow>(`SELECT ${RENDER_COLUMNS} FROM renders WHERE key = $1`, [key]))[0];
@@ -52,37 +64,48 @@ export class PgRenders implements RenderStore {
     return this.sql.atomic(async (tx): Promise<ClaimResult> => {
       const now = this.now();
       const [inserted] = await tx.rows<RenderRow>(
-        `INSERT INTO renders (key, provider, model, status, episode_id, scene_id, seed, inputs, estimate_usd, owner, lease_until, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $11)
+        `INSERT INTO renders (key, provider, model, status, episode_id, scene_id, seed, inputs, estimate_usd, owner, lease_until, claim_epoch, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)
          ON CONFLICT (key) DO NOTHING RETURNING ${RENDER_COLUMNS}`,
         [req.key, req.inputs.provider, req.inputs.model, req.episodeId, req.sceneId, req.inputs.seed, JSON.stringify(req.inputs), req.estimateUsd, this.owner, now + this.leaseMs, now],
       );
-      if (inserted) return { kind: 'claimed', row: inserted };
+      if (inserted) return this.claimed(inserted);
       // Held until this transaction ends: a second claimant waits here, then sees this one's claim.
       const [row] = await tx.rows<RenderRow>(`SELECT ${RENDER_COLUMNS} FROM renders WHERE key = $1 FOR UPDATE`, [req.key]);
       if (!row) throw new Error(`internal: render ${req.key} vanished while being claimed`);
       if (row.status === 'complete') return { kind: 'complete', row };
+      // A key this store already holds is busy too: one job per claim (a second would write under the same token).
+      if (row.owner === this.owner && this.epochs.get(req.key) === row.claim_epoch) return { kind: 'busy', row };
       if (row.owner && row.owner !== this.owner && ownerAlive(row.owner, row.lease_until ?? 0, now)) return { kind: 'busy', row };
       // Free, expired, or a dead owner's: take it over where it stands (see sqlite/renders.ts).
       const status: RenderStatus = row.status === 'failed' ? 'pending' : row.status;
       const [claimed] = await tx.rows<RenderRow>(
-        `UPDATE renders SET owner = $1, lease_until = $2, status = $3, episode_id = $4, scene_id = $5, updated_at = $6 WHERE key = $7 RETURNING ${RENDER_COLUMNS}`,
+        `UPDATE renders SET owner = $1, lease_until = $2, status = $3, episode_id = $4, scene_id = $5, claim_epoch = claim_epoch + 1, updated_at = $6
+         WHERE key = $7 RETURNING ${RENDER_COLUMNS}`,
         [this.owner, now + this.leaseMs, status, req.episodeId, req.sceneId, now, req.key],
       );
-      return { kind: 'claimed', row: claimed };
+      return this.claimed(claimed);
     });
+  }
+
+  /** A row just claimed, its epoch remembered as this claim's token. */
+  private claimed(row: RenderRow): ClaimResult {
+    this.epochs.set(row.key, row.claim_epoch);
+    return { kind: 'claimed', row };
   }
 
   async renew(): Promise<void> {
     await this.sql.rows('UPDATE renders SET lease_until = $1 WHERE owner = $2', [this.now() + this.leaseMs, this.owner]);
+    // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
+    await this.sql.rows('UPDATE runs SET heartbeat_at = $1 WHERE owner = $2 AND finished_at IS NULL', [this.now(), this.owner]);
   }
 
   async markSubmitting(key: string, sentJson?: string): Promise<boolean> {
     const now = this.now();
     const changed = await this.sql.rows(
       `UPDATE renders SET status = 'submitting', attempts = attempts + 1, submit_sent = $1, lease_until = $2, updated_at = $3
-       WHERE key = $4 AND owner = $5 AND status <> 'complete' RETURNING key`,
-      [sentJson ?? null, now + this.leaseMs, now, key, this.owner],
+       WHERE key = $4 AND owner = $5 AND claim_epoch = $6 AND status <> 'complete' RETURNING key`,
+      [sentJson ?? null, now + this.leaseMs, now, key, this.owner, this.epoch(key)],
     );
     return changed.length === 1;
   }
@@ -93,13 +116,18 @@ export class PgRenders implements RenderStore {
 
   async markInFlight(key: string, predictionId: string): Promise<void> {
     const now = this.now();
-    await this.sql.rows(
-      `UPDATE renders SET status = 'in-flight', prediction_id = $1, submitted_at = $2, error = NULL, output_misses = 0,
+    // `prev` locks the row and keeps its owner before the update: whether this write took a free row.
+    const [row] = await this.sql.rows<{ claim_epoch: number; took: boolean }>(
+      `WITH prev AS (SELECT key, owner FROM renders WHERE key = $4 FOR UPDATE)
+       UPDATE renders r SET status = 'in-flight', prediction_id = $1, submitted_at = $2, error = NULL, output_misses = 0,
          prediction_ids = ${appendPredictionId('$1')},
-         owner = CASE WHEN owner IS NULL THEN $3 ELSE owner END, updated_at = $2
-       WHERE key = $4 AND status <> 'complete'`,
+         claim_epoch = CASE WHEN r.owner IS NULL THEN r.claim_epoch + 1 ELSE r.claim_epoch END,
+         owner = CASE WHEN r.owner IS NULL THEN $3 ELSE r.owner END, updated_at = $2
+       FROM prev WHERE r.key = prev.key AND r.status <> 'complete' RETURNING r.claim_epoch, prev.owner IS NULL AS took`,
       [predictionId, now, this.owner, key],
     );
+    // A free row became ours: a new claim, with its own token.
+    if (row?.took) this.epochs.set(key, row.claim_epoch);
   }
 
   async markComplete(key: string, clip: ClipRecord, predictionId?: string): Promise<void> {
@@ -107,9 +135,10 @@ export class PgRenders implements RenderStore {
     await this.sql.rows(
       `UPDATE renders SET status = 'complete', clip_path = $1, clip_sha256 = $2, clip_bytes = $3, video_seconds = $4, billed_seconds = $5, cost_usd = $6,
          error = NULL, completed_at = $7, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + $8, updated_at = $7
-       WHERE key = $9 AND status <> 'complete' AND (owner = $10 OR owner IS NULL OR prediction_id = $11)`,
-      [clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, now, predictionId ? 1 : 0, key, this.owner, predictionId ?? null],
+       WHERE key = $9 AND status <> 'complete' AND ((owner = $10 AND claim_epoch = $12) OR owner IS NULL OR prediction_id = $11)`,
+      [clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, now, predictionId ? 1 : 0, key, this.owner, predictionId ?? null, this.epoch(key)],
     );
+    this.epochs.delete(key);
   }
 
   async markFailed(key: string, error: string, options: FailOptions = {}): Promise<void> {
@@ -124,6 +153,7 @@ export class PgRenders implements RenderStore {
       options.paid?.deliveredSeconds ?? null,
       options.refused ? 1 : 0,
     );
+    this.epochs.delete(key);
   }
 
   async missedOutput(key: string): Promise<number> {
@@ -133,10 +163,20 @@ export class PgRenders implements RenderStore {
 
   async release(key: string): Promise<void> {
     await this.update(key, 'owner = NULL, lease_until = NULL');
+    this.epochs.delete(key);
   }
 
+  /** Releases this store's claims only (another store of the same process keeps its own). */
   async releaseAll(): Promise<void> {
-    await this.sql.rows('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = $1', [this.owner]);
+    // By (owner, epoch): a store with the same owner name (a restarted worker) keeps its claims.
+    const held = [...this.epochs];
+    this.epochs.clear();
+    if (held.length === 0) return;
+    await this.sql.rows(
+      `UPDATE renders r SET owner = NULL, lease_until = NULL FROM unnest($2::text[], $3::bigint[]) AS h (key, epoch)
+       WHERE r.key = h.key AND r.owner = $1 AND r.claim_epoch = h.epoch`,
+      [this.owner, held.map(([k]) => k), held.map(([, e]) => e)],
+    );
   }
 
   async predictionIds(key: string): Promise<string[]> {
@@ -189,11 +229,10 @@ export class PgRenders implements RenderStore {
    */
   private update(key: string, set: string, ...values: unknown[]): Promise<{ output_misses: number }[]> {
     const at = `$${values.length + 3}`;
-    return this.sql.rows(`UPDATE renders SET ${set}, updated_at = ${at} WHERE key = $1 AND owner = $2 AND status <> 'complete' RETURNING output_misses`, [
-      key,
-      this.owner,
-      ...values,
-      this.now(),
-    ]);
+    const epoch = `$${values.length + 4}`;
+    return this.sql.rows(
+      `UPDATE renders SET ${set}, updated_at = ${at} WHERE key = $1 AND owner = $2 AND claim_epoch = ${epoch} AND status <> 'complete' RETURNING output_misses`,
+      [key, this.owner, ...values, this.now(), this.epoch(key)],
+    );
   }
 }

@@ -8,12 +8,15 @@ export class PgLedger implements RunLedger {
   constructor(
     private sql: Sql,
     private now: () => number = Date.now,
+    /** Who runs the runs this ledger starts, and their lease: `duologue status` lists them as workers. */
+    private owner: string | null = null,
+    private leaseMs: number | null = null,
   ) {}
 
   async start(info: { provider: string; args: string[]; budgetUsd?: number; plannedUsd: number }): Promise<number> {
     const [row] = await this.sql.rows<{ id: number }>(
-      'INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-      [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd],
+      'INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, owner, heartbeat_at, lease_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $1, $8) RETURNING id',
+      [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, this.owner, this.leaseMs],
     );
     return row.id;
   }

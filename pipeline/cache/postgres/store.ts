@@ -30,11 +30,14 @@ export async function openPostgresStore(options: StoreOptions & { url: string })
   }
 
   /** The parts on `sql`: the pool's, or one transaction's client. */
+  const leaseMs = options.leaseMs ?? 30_000;
+  // The claims' fencing tokens, shared by the pool's parts and every transaction's.
+  const epochs = new Map<string, number>();
   const parts = (sql: Sql): StoreParts => {
     const uploads = new Map<string, UploadMemo>();
     return {
-      renders: new PgRenders(sql, owner, now, options.leaseMs),
-      ledger: new PgLedger(sql, now),
+      renders: new PgRenders(sql, owner, now, leaseMs, epochs),
+      ledger: new PgLedger(sql, now, owner, leaseMs),
       // Local, so not part of a transaction: a memo written by one that rolls back still tells the truth about the file.
       files: local.files,
       uploads: (provider) => uploads.get(provider) ?? uploads.set(provider, createUploadMemo(sql, provider, now)).get(provider)!,

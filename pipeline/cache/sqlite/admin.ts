@@ -5,6 +5,7 @@ import path from 'node:path';
 import { GC_LIMITS } from '../gc/rule.ts';
 import type { CacheAdmin, CacheStats, CacheUser, RenderRow, RunRow, StoredClip } from '../interfaces.ts';
 import { ownerAlive, pidAlive } from '../owner.ts';
+import { LAPSED_CLAIMS_WHERE, toWorker, WORKER_ROWS_SQL, type WorkerRow } from '../workers.ts';
 import { DB_FILE, statementCache, type Db } from './db.ts';
 import type { Sync } from './guard.ts';
 
@@ -57,6 +58,14 @@ export function createAdmin(db: Db, dir: string, now: () => number = Date.now): 
     recentRuns(limit) {
       // A run records its pid, not its host: an unfinished one is running while that pid lives here.
       return (sql('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as RunRow[]).map((run) => ({ run, running: run.finished_at === null && pidAlive(run.pid) }));
+    },
+
+    workers(limit) {
+      return (sql(WORKER_ROWS_SQL('?')).all(limit) as WorkerRow[]).map((row) => toWorker(row, now(), !ownerAlive(row.owner, Number.POSITIVE_INFINITY, now())));
+    },
+
+    lapsedClaims() {
+      return sql(`SELECT * FROM renders WHERE ${LAPSED_CLAIMS_WHERE} ? ORDER BY lease_until`).all(now()) as RenderRow[];
     },
 
     openRenders() {

@@ -97,8 +97,14 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN output_misses INTEGER NOT NULL DEFAULT 0;`,
   // 10: the prediction a run's submit created, on that run's row (reconcile attributes charges by it).
   `ALTER TABLE run_scenes ADD COLUMN prediction_id TEXT;`,
-  // 11, 12: numbers taken by other branches of issue 13; the lead puts their migrations here when merging.
-  `-- 11: reserved`,
+  // 11: fencing tokens and worker heartbeats (issue 13). Every claim takes the
+  // next claim_epoch and every later write of that claim is conditional on it,
+  // so a worker paused past its lease can write nothing. A run records who runs
+  // it (host:pid:start:nonce), its last heartbeat and its lease, for `status`.
+  `ALTER TABLE renders ADD COLUMN claim_epoch INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE runs ADD COLUMN owner TEXT;
+   ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+   ALTER TABLE runs ADD COLUMN lease_ms INTEGER;`,
   `-- 12: reserved`,
   // 13: named runs (`--run NAME`): workers started with one name share one runs row, its cap and its
   // plan fingerprint (a worker that disagrees is refused before it spends), and one table of holds,

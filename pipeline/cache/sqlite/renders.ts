@@ -11,6 +11,12 @@ export class SqliteRenders implements Sync<RenderStore> {
   private sql: (text: string) => Database.Statement;
   /** One transaction wrapper for every batch (better-sqlite3 builds five functions per wrapper). */
   private tx: Database.Transaction<(fn: () => unknown) => unknown>;
+  /**
+   * The epoch (fencing token) of each claim this store holds. Every later
+   * write of a claim is conditional on (owner, epoch): a worker paused past
+   * its lease whose key was taken over (a higher epoch) writes nothing.
+   */
+  private epochs = new Map<string, number>();
 
   constructor(
     private db: Db,
@@ -44,23 +50,37 @@ export class SqliteRenders implements Sync<RenderStore> {
       if (!row) {
         this
           .sql(
-            `INSERT INTO renders (key, provider, model, status, episode_id, scene_id, seed, inputs, estimate_usd, owner, lease_until, created_at, updated_at)
-             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO renders (key, provider, model, status, episode_id, scene_id, seed, inputs, estimate_usd, owner, lease_until, claim_epoch, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
           )
           .run(req.key, req.inputs.provider, req.inputs.model, req.episodeId, req.sceneId, req.inputs.seed, JSON.stringify(req.inputs), req.estimateUsd, this.owner, now + this.leaseMs, now, now);
-        return { kind: 'claimed', row: this.get(req.key)! };
+        return this.claimed(req.key);
       }
       if (row.status === 'complete') return { kind: 'complete', row };
+      // A key this store already holds is busy too: one job per claim (a second would write under the same token).
+      if (row.owner === this.owner && this.epochs.get(req.key) === row.claim_epoch) return { kind: 'busy', row };
       if (row.owner && row.owner !== this.owner && ownerAlive(row.owner, row.lease_until ?? 0, now)) return { kind: 'busy', row };
       // Free, expired, or a dead owner's: take it over where it stands. A failed
       // render is tried afresh (its last error kept, for the held rule); an
       // interrupted submit stays "submitting" so the caller can see it may have been billed.
       const status: RenderStatus = row.status === 'failed' ? 'pending' : row.status;
       this
-        .sql('UPDATE renders SET owner = ?, lease_until = ?, status = ?, episode_id = ?, scene_id = ?, updated_at = ? WHERE key = ?')
+        .sql('UPDATE renders SET owner = ?, lease_until = ?, status = ?, episode_id = ?, scene_id = ?, claim_epoch = claim_epoch + 1, updated_at = ? WHERE key = ?')
         .run(this.owner, now + this.leaseMs, status, req.episodeId, req.sceneId, now, req.key);
-      return { kind: 'claimed', row: this.get(req.key)! };
+      return this.claimed(req.key);
     });
+  }
+
+  /** The row just claimed, its epoch remembered as this claim's token. */
+  private claimed(key: string): ClaimResult {
+    const row = this.get(key)!;
+    this.epochs.set(key, row.claim_epoch);
+    return { kind: 'claimed', row };
+  }
+
+  /** This store's token for the key; -1 (matches no row) when it holds no claim on it. */
+  private epoch(key: string): number {
+    return this.epochs.get(key) ?? -1;
   }
 
   /**
@@ -76,6 +96,8 @@ export class SqliteRenders implements Sync<RenderStore> {
   /** Renews every lease this owner holds (the heartbeat). */
   renew(): void {
     this.sql('UPDATE renders SET lease_until = ? WHERE owner = ?').run(this.now() + this.leaseMs, this.owner);
+    // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
+    this.sql('UPDATE runs SET heartbeat_at = ? WHERE owner = ? AND finished_at IS NULL').run(this.now(), this.owner);
   }
 
   /**
@@ -86,9 +108,9 @@ export class SqliteRenders implements Sync<RenderStore> {
   markSubmitting(key: string, sentJson?: string): boolean {
     const r = this
       .sql(
-        "UPDATE renders SET status = 'submitting', attempts = attempts + 1, submit_sent = ?, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'",
+        "UPDATE renders SET status = 'submitting', attempts = attempts + 1, submit_sent = ?, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND claim_epoch = ? AND status <> 'complete'",
       )
-      .run(sentJson ?? null, this.now() + this.leaseMs, this.now(), key, this.owner);
+      .run(sentJson ?? null, this.now() + this.leaseMs, this.now(), key, this.owner, this.epoch(key));
     return r.changes === 1;
   }
 
@@ -103,14 +125,21 @@ export class SqliteRenders implements Sync<RenderStore> {
    * Output misses are counted per prediction: a new one starts from none.
    */
   markInFlight(key: string, predictionId: string): void {
-    this
-      .sql(
-        `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
-           prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
-           owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
-         WHERE key = ? AND status <> 'complete'`,
-      )
-      .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
+    this.batch(() => {
+      const free = this.get(key)?.owner === null;
+      this
+        .sql(
+          `UPDATE renders SET status = 'in-flight', prediction_id = ?, submitted_at = ?, error = NULL, output_misses = 0,
+             prediction_ids = json_insert(coalesce(prediction_ids, '[]'), '$[#]', ?),
+             claim_epoch = CASE WHEN owner IS NULL THEN claim_epoch + 1 ELSE claim_epoch END,
+             owner = CASE WHEN owner IS NULL THEN ? ELSE owner END, updated_at = ?
+           WHERE key = ? AND status <> 'complete'`,
+        )
+        .run(predictionId, this.now(), predictionId, this.owner, this.now(), key);
+      // A free row became ours: a new claim, with its own token.
+      const row = this.get(key);
+      if (free && row?.owner === this.owner && row.status === 'in-flight') this.epochs.set(key, row.claim_epoch);
+    });
   }
 
   /** The clip is in the store and checked. Counts the paid prediction. */
@@ -119,9 +148,10 @@ export class SqliteRenders implements Sync<RenderStore> {
       .sql(
         `UPDATE renders SET status = 'complete', clip_path = ?, clip_sha256 = ?, clip_bytes = ?, video_seconds = ?, billed_seconds = ?, cost_usd = ?,
            error = NULL, completed_at = ?, owner = NULL, lease_until = NULL, paid_attempts = paid_attempts + ?, updated_at = ?
-         WHERE key = ? AND status <> 'complete' AND (owner = ? OR owner IS NULL OR prediction_id = ?)`,
+         WHERE key = ? AND status <> 'complete' AND ((owner = ? AND claim_epoch = ?) OR owner IS NULL OR prediction_id = ?)`,
       )
-      .run(clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, this.now(), predictionId ? 1 : 0, this.now(), key, this.owner, predictionId ?? null);
+      .run(clip.path, clip.sha256, clip.bytes, clip.videoSeconds, clip.billedSeconds, clip.costUsd, this.now(), predictionId ? 1 : 0, this.now(), key, this.owner, this.epoch(key), predictionId ?? null);
+    this.epochs.delete(key);
   }
 
   /**
@@ -141,6 +171,7 @@ export class SqliteRenders implements Sync<RenderStore> {
       options.paid?.deliveredSeconds ?? null,
       options.refused ? 1 : 0,
     );
+    this.epochs.delete(key);
   }
 
   /** The prediction's output could not be fetched this time: counted. Returns the count in a row. */
@@ -152,10 +183,17 @@ export class SqliteRenders implements Sync<RenderStore> {
   /** Gives the key back without changing its state (Ctrl-C, deadline): the next run resumes it. */
   release(key: string): void {
     this.update(key, 'owner = NULL, lease_until = NULL');
+    this.epochs.delete(key);
   }
 
+  /** Releases this store's claims only (another store of the same process keeps its own). */
   releaseAll(): void {
-    this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE owner = ?').run(this.owner);
+    // By (owner, epoch): a store with the same owner name (a restarted worker) keeps its claims.
+    const release = this.sql('UPDATE renders SET owner = NULL, lease_until = NULL WHERE key = ? AND owner = ? AND claim_epoch = ?');
+    this.batch(() => {
+      for (const [key, epoch] of this.epochs) release.run(key, this.owner, epoch);
+    });
+    this.epochs.clear();
   }
 
   /** Every prediction id this key has had. */
@@ -199,6 +237,6 @@ export class SqliteRenders implements Sync<RenderStore> {
    * its lease) must not undo what the run that took over did.
    */
   private update(key: string, set: string, ...values: unknown[]): void {
-    this.sql(`UPDATE renders SET ${set}, updated_at = ? WHERE key = ? AND owner = ? AND status <> 'complete'`).run(...values, this.now(), key, this.owner);
+    this.sql(`UPDATE renders SET ${set}, updated_at = ? WHERE key = ? AND owner = ? AND claim_epoch = ? AND status <> 'complete'`).run(...values, this.now(), key, this.owner, this.epoch(key));
   }
 }

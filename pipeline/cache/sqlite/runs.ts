@@ -15,14 +15,17 @@ export class SqliteLedger implements Sync<RunLedger> {
   constructor(
     private db: Db,
     private now: () => number = Date.now,
+    /** Who runs the runs this ledger starts, and their lease: `duologue status` lists them as workers. */
+    private owner: string | null = null,
+    private leaseMs: number | null = null,
   ) {
     this.sql = statementCache(db);
   }
 
   start(info: { provider: string; args: string[]; budgetUsd?: number; plannedUsd: number }): number {
     const r = this
-      .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd);
+      .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, owner, heartbeat_at, lease_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, this.owner, this.now(), this.leaseMs);
     return Number(r.lastInsertRowid);
   }
 

@@ -45,6 +45,8 @@ const ADMIN: MethodNames<CacheAdmin> = {
   rendersByKeyPrefix: 'read',
   attach: 'write',
   recentRuns: 'read',
+  workers: 'read',
+  lapsedClaims: 'read',
   openRenders: 'read',
   heldRenders: 'read',
   storedClips: 'read',
@@ -73,7 +75,7 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const { dir: location } = options;
   const now = options.now ?? Date.now;
   const renders = new SqliteRenders(db, options.owner ?? newOwnerId(), now, options.leaseMs);
-  const ledger = new SqliteLedger(db, now);
+  const ledger = new SqliteLedger(db, now, renders.owner, renders.leaseMs);
   const files = createFileMemo(db, now);
   const uploadMemos = new Map<string, Sync<UploadMemo>>();
   const uploadsOf = (provider: string) => uploadMemos.get(provider) ?? uploadMemos.set(provider, createUploadMemo(db, provider, now)).get(provider)!;
