@@ -89,6 +89,19 @@ export const MIGRATIONS: readonly string[] = [
      uploaded_at double precision NOT NULL,
      PRIMARY KEY (provider, sha256)
    );`,
+  // 2: reserved for another branch's migration (replaced when merged).
+  `SELECT 1`,
+  // 3: the account's submit window, shared by every worker on the server (see SQLite's 12).
+  `CREATE TABLE submit_starts (
+     slot    bigserial PRIMARY KEY,
+     account text COLLATE "C" NOT NULL,
+     at      double precision NOT NULL
+   );
+   CREATE INDEX submit_starts_account_at ON submit_starts (account, at);
+   CREATE TABLE submit_pauses (
+     account text COLLATE "C" PRIMARY KEY,
+     until   double precision NOT NULL
+   );`,
 ];
 
 /** Any 64-bit number of our own: the advisory lock that serializes migrations (`duol`). */

@@ -97,4 +97,19 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE renders ADD COLUMN output_misses INTEGER NOT NULL DEFAULT 0;`,
   // 10: the prediction a run's submit created, on that run's row (reconcile attributes charges by it).
   `ALTER TABLE run_scenes ADD COLUMN prediction_id TEXT;`,
+  // 11: reserved for another branch's migration (replaced when merged).
+  `SELECT 1;`,
+  // 12: the account's submit window, shared by every process on the cache: one row per granted
+  // start slot (a process takes them in blocks), and when a 429's Retry-After lets anyone send again.
+  // `account` is a salted hash of the API key, never the key.
+  `CREATE TABLE submit_starts (
+     slot    INTEGER PRIMARY KEY AUTOINCREMENT,
+     account TEXT NOT NULL,
+     at      INTEGER NOT NULL
+   );
+   CREATE INDEX submit_starts_account_at ON submit_starts (account, at);
+   CREATE TABLE submit_pauses (
+     account TEXT PRIMARY KEY,
+     until   INTEGER NOT NULL
+   );`,
 ];
