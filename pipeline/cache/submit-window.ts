@@ -58,5 +58,6 @@ export function decide(options: { want: number; limit: number; windowMs: number;
   if (pausedUntil > now) return { grant: 0, retryAt: pausedUntil };
   const grant = Math.max(0, Math.min(want, limit - live));
   if (grant > 0) return { grant, retryAt: now };
-  return { grant: 0, retryAt: (oldest ?? now) + windowMs + 1 };
+  // A slot granted at t counts over [t, t + windowMs).
+  return { grant: 0, retryAt: (oldest ?? now) + windowMs };
 }
