@@ -1,0 +1,181 @@
+/**
+ * Paces submits against the account's window in the store, shared by every
+ * process and machine on it (a tier's videos per minute belong to the
+ * account, not to a run). Slots are taken in blocks — one transaction per
+ * block, not per submit, since a transaction costs about a third of a
+ * millisecond of CPU — handed out locally, and given back when unused for
+ * `holdMs` or when a 429 proves a submit started nothing.
+ *
+ * Why `holdMs`: a slot counts in the store from when it was granted. A slot
+ * used `h` ms later starts a task the store counts `h` ms early, so the
+ * store's window is the API's plus the longest hold (see
+ * {@link sharedWindowMs}); a slot held longer is given back and taken anew.
+ */
+import type { AccountWindow } from '../../cache/submit-window.ts';
+import { StoppedBeforeTaskError } from '../../errors.ts';
+import type { Sleep } from '../../sleep.ts';
+import type { Permit } from './pacer.ts';
+
+export interface SharedPacerOptions {
+  window: AccountWindow;
+  /** Slots asked for per transaction (1 for Bronze; a few percent of the limit above). */
+  block: number;
+  /** Tasks submitted and not yet final, in this process. */
+  maxInFlight: number;
+  /** A granted slot unused this long goes back to the account. */
+  holdMs: number;
+  now: () => number;
+  sleep: Sleep;
+}
+
+/** How long the store counts a slot: the API's window, its slack, and the longest a slot waits unused. */
+export function sharedWindowMs(windowMs: number, slack: number, holdMs: number): number {
+  return Math.ceil(windowMs * (1 + slack)) + holdMs;
+}
+
+/** Slots per transaction: 1 on small tiers, ~5% of the limit on large ones (at most 64). */
+export function blockFor(startsPerWindow: number): number {
+  return Math.max(1, Math.min(64, Math.floor(startsPerWindow * 0.05)));
+}
+
+interface Slot {
+  id: number;
+  takenAt: number;
+}
+
+export class SharedSubmitPacer {
+  private slots: Slot[] = [];
+  private inFlight = 0;
+  private waiting = 0;
+  private nextTryAt = 0;
+  private refilling?: Promise<void>;
+  private ended: Array<() => void> = [];
+  private returning = new Set<Promise<void>>();
+  /** 429s seen, waits made and transactions taken, for reports and benchmarks. */
+  readonly stats = { refused: 0, waited: 0, takes: 0 };
+
+  constructor(private readonly options: SharedPacerOptions) {}
+
+  /** True when a submit asked now would have to wait. */
+  get busy(): boolean {
+    const now = this.options.now();
+    return this.waiting > 0 || this.inFlight >= this.options.maxInFlight || (this.slots.length === 0 && now < this.nextTryAt);
+  }
+
+  /** Waits for a slot of the account's window and room in flight; a stop while waiting is a clean one. */
+  async acquire(signal?: AbortSignal): Promise<Permit> {
+    this.waiting++;
+    let waited = false;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw new StoppedBeforeTaskError({ cause: signal.reason });
+        const now = this.options.now();
+        this.dropStale(now);
+        if (this.inFlight >= this.options.maxInFlight) {
+          waited = true;
+          await this.untilEnd(signal);
+          continue;
+        }
+        const slot = this.slots.shift();
+        if (slot) return this.admit(slot);
+        if (now < this.nextTryAt) {
+          waited = true;
+          await this.options.sleep(this.nextTryAt - now, signal);
+          continue;
+        }
+        // One refill at a time: the others wait for it and share its block.
+        this.refilling ??= this.refill(now).finally(() => (this.refilling = undefined));
+        await this.refilling;
+      }
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof StoppedBeforeTaskError)) throw new StoppedBeforeTaskError({ cause: signal.reason });
+      throw error;
+    } finally {
+      this.waiting--;
+      if (waited) this.stats.waited++;
+    }
+  }
+
+  /** Gives the unused slots back (another process may use them now) and closes the window. */
+  async close(): Promise<void> {
+    this.giveBack(this.slots.splice(0).map((s) => s.id));
+    await Promise.allSettled([...this.returning]);
+    await this.options.window.close();
+  }
+
+  private async refill(now: number): Promise<void> {
+    const want = Math.max(1, Math.min(this.options.block, this.waiting));
+    this.stats.takes++;
+    const grant = await this.options.window.take(want, now);
+    for (const id of grant.slots) this.slots.push({ id, takenAt: now });
+    if (grant.slots.length === 0) this.nextTryAt = grant.retryAt;
+  }
+
+  private dropStale(now: number): void {
+    const stale = this.slots.filter((s) => now - s.takenAt >= this.options.holdMs);
+    if (stale.length === 0) return;
+    this.slots = this.slots.filter((s) => now - s.takenAt < this.options.holdMs);
+    this.giveBack(stale.map((s) => s.id));
+  }
+
+  /** In the background: a failed give-back only keeps a slot counted until it ages out (safe). */
+  private giveBack(ids: number[]): void {
+    if (ids.length === 0) return;
+    const p = this.options.window.giveBack(ids).catch(() => {});
+    this.returning.add(p);
+    void p.finally(() => this.returning.delete(p));
+  }
+
+  private untilEnd(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.ended = this.ended.filter((f) => f !== done);
+        reject(new StoppedBeforeTaskError({ cause: signal?.reason }));
+      };
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.ended.push(done);
+    });
+  }
+
+  private admit(slot: Slot): Permit {
+    this.inFlight++;
+    let flying = true;
+    let counted = true;
+    const end = () => {
+      if (!flying) return;
+      flying = false;
+      this.inFlight--;
+      this.ended.shift()?.();
+    };
+    const unstart = () => {
+      if (!counted) return;
+      counted = false;
+      this.giveBack([slot.id]);
+    };
+    return {
+      sent: () => {},
+      answered: () => {},
+      withdrawn: () => {
+        unstart();
+        end();
+      },
+      refused: (retryAfterMs) => {
+        this.stats.refused++;
+        unstart();
+        if (retryAfterMs !== undefined) {
+          const until = this.options.now() + retryAfterMs;
+          this.nextTryAt = Math.max(this.nextTryAt, until);
+          const p = this.options.window.pause(until).catch(() => {});
+          this.returning.add(p);
+          void p.finally(() => this.returning.delete(p));
+        }
+        end();
+      },
+      end,
+    };
+  }
+}
