@@ -61,3 +61,14 @@ export function decide(options: { want: number; limit: number; windowMs: number;
   // A slot granted at t counts over [t, t + windowMs).
   return { grant: 0, retryAt: (oldest ?? now) + windowMs };
 }
+
+/**
+ * The opener a provider's pacer calls (on its first submit) for the account
+ * of `apiKey` on this store, or undefined when no other process can share
+ * the store (in memory).
+ */
+export function accountWindowFor(options: { dir: string; url?: string; provider: string; apiKey: string }): ((window: WindowOptions) => Promise<AccountWindow>) | undefined {
+  if (options.url === undefined && options.dir === ':memory:') return undefined;
+  const account = accountId(options.provider, options.apiKey);
+  return async (window) => (await openAccountWindow({ dir: options.dir, url: options.url, account, ...window }))!;
+}

@@ -17,7 +17,8 @@ import type { Sleep } from '../../sleep.ts';
 import type { Permit } from './pacer.ts';
 
 export interface SharedPacerOptions {
-  window: AccountWindow;
+  /** The account's window (opened on first use when a promise: the provider is made before any submit). */
+  window: AccountWindow | Promise<AccountWindow>;
   /** Slots asked for per transaction (1 for Bronze; a few percent of the limit above). */
   block: number;
   /** Tasks submitted and not yet final, in this process. */
@@ -45,6 +46,7 @@ interface Slot {
 
 export class SharedSubmitPacer {
   private slots: Slot[] = [];
+  private closed = false;
   private inFlight = 0;
   private waiting = 0;
   private nextTryAt = 0;
@@ -54,7 +56,12 @@ export class SharedSubmitPacer {
   /** 429s seen, waits made and transactions taken, for reports and benchmarks. */
   readonly stats = { refused: 0, waited: 0, takes: 0 };
 
-  constructor(private readonly options: SharedPacerOptions) {}
+  private readonly window: Promise<AccountWindow>;
+
+  constructor(private readonly options: SharedPacerOptions) {
+    this.window = Promise.resolve(options.window);
+    this.window.catch(() => {}); // a window that cannot open fails the first acquire, not the process
+  }
 
   /** True when a submit asked now would have to wait. */
   get busy(): boolean {
@@ -69,6 +76,7 @@ export class SharedSubmitPacer {
     try {
       for (;;) {
         if (signal?.aborted) throw new StoppedBeforeTaskError({ cause: signal.reason });
+        if (this.closed) throw new StoppedBeforeTaskError();
         const now = this.options.now();
         this.dropStale(now);
         if (this.inFlight >= this.options.maxInFlight) {
@@ -98,15 +106,16 @@ export class SharedSubmitPacer {
 
   /** Gives the unused slots back (another process may use them now) and closes the window. */
   async close(): Promise<void> {
+    this.closed = true;
     this.giveBack(this.slots.splice(0).map((s) => s.id));
     await Promise.allSettled([...this.returning]);
-    await this.options.window.close();
+    await (await this.window).close();
   }
 
   private async refill(now: number): Promise<void> {
     const want = Math.max(1, Math.min(this.options.block, this.waiting));
     this.stats.takes++;
-    const grant = await this.options.window.take(want, now);
+    const grant = await (await this.window).take(want, now);
     for (const id of grant.slots) this.slots.push({ id, takenAt: now });
     if (grant.slots.length === 0) this.nextTryAt = grant.retryAt;
   }
@@ -121,7 +130,7 @@ export class SharedSubmitPacer {
   /** In the background: a failed give-back only keeps a slot counted until it ages out (safe). */
   private giveBack(ids: number[]): void {
     if (ids.length === 0) return;
-    const p = this.options.window.giveBack(ids).catch(() => {});
+    const p = this.window.then((w) => w.giveBack(ids)).catch(() => {});
     this.returning.add(p);
     void p.finally(() => this.returning.delete(p));
   }
@@ -169,7 +178,7 @@ export class SharedSubmitPacer {
         if (retryAfterMs !== undefined) {
           const until = this.options.now() + retryAfterMs;
           this.nextTryAt = Math.max(this.nextTryAt, until);
-          const p = this.options.window.pause(until).catch(() => {});
+          const p = this.window.then((w) => w.pause(until)).catch(() => {});
           this.returning.add(p);
           void p.finally(() => this.returning.delete(p));
         }
@@ -178,4 +187,26 @@ export class SharedSubmitPacer {
       end,
     };
   }
+}
+
+/** The account-wide pacer for a known tier: its videos per minute shared through `window`. */
+export function createSharedPacer(options: {
+  videosPerMinute: number;
+  maxInFlight: number;
+  window: (windowMs: number) => Promise<AccountWindow>;
+  windowMs: number;
+  slack: number;
+  now: () => number;
+  sleep: Sleep;
+}): SharedSubmitPacer {
+  // A slot waits unused at most a tenth of the window: the store's window grows by that much.
+  const holdMs = Math.ceil(options.windowMs / 10);
+  return new SharedSubmitPacer({
+    window: options.window(sharedWindowMs(options.windowMs, options.slack, holdMs)),
+    block: blockFor(options.videosPerMinute),
+    maxInFlight: options.maxInFlight,
+    holdMs,
+    now: options.now,
+    sleep: options.sleep,
+  });
 }
