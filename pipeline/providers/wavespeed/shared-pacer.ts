@@ -199,8 +199,9 @@ export function createSharedPacer(options: {
   now: () => number;
   sleep: Sleep;
 }): SharedSubmitPacer {
-  // A slot waits unused at most a tenth of the window: the store's window grows by that much.
-  const holdMs = Math.ceil(options.windowMs / 10);
+  // Slots are taken as submits ask for them, so one rarely waits long unused; the store's window
+  // grows by the hold, so it is kept short (1% of the window) to keep the pace near the tier's.
+  const holdMs = Math.ceil(options.windowMs / 100);
   return new SharedSubmitPacer({
     window: options.window(sharedWindowMs(options.windowMs, options.slack, holdMs)),
     block: blockFor(options.videosPerMinute),
