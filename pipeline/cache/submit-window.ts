@@ -22,6 +22,11 @@ export interface AccountWindow {
   take(n: number, now: number): Promise<Grant>;
   /** Slots that started nothing (unused, or refused with a 429 that proves no task): free again. */
   giveBack(slots: readonly number[]): Promise<void>;
+  /**
+   * A slot's start counts from `at` on, not earlier (never moves it back): a submit answered late
+   * may have reached the API late, and the API counts its minute from then.
+   */
+  touch(slot: number, at: number): Promise<void>;
   /** A 429 with Retry-After: no process on the account takes a slot before `until`. */
   pause(until: number): Promise<void>;
   close(): Promise<void>;

@@ -16,7 +16,7 @@ import { quick } from './options.ts';
 async function perSlot(block: number, slots: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dl-bench-window-'));
   const window = (await openAccountWindow({ dir, account: accountId('wavespeed', 'bench-key'), limit: 1_000_000, windowMs: 66_300 }))!;
-  const pacer = new SharedSubmitPacer({ window, block, maxInFlight: 300, holdMs: 6_000, now: Date.now, sleep: realSleep });
+  const pacer = new SharedSubmitPacer({ window, block, maxInFlight: 300, holdMs: 600, marginMs: 900, now: Date.now, sleep: realSleep });
   const cpu0 = process.cpuUsage();
   // 300 submits at a time, as Silver's in-flight cap allows.
   for (let done = 0; done < slots; done += 300) {

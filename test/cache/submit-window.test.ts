@@ -70,6 +70,19 @@ function rules(place: () => Promise<{ dir: string; url?: string }>) {
     }
   });
 
+  it('touch moves a start later, never earlier', async () => {
+    const w = await open(await place(), 1, 1_000);
+    try {
+      const [slot] = (await w.take(1, 10_000)).slots;
+      await w.touch(slot, 10_500);
+      await w.touch(slot, 10_100);
+      expect((await w.take(1, 11_400)).retryAt).toBe(11_500);
+      expect((await w.take(1, 11_500)).slots).toHaveLength(1);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('accounts do not share slots', async () => {
     const at = await place();
     const a = await open(at, 1, HOUR, 'acct-a');

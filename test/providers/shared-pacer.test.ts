@@ -27,7 +27,7 @@ async function window(limit: number, windowMs = W): Promise<AccountWindow> {
 }
 
 function pacer(w: AccountWindow, c: ReturnType<typeof clock>, over: Partial<ConstructorParameters<typeof SharedSubmitPacer>[0]> = {}) {
-  return new SharedSubmitPacer({ window: w, block: 1, maxInFlight: 100, holdMs: 100, now: c.now, sleep: c.sleep, ...over });
+  return new SharedSubmitPacer({ window: w, block: 1, maxInFlight: 100, holdMs: 100, marginMs: 100, now: c.now, sleep: c.sleep, ...over });
 }
 
 describe('SharedSubmitPacer', () => {
@@ -91,10 +91,25 @@ describe('SharedSubmitPacer', () => {
     await p.close();
   });
 
+  it('a submit answered later than the margin counts from its answer, less the margin', async () => {
+    const c = clock();
+    const p = pacer(await window(1), c, { marginMs: 100 });
+    const start = c.t;
+    const permit = await p.acquire();
+    permit.sent();
+    c.t += 500; // a slow answer: the API may have seen the request only now
+    permit.answered();
+    permit.end();
+    await new Promise((r) => setTimeout(r, 20)); // written in the background
+    await p.acquire();
+    expect(c.t).toBe(start + 400 + W);
+    await p.close();
+  });
+
   it('a stop while waiting rejects cleanly and takes nothing', async () => {
     const c = clock();
     const w = await window(1, 1_000_000);
-    const p = new SharedSubmitPacer({ window: w, block: 1, maxInFlight: 1, holdMs: 100, now: c.now, sleep: c.sleep });
+    const p = new SharedSubmitPacer({ window: w, block: 1, maxInFlight: 1, holdMs: 100, marginMs: 100, now: c.now, sleep: c.sleep });
     await p.acquire();
     const controller = new AbortController();
     const waiting = p.acquire(controller.signal);

@@ -28,6 +28,10 @@ export async function openPostgresWindow(url: string, account: string, options: 
     giveBack: async (slots) => {
       if (slots.length > 0) await sql.rows('DELETE FROM submit_starts WHERE account = $1 AND slot = ANY($2::bigint[])', [account, slots]);
     },
+    touch: async (slot, at) => {
+      // A row already aged out is put back: its start is still in the API's minute.
+      await sql.rows('INSERT INTO submit_starts (slot, account, at) VALUES ($1, $2, $3) ON CONFLICT (slot) DO UPDATE SET at = greatest(submit_starts.at, excluded.at)', [slot, account, at]);
+    },
     pause: async (until) => {
       await sql.rows('INSERT INTO submit_pauses (account, until) VALUES ($1, $2) ON CONFLICT (account) DO UPDATE SET until = greatest(submit_pauses.until, excluded.until)', [account, until]);
     },

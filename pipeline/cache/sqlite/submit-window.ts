@@ -15,6 +15,8 @@ export function openSqliteWindow(dir: string, account: string, options: WindowOp
   const insert = db.prepare('INSERT INTO submit_starts (account, at) VALUES (?, ?)');
   const remove = db.prepare('DELETE FROM submit_starts WHERE account = ? AND slot = ?');
   const pauseQ = db.prepare('INSERT INTO submit_pauses (account, until) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET until = max(until, excluded.until)');
+  // A row already aged out is put back: its start is still in the API's minute.
+  const touchQ = db.prepare('INSERT INTO submit_starts (slot, account, at) VALUES (?, ?, ?) ON CONFLICT (slot) DO UPDATE SET at = max(at, excluded.at)');
   const take = db.transaction((n: number, now: number) => {
     prune.run(account, now - options.windowMs);
     const { live, oldest } = count.get(account) as { live: number; oldest: number | null };
@@ -31,6 +33,9 @@ export function openSqliteWindow(dir: string, account: string, options: WindowOp
     take: async (n, now) => take.immediate(n, now),
     giveBack: async (slots) => {
       if (slots.length > 0) giveBack.immediate(slots);
+    },
+    touch: async (slot, at) => {
+      touchQ.run(slot, account, at);
     },
     pause: async (until) => {
       pauseQ.run(account, until);

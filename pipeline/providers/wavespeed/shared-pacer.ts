@@ -25,6 +25,11 @@ export interface SharedPacerOptions {
   maxInFlight: number;
   /** A granted slot unused this long goes back to the account. */
   holdMs: number;
+  /**
+   * How much longer than the API's window the store counts a slot (slack and hold). A submit
+   * answered later than this after its slot was granted moves its slot's start up to match.
+   */
+  marginMs: number;
   now: () => number;
   sleep: Sleep;
 }
@@ -130,7 +135,12 @@ export class SharedSubmitPacer {
   /** In the background: a failed give-back only keeps a slot counted until it ages out (safe). */
   private giveBack(ids: number[]): void {
     if (ids.length === 0) return;
-    const p = this.window.then((w) => w.giveBack(ids)).catch(() => {});
+    this.background(this.window.then((w) => w.giveBack(ids)));
+  }
+
+  /** A write close() waits for; a failed one only leaves a slot counted as it was. */
+  private background(write: Promise<void>): void {
+    const p = write.catch(() => {});
     this.returning.add(p);
     void p.finally(() => this.returning.delete(p));
   }
@@ -167,7 +177,11 @@ export class SharedSubmitPacer {
     };
     return {
       sent: () => {},
-      answered: () => {},
+      answered: () => {
+        // Rare (an answer slower than the margin, ~0.9 s on a real minute), so no transaction per submit.
+        const late = this.options.now() - slot.takenAt - this.options.marginMs;
+        if (late > 0) this.background(this.window.then((w) => w.touch(slot.id, slot.takenAt + late)));
+      },
       withdrawn: () => {
         unstart();
         end();
@@ -178,9 +192,7 @@ export class SharedSubmitPacer {
         if (retryAfterMs !== undefined) {
           const until = this.options.now() + retryAfterMs;
           this.nextTryAt = Math.max(this.nextTryAt, until);
-          const p = this.window.then((w) => w.pause(until)).catch(() => {});
-          this.returning.add(p);
-          void p.finally(() => this.returning.delete(p));
+          this.background(this.window.then((w) => w.pause(until)));
         }
         end();
       },
@@ -202,8 +214,10 @@ export function createSharedPacer(options: {
   // Slots are taken as submits ask for them, so one rarely waits long unused; the store's window
   // grows by the hold, so it is kept short (1% of the window) to keep the pace near the tier's.
   const holdMs = Math.ceil(options.windowMs / 100);
+  const windowMs = sharedWindowMs(options.windowMs, options.slack, holdMs);
   return new SharedSubmitPacer({
-    window: options.window(sharedWindowMs(options.windowMs, options.slack, holdMs)),
+    window: options.window(windowMs),
+    marginMs: windowMs - options.windowMs,
     block: blockFor(options.videosPerMinute),
     maxInFlight: options.maxInFlight,
     holdMs,
