@@ -10,13 +10,6 @@ import { tinyProject } from '../helpers/tasks.ts';
 /** A "minute", scaled down: the fake's account level and every process's limiter count in it. */
 const MINUTE_MS = 600;
 
-/**
- * The slack for a request's trip (a slot counts from when it was granted; the API counts the start
- * when the request arrives): a real minute's 0.5% is 300 ms; three loaded processes on a 600 ms
- * "minute" need the same tens of milliseconds, which do not scale down with the minute.
- */
-const SLACK = 0.1;
-
 const SIX_SCENES = `version: 1
 defaults: { image: two-people.png }
 episodes:
@@ -38,7 +31,7 @@ it('three processes on one cache, --tier bronze: the account sees no 429, and ev
   fakes.push(fake);
   const { manifest } = tinyProject(SIX_SCENES);
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-shared-rate-'));
-  const children = [0, 1, 2].map(() => renderChild({ manifest, cacheDir, baseUrl: fake.apiUrl, tier: 'bronze', rateWindowMs: MINUTE_MS, rateWindowSlack: SLACK }));
+  const children = [0, 1, 2].map(() => renderChild({ manifest, cacheDir, baseUrl: fake.apiUrl, tier: 'bronze', rateWindowMs: MINUTE_MS }));
   const codes = await Promise.all(children.map((c) => c.exit));
   expect(codes).toEqual([0, 0, 0]);
   // Each process alone keeps to 2 per minute; only the shared window keeps all three to 2 together.
