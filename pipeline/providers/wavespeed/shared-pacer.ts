@@ -212,8 +212,8 @@ export function createSharedPacer(options: {
   sleep: Sleep;
 }): SharedSubmitPacer {
   // Slots are taken as submits ask for them, so one rarely waits long unused; the store's window
-  // grows by the hold, so it is kept short (1% of the window) to keep the pace near the tier's.
-  const holdMs = Math.ceil(options.windowMs / 100);
+  // grows by the hold, so it is kept short (0.2% of the window: 120 ms) to keep the pace near the tier's.
+  const holdMs = Math.ceil(options.windowMs / 500);
   const windowMs = sharedWindowMs(options.windowMs, options.slack, holdMs);
   return new SharedSubmitPacer({
     window: options.window(windowMs),
