@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
+import { accountWindowFor } from '../cache/submit-window.ts';
 import { openClipStore } from '../cache/clips/index.ts';
 import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
@@ -157,6 +158,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
             sleep: options.sleep,
             tier,
             concurrency,
+            // A known tier's limit belongs to the account: paced through the store, shared by every process on it.
+            submitWindow: accountWindowFor({ dir: cacheDir, url: options.storeUrl, provider: 'wavespeed', apiKey: options.apiKey! }),
             clock: options.clock,
             onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
             onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),

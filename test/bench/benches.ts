@@ -9,6 +9,7 @@ import { benchOverhead, overheadMarkdown } from './overhead.ts';
 import { benchPlanWarm, planMarkdown } from './plan-warm.ts';
 import { benchStitch } from './stitch.ts';
 import { benchBronze, benchSilver } from './tiers.ts';
+import { benchSubmitWindow } from './submit-window.ts';
 
 export interface Bench {
   run: () => Promise<BenchResult>;
@@ -27,4 +28,5 @@ export const benches: Record<string, Bench> = {
   overhead: { run: benchOverhead, markdown: overheadMarkdown },
   silver: { run: benchSilver },
   bronze: { run: benchBronze },
+  window: { run: benchSubmitWindow },
 };

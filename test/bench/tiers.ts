@@ -26,6 +26,7 @@ import { resolveFfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
 import { plan } from '../../pipeline/plan/index.ts';
 import { prepare } from '../../pipeline/run/prepare.ts';
 import { PROVIDERS } from '../../pipeline/providers/info.ts';
+import { accountWindowFor } from '../../pipeline/cache/submit-window.ts';
 import { defaultConcurrency } from '../../pipeline/providers/wavespeed/pacer-for-tier.ts';
 import { createWavespeedProvider } from '../../pipeline/providers/wavespeed/provider.ts';
 import { ACCOUNT_TIERS, type TierSetting } from '../../pipeline/providers/wavespeed/tiers.ts';
@@ -84,6 +85,8 @@ async function runAgainst(level: Level, scenes: number, tier: TierSetting, concu
     let waits = 0;
     const provider = createWavespeedProvider({
       apiKey: KEY, baseUrl: apiUrl, ffmpeg, workDir: path.join(cacheDir, 'work'), uploads: store.uploads('wavespeed'), policy, tier, concurrency: n,
+      // As `render` does on an on-disk cache: a known tier paced account-wide through the store.
+      submitWindow: accountWindowFor({ dir: cacheDir, provider: 'wavespeed', apiKey: KEY }),
       // Counts the waits between looks at a task (each is followed by one look: the shared list or its own result).
       sleep: (ms, signal) => {
         if (ms === look) waits++;

@@ -28,7 +28,7 @@ export interface Child {
 }
 
 /** Starts render-child.mts in a new process against the fake server. */
-export function renderChild(args: { manifest: string; cacheDir: string; baseUrl: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean }): Child {
+export function renderChild(args: { manifest: string; cacheDir: string; baseUrl: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean; tier?: 'bronze' | 'silver' | 'gold' | 'ultra'; rateWindowMs?: number; rateWindowSlack?: number }): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/helpers/render-child.mts'), JSON.stringify({ ...args, apiKey: KEY })], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

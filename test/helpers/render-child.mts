@@ -6,8 +6,9 @@
 import { RunEvents } from '../../pipeline/events.ts';
 import { render } from '../../pipeline/run/render.ts';
 import { FAST_POLICY } from './fast-policy.ts';
+import type { TierSetting } from '../../pipeline/providers/wavespeed/tiers.ts';
 
-const args = JSON.parse(process.argv[2]) as { manifest: string; cacheDir: string; baseUrl: string; apiKey: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean };
+const args = JSON.parse(process.argv[2]) as { manifest: string; cacheDir: string; baseUrl: string; apiKey: string; concurrency?: number; budgetUsd?: number; retryAmbiguous?: boolean; tier?: TierSetting; rateWindowMs?: number; rateWindowSlack?: number };
 const events = new RunEvents();
 events.on('event', (e) => process.stdout.write(`${JSON.stringify(e)}\n`));
 const controller = new AbortController();
@@ -20,7 +21,8 @@ const result = await render([args.manifest], {
   outDir: `${args.cacheDir}/out`,
   concurrency: args.concurrency ?? 4,
   budgetUsd: args.budgetUsd,
-  policy: FAST_POLICY,
+  policy: { ...FAST_POLICY, ...(args.rateWindowMs === undefined ? {} : { rateWindowMs: args.rateWindowMs }), ...(args.rateWindowSlack === undefined ? {} : { rateWindowSlack: args.rateWindowSlack }) },
+  tier: args.tier,
   waitPollMs: 50,
   leaseMs: 2_000,
   signal: controller.signal,

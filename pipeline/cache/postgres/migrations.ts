@@ -95,7 +95,17 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE runs ADD COLUMN heartbeat_at double precision;
    ALTER TABLE runs ADD COLUMN lease_ms double precision;
    CREATE INDEX runs_unfinished ON runs (started_at) WHERE finished_at IS NULL;`,
-  `SELECT 1 -- 3: reserved`,
+  // 3: the account's submit window, shared by every worker on the server (see SQLite's 12).
+  `CREATE TABLE submit_starts (
+     slot    bigserial PRIMARY KEY,
+     account text COLLATE "C" NOT NULL,
+     at      double precision NOT NULL
+   );
+   CREATE INDEX submit_starts_account_at ON submit_starts (account, at);
+   CREATE TABLE submit_pauses (
+     account text COLLATE "C" PRIMARY KEY,
+     until   double precision NOT NULL
+   );`,
   // 4: named runs (`--run NAME`), as SQLite's migration 13: one runs row per name with its cap and plan
   // fingerprint, and the holds a reservation checks under the run row's lock (FOR UPDATE).
   `ALTER TABLE runs ADD COLUMN name text COLLATE "C";

@@ -105,7 +105,19 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE runs ADD COLUMN owner TEXT;
    ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
    ALTER TABLE runs ADD COLUMN lease_ms INTEGER;`,
-  `-- 12: reserved`,
+  // 12: the account's submit window, shared by every process on the cache: one row per granted
+  // start slot (a process takes them in blocks), and when a 429's Retry-After lets anyone send again.
+  // `account` is a salted hash of the API key, never the key.
+  `CREATE TABLE submit_starts (
+     slot    INTEGER PRIMARY KEY AUTOINCREMENT,
+     account TEXT NOT NULL,
+     at      INTEGER NOT NULL
+   );
+   CREATE INDEX submit_starts_account_at ON submit_starts (account, at);
+   CREATE TABLE submit_pauses (
+     account TEXT PRIMARY KEY,
+     until   INTEGER NOT NULL
+   );`,
   // 13: named runs (`--run NAME`): workers started with one name share one runs row, its cap and its
   // plan fingerprint (a worker that disagrees is refused before it spends), and one table of holds,
   // so spent + held <= cap is checked in one IMMEDIATE transaction whatever process reserves.

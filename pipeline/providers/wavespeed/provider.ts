@@ -14,6 +14,9 @@ import { createTaskFinder } from './find-task.ts';
 import { createStatusBoard } from './status-board.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 import { createPacer } from './pacer-for-tier.ts';
+import { createSharedPacer } from './shared-pacer.ts';
+import type { AccountWindow, WindowOptions } from '../../cache/submit-window.ts';
+import { ACCOUNT_TIERS } from './tiers.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { redactKey } from './redact.ts';
@@ -44,6 +47,11 @@ export interface WavespeedOptions {
   concurrency?: number;
   /** The limiter's clock (tests); its window is `policy.rateWindowMs`. */
   clock?: Clock;
+  /**
+   * The account's submit window in the store, shared by every process on it: given, a known tier's
+   * videos per minute are paced account-wide (`auto` still learns per process). Opened on first submit.
+   */
+  submitWindow?: (options: WindowOptions) => Promise<AccountWindow>;
   /** A scene's submit waits for the account's rate limit (once per wait); never given the key. */
   onRateLimitWait?: (task: { episodeId: string; sceneId: string; key: string }) => void;
 }
@@ -103,7 +111,21 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     });
   const uploader = createUploader(ctx, options);
   // One limiter for the whole run: every submit of this provider goes through it.
-  const pacer: SubmitPacer = createPacer({ tier: options.tier ?? 'auto', concurrency: options.concurrency ?? DEFAULTS.concurrency, policy, clock: options.clock });
+  const tier = options.tier ?? 'auto';
+  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+  const { submitWindow } = options;
+  const pacer: Pick<SubmitPacer, 'busy' | 'acquire'> & { close?: () => Promise<void> } =
+    tier !== 'auto' && submitWindow
+      ? createSharedPacer({
+          videosPerMinute: ACCOUNT_TIERS[tier].videosPerMinute,
+          maxInFlight: ACCOUNT_TIERS[tier].concurrentTasks,
+          window: (windowMs) => submitWindow({ limit: ACCOUNT_TIERS[tier].videosPerMinute, windowMs }),
+          windowMs: policy.rateWindowMs,
+          slack: policy.rateWindowSlack,
+          now: options.clock?.now ?? deps.now,
+          sleep: deps.sleep,
+        })
+      : createPacer({ tier, concurrency, policy, clock: options.clock });
   /** Tasks this run submitted, in flight until their wait ends. */
   const flying = new Map<string, Permit>();
   const download = createDownloader(ctx);
@@ -184,6 +206,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
       billings: (w, o) => redact(account.billings(w, o)),
     },
     async close() {
+      await pacer.close?.();
       if (ownsDispatcher) await dispatcher.close();
     },
   };
