@@ -75,31 +75,27 @@ export class Budget implements CapBudget {
 }
 
 /**
- * The run's money, per cap the plan admitted its episodes under (one per
- * budget pool, an uncapped one for episodes under none, all of them under
- * the account's balance when the plan has one). The plan decided the caps
- * and which episodes fit; this only reserves, settles and releases against
- * them. Totals are what the live view shows.
+ * A run's budgets by pool: one per pool the plan admitted its episodes under,
+ * and one uncapped for the rest. Which kind of budget (in memory, or in the
+ * shared books of a named run) is the subclass's choice; the lookup and the
+ * totals are the same for both.
  */
-export class Budgets implements RunBudgets {
-  private pools = new Map<string, Budget>();
-  private byEpisode = new Map<string, Budget>();
-  private account?: Budget;
-  private uncapped: Budget;
-  /** The cap the live view shows spend against (the plan's rule). */
+export abstract class PooledBudgets<B extends CapBudget & { refusal?: string; readonly spentUsd: number; readonly reservedUsd: number }> implements RunBudgets {
+  private pools = new Map<string, B>();
+  private byEpisode = new Map<string, B>();
+  private uncapped: B;
   readonly limitUsd: number | undefined;
 
-  constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>) {
-    const balance = plan.budgets.find((p) => p.kind === 'balance');
-    if (balance) this.account = new Budget(balance.limitUsd);
-    this.uncapped = new Budget(undefined, this.account);
-    for (const p of plan.budgets) if (p.kind !== 'balance') this.pools.set(p.id, new Budget(p.limitUsd, this.account));
+  /** `make(poolId, limitUsd)`: the budget of one pool (`poolId` undefined: the uncapped one). */
+  protected constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>, make: (poolId: string | undefined, limitUsd: number | undefined) => B) {
+    this.uncapped = make(undefined, undefined);
+    for (const p of plan.budgets) if (p.kind !== 'balance') this.pools.set(p.id, make(p.id, p.limitUsd));
     for (const e of plan.episodes) this.byEpisode.set(e.id, (e.budgetPool !== undefined ? this.pools.get(e.budgetPool) : undefined) ?? this.uncapped);
     this.limitUsd = plan.spendCapUsd;
   }
 
   /** The budget a scene's spend counts against (its episode's pool). */
-  for(episodeId: string): Budget {
+  for(episodeId: string): B {
     return this.byEpisode.get(episodeId) ?? this.uncapped;
   }
 
@@ -116,7 +112,22 @@ export class Budgets implements RunBudgets {
     return roundUsd(this.all().reduce((sum, b) => sum + b.reservedUsd, 0));
   }
 
-  private all(): Budget[] {
+  private all(): B[] {
     return [...this.pools.values(), this.uncapped];
+  }
+}
+
+/**
+ * The run's money, per cap the plan admitted its episodes under (one per
+ * budget pool, an uncapped one for episodes under none, all of them under
+ * the account's balance when the plan has one). The plan decided the caps
+ * and which episodes fit; this only reserves, settles and releases against
+ * them. Totals are what the live view shows.
+ */
+export class Budgets extends PooledBudgets<Budget> {
+  constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>) {
+    const balance = plan.budgets.find((p) => p.kind === 'balance');
+    const account = balance ? new Budget(balance.limitUsd) : undefined;
+    super(plan, (_pool, limitUsd) => new Budget(limitUsd, account));
   }
 }

@@ -1,7 +1,7 @@
 import { roundUsd } from '../cost/estimate.ts';
 import type { RunLedger } from '../cache/interfaces.ts';
 import type { Plan } from '../plan/index.ts';
-import type { CapBudget, RunBudgets } from './budget.ts';
+import { PooledBudgets, type CapBudget } from './budget.ts';
 
 /**
  * One pool's money for a named run (`--run NAME`), kept in the store so every
@@ -60,38 +60,10 @@ export class SharedBudget implements CapBudget {
  * when the plan has one. Used only with `--run`: without it a run's money
  * stays in memory, as it always did.
  */
-export class SharedBudgets implements RunBudgets {
-  private pools = new Map<string, SharedBudget>();
-  private byEpisode = new Map<string, SharedBudget>();
-  private uncapped: SharedBudget;
-  readonly limitUsd: number | undefined;
-
+export class SharedBudgets extends PooledBudgets<SharedBudget> {
   /** `poolName`: a pool's name in the shared books (the same on every machine). */
   constructor(plan: Pick<Plan, 'budgets' | 'episodes' | 'spendCapUsd'>, ledger: RunLedger, runId: number, owner: string, poolName: (id: string) => string = (id) => id) {
     const account = plan.budgets.find((p) => p.kind === 'balance')?.limitUsd;
-    this.uncapped = new SharedBudget(ledger, runId, owner, '', undefined, account);
-    for (const p of plan.budgets) if (p.kind !== 'balance') this.pools.set(p.id, new SharedBudget(ledger, runId, owner, poolName(p.id), p.limitUsd, account));
-    for (const e of plan.episodes) this.byEpisode.set(e.id, (e.budgetPool !== undefined ? this.pools.get(e.budgetPool) : undefined) ?? this.uncapped);
-    this.limitUsd = plan.spendCapUsd;
-  }
-
-  for(episodeId: string): SharedBudget {
-    return this.byEpisode.get(episodeId) ?? this.uncapped;
-  }
-
-  refuseAll(reason: string): void {
-    for (const b of this.all()) b.refusal ??= reason;
-  }
-
-  get spentUsd(): number {
-    return roundUsd(this.all().reduce((sum, b) => sum + b.spentUsd, 0));
-  }
-
-  get reservedUsd(): number {
-    return roundUsd(this.all().reduce((sum, b) => sum + b.reservedUsd, 0));
-  }
-
-  private all(): SharedBudget[] {
-    return [...this.pools.values(), this.uncapped];
+    super(plan, (pool, limitUsd) => new SharedBudget(ledger, runId, owner, pool === undefined ? '' : poolName(pool), limitUsd, account));
   }
 }
