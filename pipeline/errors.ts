@@ -146,21 +146,23 @@ export class StoreError extends DuologueError {
     /** The driver's own words ("database or disk is full"). */
     readonly detail: string,
     location: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: 'E_CACHE' | 'E_STORE' },
   ) {
     const full = /disk is full|SQLITE_FULL|ENOSPC/i.test(detail) ? ' (the disk is full: free space or move --cache-dir)' : '';
-    super('E_CACHE', `the cache database in ${location} could not be written: ${detail}${full}`, options);
+    super(options?.code ?? 'E_CACHE', `the cache database in ${location} could not be written: ${detail}${full}`, options);
   }
 }
 
 /**
  * The cache's database server could not be reached, or dropped the
- * connection (refused, reset, shut down): E_CACHE, naming the server as
- * `host:port/database`, never with its password.
+ * connection (refused, reset, shut down): E_STORE (the shared store is
+ * away, not this machine's cache broken), naming the server as
+ * `host:port/database`, never with its password. Still a StoreError: the run
+ * stops on it as on any store failure, and the next run resumes.
  */
 export class StoreUnreachableError extends StoreError {
   constructor(detail: string, server: string, options?: { cause?: unknown }) {
-    super(detail, server, options);
+    super(detail, server, { ...options, code: 'E_STORE' });
     this.message = `the cache database at ${server} cannot be reached: ${detail}`;
   }
 }

@@ -1,5 +1,5 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
-import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
+import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, StoreError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { CapBudget } from './budget.ts';
 import { clipPath, type ClipStore } from '../cache/clips/index.ts';
 import { localClipStore } from '../cache/clips/local.ts';
@@ -337,8 +337,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       events.emitEvent({ type: 'done', ...at, clip: delivered.path, videoSeconds: delivered.durationSeconds, costUsd: charged, processingSeconds });
       return { outcome: 'rendered', clip: delivered.path, costUsd: charged, processingSeconds, note };
     } catch (error) {
-      // The cache cannot be written: no bookkeeping is possible, the run stops (E_CACHE).
-      if (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError)) throw error;
+      // The cache cannot be written (E_CACHE, or its server is away: E_STORE): no bookkeeping is possible, the run stops.
+      if (error instanceof StoreError || (error instanceof DuologueError && error.code === 'E_CACHE' && !(error instanceof ClaimLostError))) throw error;
       if (error instanceof NotSubmittedError) return end('not submitted', reserved, { error: error.reason });
       if (error instanceof ClaimLostError) return end('claim lost', reserved, { error: error.message });
       if (predictionId && error instanceof OutputError && !isAbort(error)) return await outputRefused(error, predictionId, reserved);

@@ -107,7 +107,7 @@ describe('postgres: workers on several machines', () => {
 });
 
 describe('postgres: the server goes away', () => {
-  it('a stopped server is E_CACHE naming host:port/database, never the password; the transaction under way lands nothing; back up, the store works again', async () => {
+  it('a stopped server is E_STORE naming host:port/database, never the password; the transaction under way lands nothing; back up, the store works again', async () => {
     const { url, machine } = await cluster();
     const store = await machine('machine-a');
     const server_ = `postgres://127.0.0.1:${server.port()}/${new URL(url).pathname.slice(1)}`;
@@ -144,7 +144,7 @@ describe('postgres: the server goes away', () => {
     failures.push(await machine('machine-b').catch((e: unknown) => e)); // opening one, too
     for (const error of failures) {
       expect(error).toBeInstanceOf(StoreUnreachableError);
-      expect(error).toMatchObject({ code: 'E_CACHE', message: expect.stringContaining(`the cache database at ${server_} cannot be reached: `) });
+      expect(error).toMatchObject({ code: 'E_STORE', message: expect.stringContaining(`the cache database at ${server_} cannot be reached: `) });
       // Nor anywhere in it (its cause, the driver's error, included), however deeply it is printed.
       expect(inspect(error, { depth: 20 })).not.toContain(PASSWORD);
     }

@@ -118,7 +118,7 @@ describe('scaling out: a shared store and shared clips', () => {
     const url = `postgres://duologue:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/duologue`;
     const run = await runCli(['plan', manifest, '--store', url, '--clips', `s3://${BUCKET}/x`], s3.env());
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error \[E_CACHE\]/);
+    expect(run.stderr).toMatch(/error \[E_STORE\]: the cache database at .* cannot be reached/);
     expect(run.stderr).not.toContain(PASSWORD);
     expect(run.stderr).not.toContain(S3_SECRET);
   });
