@@ -123,9 +123,10 @@ export async function render(files: readonly string[], options: RenderOptions): 
     throw new DuologueError('E_USAGE', 'a shared store (storeUrl) needs shared clips (clipsUrl, s3://bucket/prefix) too');
   }
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
+  const clipsDir = path.join(cacheDir, 'clips');
   let clips;
   try {
-    clips = await openClipStore({ clipsDir: path.join(cacheDir, 'clips'), url: options.clipsUrl, env: options.env });
+    clips = await openClipStore({ clipsDir, url: options.clipsUrl, env: options.env });
   } catch (error) {
     await store.close();
     throw error;
@@ -212,7 +213,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       store,
       runId,
       events,
-      clipsDir: path.join(cacheDir, 'clips'),
+      clipsDir,
       clips,
       concurrency,
       signal: options.signal,

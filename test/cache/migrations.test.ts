@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DB_FILE, openDb, type Db } from '../../pipeline/cache/sqlite/db.ts';
 import { MIGRATIONS } from '../../pipeline/cache/sqlite/migrations.ts';
-import { openStore } from '../../pipeline/cache/store.ts';
+import { openStore, type Store } from '../../pipeline/cache/store.ts';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import { migrate, MIGRATIONS as PG_MIGRATIONS } from '../../pipeline/cache/postgres/migrations.ts';
 import { usePostgres } from '../helpers/postgres.ts';
@@ -138,6 +138,16 @@ describe('opening a cache of the previous schema version', () => {
  */
 describe('fencing tokens on a state of the previous version', () => {
   const claimFlying = { key: 'k-flying', inputs: INPUTS_OLD, episodeId: 'e', sceneId: 'flying', estimateUsd: 0.15 };
+  /** A store opened on a cache a previous duologue migrated: its old claim is taken at epoch 1 and fenced; old runs have no owner, new ones do. */
+  const expectFencedUpgrade = async (store: Store) => {
+    expect(await store.renders.get('k-flying')).toMatchObject({ claim_epoch: 0, status: 'in-flight' });
+    expect(await store.renders.claim(claimFlying)).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1, prediction_id: 'pred-1' } });
+    expect(await store.renders.markSubmitting('k-flying')).toBe(true);
+    const run = await store.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0 });
+    const runs = await store.admin.recentRuns(5);
+    expect(runs.find((r) => r.run.id === 1)?.run).toMatchObject({ owner: null, heartbeat_at: null, lease_ms: null });
+    expect(runs.find((r) => r.run.id === run)?.run).toMatchObject({ owner: 'host:1:1:new', heartbeat_at: T0 + 5 * HOUR, lease_ms: 9_000 });
+  };
 
   it(`SQLite v10 → v11: old renders start at epoch 0 and the next claim takes 1; old runs have no owner, new ones do`, async () => {
     expect(MIGRATIONS.length).toBeGreaterThanOrEqual(11);
@@ -146,12 +156,7 @@ describe('fencing tokens on a state of the previous version', () => {
     old.db.close();
     const store = await openStore({ dir: old.dir, owner: 'host:1:1:new', leaseMs: 9_000, now: () => T0 + 5 * HOUR });
     try {
-      expect(await store.renders.get('k-flying')).toMatchObject({ claim_epoch: 0, status: 'in-flight' });
-      expect(await store.renders.claim(claimFlying)).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1, prediction_id: 'pred-1' } });
-      const run = await store.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0 });
-      const runs = await store.admin.recentRuns(5);
-      expect(runs.find((r) => r.run.id === 1)?.run).toMatchObject({ owner: null, heartbeat_at: null, lease_ms: null });
-      expect(runs.find((r) => r.run.id === run)?.run).toMatchObject({ owner: 'host:1:1:new', heartbeat_at: T0 + 5 * HOUR, lease_ms: 9_000 });
+      await expectFencedUpgrade(store);
     } finally {
       await store.close();
     }
@@ -174,13 +179,7 @@ describe('fencing tokens on a state of the previous version', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dl-migrate-pg-'));
     const store = await openStore({ url, dir, owner: 'host:1:1:new', leaseMs: 9_000, now: () => T0 + 5 * HOUR });
     try {
-      expect(await store.renders.get('k-flying')).toMatchObject({ claim_epoch: 0, status: 'in-flight' });
-      expect(await store.renders.claim(claimFlying)).toMatchObject({ kind: 'claimed', row: { claim_epoch: 1, prediction_id: 'pred-1' } });
-      expect(await store.renders.markSubmitting('k-flying')).toBe(true);
-      const run = await store.ledger.start({ provider: 'wavespeed', args: ['render'], plannedUsd: 0 });
-      const runs = await store.admin.recentRuns(5);
-      expect(runs.find((r) => r.run.id === 1)?.run).toMatchObject({ owner: null, heartbeat_at: null, lease_ms: null });
-      expect(runs.find((r) => r.run.id === run)?.run).toMatchObject({ owner: 'host:1:1:new', heartbeat_at: T0 + 5 * HOUR, lease_ms: 9_000 });
+      await expectFencedUpgrade(store);
     } finally {
       await store.close();
     }
