@@ -28,9 +28,8 @@ export class YamlLanguageServer {
   private nextId = 1;
   private buffer = Buffer.alloc(0);
   private readonly pending = new Map<number, Pending>();
-  private readonly diagnostics = new Map<string, LspDiagnostic[]>();
   private readonly waiters = new Map<string, Array<(d: LspDiagnostic[]) => void>>();
-  private versions = new Map<string, number>();
+  private readonly versions = new Map<string, number>();
   private readonly stderr: string[] = [];
   private settings: Record<string, unknown> = {};
 
@@ -157,7 +156,6 @@ export class YamlLanguageServer {
     }
     if (message.method === 'textDocument/publishDiagnostics') {
       const { uri, diagnostics } = message.params as { uri: string; diagnostics: LspDiagnostic[] };
-      this.diagnostics.set(uri, diagnostics);
       const waiting = this.waiters.get(uri);
       this.waiters.delete(uri);
       for (const w of waiting ?? []) w(diagnostics);
