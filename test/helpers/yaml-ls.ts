@@ -32,6 +32,7 @@ export class YamlLanguageServer {
   private readonly versions = new Map<string, number>();
   private readonly stderr: string[] = [];
   private settings: Record<string, unknown> = {};
+  private onConfigured: () => void = () => undefined;
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -70,9 +71,12 @@ export class YamlLanguageServer {
         schemas: { [pathToFileURL(schemaFile).href]: ['*.yaml'] },
       },
     };
+    const configured = new Promise<void>((resolve) => (server.onConfigured = resolve));
     server.notify('initialized', {});
-    // The server ignores the notification's payload and pulls `workspace/configuration` (answered in onMessage).
+    // The server ignores the notification's payload and pulls `workspace/configuration` (answered in onMessage);
+    // documents opened before that answer would be checked without the schema mapping.
     server.notify('workspace/didChangeConfiguration', { settings: server.settings });
+    await configured;
     return server;
   }
 
@@ -166,6 +170,7 @@ export class YamlLanguageServer {
       const items = (message.params as { items?: Array<{ section?: string }> } | undefined)?.items ?? [];
       const result = message.method === 'workspace/configuration' ? items.map((i) => this.settings[i.section ?? ''] ?? null) : null;
       this.send({ jsonrpc: '2.0', id: message.id, result });
+      if (items.some((i) => i.section === 'yaml')) this.onConfigured();
     }
   }
 }
