@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +123,24 @@ describe('scene and line rules: the CLI sentence, on the offending key', () => {
       expect(stderr).not.toMatch(/must match|anyOf|"then" schema|boolean schema|must have required property/);
       expect(stderr.split('\n').filter((l) => l.startsWith('error: '))).toHaveLength(1);
     }
+  });
+
+  it('a schema error beside the rules: the CLI says exactly what it said before the rules were in the schema', async () => {
+    const file = path.join(cacheDir, 'mixed.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nepisodes:\n  - id: e1\n    scenes:\n      - id: s1\n        colour: red\n        left: a.wav\n        lines:\n' +
+        '          - left: a.wav\n            right: b.wav\n            pause: -1\n          - pause: 2\n' +
+        '      - id: s2\n        seed: 1.5\n      - id: Bad Id\n        lines: []\n',
+    );
+    const run = await runCli(['validate', file, '--cache-dir', cacheDir]);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error: '))).toEqual([
+      `error: ${file}:6:9 e1/s1: unknown key "colour" in scene 1 (allowed: id, title, left, right, lines, resolution, order, prompt, seed, image)`,
+      `error: ${file}:11:20 e1/s1: line 1 pause must be at least 0, got -1`,
+      `error: ${file}:14:15 e1/s2: seed must be an integer from 0 to 2147483647, or "random", got 1.5`,
+      `error: ${file}:15:13 e1/Bad Id: id "Bad Id" must be lower-case letters, digits, "-" or "_", starting with a letter or digit`,
+      `error: ${file}:16:16 e1/Bad Id: lines must have at least 1 item`,
+    ]);
   });
 });
 
