@@ -77,14 +77,15 @@ const backends: [string, () => Promise<(owner: string, now: () => number) => Pro
   ],
 ];
 
-describe.each(backends)('stitch once (%s store, s3 outputs)', (_backend, fresh) => {
+describe.each(backends)('stitch once (%s store, s3 outputs)', (backend, fresh) => {
   const closing: { close(): Promise<void> }[] = [];
   afterEach(async () => {
     for (const c of closing.splice(0)) await c.close();
   });
 
   /** Two workers on one store and one bucket prefix, with one clock. */
-  async function twoWorkers(prefix: string) {
+  async function twoWorkers(test: string) {
+    const prefix = `${backend}-${test}`; // one bucket for the file: each test of each backend its own prefix
     const open = await fresh();
     const clock = { now: 1_000_000 };
     const worker = async (owner: string) => {
@@ -131,12 +132,12 @@ describe.each(backends)('stitch once (%s store, s3 outputs)', (_backend, fresh) 
     await stitching(sa); // a won and is stitching
     expect(await stitchOnce(request(b.outputs), deps(b, sb.fn))).toMatchObject({ kind: 'held', row: { owner: 'host-a:1:1:aaaa' } });
     g.open();
-    expect(await first).toMatchObject({ kind: 'written', epoch: 1, target: `s3://${BUCKET}/race/s01e01.mp4`, output: { bytes: 10 } });
+    expect(await first).toMatchObject({ kind: 'written', epoch: 1, target: `s3://${BUCKET}/${backend}-race/s01e01.mp4`, output: { bytes: 10 } });
     expect(await object('s01e01.mp4')).toBe('episode v1');
     clock.now += 60_000;
     expect(await stitchOnce(request(b.outputs), deps(b, sb.fn))).toMatchObject({
       kind: 'done',
-      row: { written_by: 'host-a:1:1:aaaa', written_at: 1_000_000, target: `s3://${BUCKET}/race/s01e01.mp4` },
+      row: { written_by: 'host-a:1:1:aaaa', written_at: 1_000_000, target: `s3://${BUCKET}/${backend}-race/s01e01.mp4` },
     });
     expect(sb.calls).toHaveLength(0);
   });
@@ -188,5 +189,18 @@ describe.each(backends)('stitch once (%s store, s3 outputs)', (_backend, fresh) 
     expect(await stitchOnce(request(a.outputs), deps(a, again.fn))).toMatchObject({ kind: 'written', epoch: 3 });
     expect(again.calls).toHaveLength(1);
     expect(await object('s01e01.mp4')).toBe('episode v1');
+  });
+
+  it('Ctrl-C mid-stitch: the stitch is stopped, nothing published, the claim given back (the next worker takes it at once)', async () => {
+    const { a, b, object } = await twoWorkers('abort');
+    const ctrlC = new AbortController();
+    const g = gate();
+    const partial = stitcher('partial', g.opened);
+    const aRun = stitchOnce(request(a.outputs), { ...deps(a, partial.fn), signal: ctrlC.signal });
+    await stitching(partial);
+    ctrlC.abort(new DuologueError('E_ABORTED', 'interrupted'));
+    await expect(aRun).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(await object('s01e01.mp4')).toBeUndefined();
+    expect(await stitchOnce(request(b.outputs), deps(b, stitcher('episode v1').fn))).toMatchObject({ kind: 'written', epoch: 2 });
   });
 });

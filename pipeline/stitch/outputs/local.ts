@@ -11,16 +11,17 @@ import { sha256File } from '../../media/hash.ts';
 import { tempTag } from '../../temp-tag.ts';
 import type { EpisodeOutputs } from './types.ts';
 
+/** `name` is relative to `dir`, or absolute (an episode's own `output:`). */
 export function localEpisodeOutputs(dir: string): EpisodeOutputs {
-  const file = (name: string) => path.join(dir, name);
+  const file = (name: string) => path.resolve(dir, name);
   return {
     location: dir,
     // Another machine's folder of the same path is another output: it is stitched there too.
-    target: (name) => `file://${hostname()}${path.resolve(file(name))}`,
+    target: (name) => `file://${hostname()}${file(name)}`,
     async publish(name, localPath, signal) {
       try {
         const published = { bytes: (await stat(localPath)).size, sha256: await sha256File(localPath, signal) };
-        await mkdir(dir, { recursive: true });
+        await mkdir(path.dirname(file(name)), { recursive: true });
         await moveInto(localPath, file(name));
         return published;
       } catch (cause) {

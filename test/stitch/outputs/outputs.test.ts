@@ -108,5 +108,10 @@ describe('--out', () => {
     writeFileSync(path.join(dir, 's01e03.mp4'), 'episode 3'.toUpperCase()); // same size, other bytes
     expect(await outputs.holds('s01e03.mp4', v)).toBe(false);
     expect(await outputs.holds('missing.mp4', v)).toBe(false);
+    // An episode's own `output:` (absolute) goes where it says, its folder made.
+    const own = path.join(path.dirname(dir), 'renders', 'pilot.mp4');
+    expect(await outputs.publish(own, stitched('episode 3'))).toEqual(v);
+    expect(readFileSync(own, 'utf8')).toBe('episode 3');
+    expect(outputs.target(own)).toMatch(new RegExp(`^file://[^/]+${own}$`));
   });
 });
