@@ -1,7 +1,9 @@
 import type { Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
+import { explainWaste } from './waste.ts';
 import { displayPath } from './table.ts';
+import { sceneWasteJson, wasteTotalsJson } from './waste.ts';
 
 /** The plan as one JSON document (`plan --json`): stable field names, no internals. */
 export function planToJson(
@@ -41,7 +43,8 @@ export function planToJson(
         action: s.action,
         skip_reason: s.skipReason ?? null,
         key: s.key,
-        ...(explain ? { explain: explainScene(s, e) } : {}),
+        ...sceneWasteJson(s.waste),
+        ...(explain ? { explain: explainScene(s, e), explain_waste: explainWaste(s) } : {}),
       })),
     })),
     totals: {
@@ -55,6 +58,7 @@ export function planToJson(
       cost_usd: plan.totals.costUsd,
       max_usd: plan.totals.maxUsd,
       full_cost_usd: plan.totals.fullCostUsd,
+      waste: wasteTotalsJson(plan.totals.waste),
     },
     warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),
   };
