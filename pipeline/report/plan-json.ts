@@ -2,6 +2,7 @@ import type { Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
 import { explainWaste } from './waste.ts';
+import { describeMergeHint, mergeHints } from '../plan/merge-hints.ts';
 import { displayPath } from './table.ts';
 import { sceneWasteJson, wasteTotalsJson } from './waste.ts';
 
@@ -26,6 +27,7 @@ export function planToJson(
       needed_usd: e.neededUsd,
       needed_max_usd: e.neededMaxUsd,
       full_cost_usd: e.fullCostUsd,
+      ...(explain ? { merge_suggestions: mergeHints(e.scenes).map(mergeJson) } : {}),
       scenes: e.scenes.map((s) => ({
         id: s.sceneId,
         title: s.title,
@@ -61,5 +63,18 @@ export function planToJson(
       waste: wasteTotalsJson(plan.totals.waste),
     },
     warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),
+  };
+}
+
+function mergeJson(h: ReturnType<typeof mergeHints>[number]) {
+  return {
+    scenes: h.scenes,
+    apart_usd: h.apartUsd,
+    merged_usd: h.mergedUsd,
+    saved_usd: h.savedUsd,
+    merged_video_seconds: h.mergedVideoSeconds,
+    merged_billed_seconds: h.mergedBilledSeconds,
+    all_cached: h.allCached,
+    text: describeMergeHint(h),
   };
 }

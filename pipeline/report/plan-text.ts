@@ -3,6 +3,7 @@ import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
 import { displayPath, table, usd } from './table.ts';
 import { explainWaste, wasteTable, wasteTotalLine } from './waste.ts';
+import { describeMergeHint, mergeHints } from '../plan/merge-hints.ts';
 
 /** The human view of a plan: a table per episode, totals, budget verdict, warnings. */
 export function planToText(
@@ -29,6 +30,7 @@ export function planToText(
     if (explain) {
       if (!ep.admitted) lines.push(`  why skipped: ${ep.skipReason}; episodes are admitted whole, in manifest order`);
       for (const sc of ep.scenes) lines.push(`  why ${sc.sceneId}: ${explainScene(sc, ep)}`, `  waste ${sc.sceneId}: ${explainWaste(sc)}`);
+      for (const hint of mergeHints(ep.scenes)) lines.push(`  merge ${describeMergeHint(hint)}`);
     }
     const billed = ep.scenes.reduce((sum, s) => sum + s.billedSeconds, 0);
     lines.push(`  episode: ${ep.scenes.length} scenes, ${billed} s billed, ${usd(ep.fullCostUsd)} from scratch, ${usd(ep.costUsd)} to spend`, '');

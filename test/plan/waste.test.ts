@@ -30,6 +30,8 @@ beforeAll(async () => {
   await wavWithSilences(path.join(dir, 'short.wav'), { leadMs: 600, speechMs: 1300, trailMs: 450 }, ffmpeg);
   // 0.25 s, 5.1 s speech, 0.7 s = 6.05 s
   await wavWithSilences(path.join(dir, 'long.wav'), { leadMs: 250, speechMs: 5100, trailMs: 700 }, ffmpeg);
+  await wavWithSilences(path.join(dir, 'a32.wav'), { leadMs: 0, speechMs: 3200, trailMs: 0 }, ffmpeg);
+  await wavWithSilences(path.join(dir, 'b35.wav'), { leadMs: 0, speechMs: 3500, trailMs: 0, freq: 300 }, ffmpeg);
 });
 
 function manifest(name: string, body: string): string {
@@ -38,11 +40,11 @@ function manifest(name: string, body: string): string {
   return file;
 }
 
-async function planned(file: string, cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-waste-'))) {
+async function planned(file: string, cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-waste-')), provider = PROVIDERS.wavespeed) {
   const store = await openStore({ dir: cacheDir });
   open.push(store);
   const silenceStats = { measured: 0, memoHits: 0 };
-  const m = await planManifests([file], { store, cacheDir, ffmpeg, provider: PROVIDERS.wavespeed, outputs: { outDir: path.join(cacheDir, 'out') }, silenceStats });
+  const m = await planManifests([file], { store, cacheDir, ffmpeg, provider, outputs: { outDir: path.join(cacheDir, 'out') }, silenceStats });
   return { plan: m.planWith(), m, silenceStats, cacheDir };
 }
 
@@ -140,5 +142,53 @@ episodes:
   it('an invalid trim is a manifest error naming the place', async () => {
     const file = manifest('bad.yaml', SCENES.replace('seed: 2 }', 'seed: 2, trim: middle }'));
     await expect(planned(file)).rejects.toMatchObject({ code: 'E_MANIFEST' });
+  });
+});
+
+describe('plan --explain: merge adjacent short scenes', () => {
+  it('suggests one lines scene for adjacent scenes under the minimum sharing image, resolution and prompt, with the saving', async () => {
+    const file = manifest('merge.yaml', `episodes:
+  - id: ep
+    scenes:
+      - { id: cold-open, left: a32.wav }
+      - { id: reply, right: b35.wav }
+      - { id: long, right: long.wav }
+      - { id: q, left: a32.wav }
+      - { id: a, right: a32.wav, prompt: another room }
+      - { id: both, left: a32.wav, right: b35.wav }
+      - { id: x, left: a32.wav, right: b35.wav, order: left_right }
+      - { id: y, right: short.wav }
+      - { id: z, left: a32.wav, resolution: 720p }
+`);
+    const { plan, m } = await planned(file);
+    const { mergeHints, describeMergeHint } = await import('../../pipeline/plan/merge-hints.ts');
+    const hints = mergeHints(plan.episodes[0].scenes);
+    // long (6.05 s) is over the minimum; q and a differ in prompt; both speak at once; x is 6.7 s; z is 720p.
+    expect(hints.map((h) => h.scenes)).toEqual([['cold-open', 'reply']]);
+    expect(describeMergeHint(hints[0])).toBe('cold-open + reply: $0.30 → $0.21 as one `lines` scene (6.70 s, billed 7 s; saves $0.09)');
+    const text = planToText(plan, [], m.outputOf, { cwd: dir, explain: true });
+    expect(text).toContain('  merge cold-open + reply: $0.30 → $0.21');
+    const json = planToJson(plan, [], m.outputOf, { cwd: dir, explain: true });
+    expect(json.episodes[0].merge_suggestions).toEqual([
+      expect.objectContaining({ scenes: ['cold-open', 'reply'], apart_usd: 0.3, merged_usd: 0.21, saved_usd: 0.09, merged_billed_seconds: 7, all_cached: false }),
+    ]);
+    expect(planToJson(plan, [], m.outputOf, { cwd: dir }).episodes[0]).not.toHaveProperty('merge_suggestions');
+  });
+
+  it('merges longer runs up to the drift limit, and none on a free provider', async () => {
+    const scenes = Array.from({ length: 4 }, (_, i) => `      - { id: s${i}, ${i % 2 ? 'right' : 'left'}: a32.wav }`).join('\n');
+    const file = manifest('run4.yaml', `episodes:\n  - id: ep\n    scenes:\n${scenes}\n`);
+    const { plan } = await planned(file);
+    const { mergeHints } = await import('../../pipeline/plan/merge-hints.ts');
+    // 4 × $0.15 apart; 12.8 s → 13 s = $0.39 merged
+    expect(mergeHints(plan.episodes[0].scenes)).toEqual([expect.objectContaining({ scenes: ['s0', 's1', 's2', 's3'], apartUsd: 0.6, mergedUsd: 0.39 })]);
+    // 20 × 3.2 s = 64 s: past the 60 s colour-drift length, so two runs (18 × 3.2 = 57.6 s, then 2)
+    const many = Array.from({ length: 20 }, (_, i) => `      - { id: m${i}, left: a32.wav }`).join('\n');
+    const long = await planned(manifest('run20.yaml', `episodes:\n  - id: ep\n    scenes:\n${many}\n`));
+    expect(mergeHints(long.plan.episodes[0].scenes).map((h) => [h.scenes.length, h.mergedBilledSeconds])).toEqual([[18, 58], [2, 7]]);
+    // The local renderer has no minimum: nothing is padded, nothing to merge.
+    const local = await planned(file, undefined, PROVIDERS.local);
+    expect(local.plan.episodes[0].scenes[0].waste.split.paddingMs).toBe(0);
+    expect(mergeHints(local.plan.episodes[0].scenes)).toEqual([]);
   });
 });
