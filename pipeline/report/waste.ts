@@ -90,7 +90,7 @@ export function explainWaste(sc: PlannedScene): string {
   const { split, usd, trim, measured } = sc.waste;
   const parts = [
     split.leadingSilenceMs > 0 ? `${s(split.leadingSilenceMs)} s of silence before the first word` : '',
-    split.trailingSilenceMs > 0 ? `${s(split.trailingSilenceMs)} s after the last` : '',
+    split.trailingSilenceMs > 0 ? `${s(split.trailingSilenceMs)} s ${split.leadingSilenceMs > 0 ? 'after the last' : 'of silence after the last word'}` : '',
     split.paddingMs > 0 ? `${s(split.paddingMs)} s of padding up to the ${s(split.billedMs)} s minimum` : '',
     split.roundingMs > 0 ? `${s(split.roundingMs)} s of rounding up to ${s(split.billedMs)} s` : '',
   ].filter(Boolean);
