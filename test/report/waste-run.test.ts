@@ -32,6 +32,10 @@ describe('trim: edges on a run', () => {
     expect(whole.trim).toMatchObject({ edges: false, possible_saving_usd: 0.03 });
     expect(report.totals.waste).toMatchObject({ billed_seconds: 13, speech_seconds: 10.2, padding_seconds: 0, rounding_seconds: 1.55, trim_saved_usd: 0.03, trim_possible_usd: 0.03 });
 
+    const html = readFileSync(path.join(cacheDir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('$0.057<br><small>silence 0.95 s · rounding 0.95 s</small>');
+    expect(html).toContain('$0.027<br><small>silence 0.3 s · rounding 0.6 s</small>');
+
     // A second run hits both: the trimmed key is stable across runs.
     const again = await startRun(manifest, cacheDir, fake, { report: true }).done;
     expect(again.submitted).toEqual([]);
