@@ -42,15 +42,17 @@ export async function measureEdgeSilence(media: Map<string, MediaFacts>, options
             if (options.stats) options.stats.memoHits++;
             return { ...facts, edges: remembered };
           }
+          let edges;
           try {
-            const edges = await detectEdgeSilence(facts.localPath, facts.durationMs, options.ffmpeg, { signal: options.signal, thresholds });
-            if (options.stats) options.stats.measured++;
-            await options.memo.put(facts.sha256, method, edges);
-            return { ...facts, edges };
+            edges = await detectEdgeSilence(facts.localPath, facts.durationMs, options.ffmpeg, { signal: options.signal, thresholds });
           } catch (error) {
             if (isAbort(error) || options.signal?.aborted) throw error;
             return facts;
           }
+          if (options.stats) options.stats.measured++;
+          // Remembering is best effort: a read-only cache still plans, it only measures again next time.
+          await options.memo.put(facts.sha256, method, edges).catch(() => undefined);
+          return { ...facts, edges };
         });
         bySha.set(facts.sha256, job);
       }
