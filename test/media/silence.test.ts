@@ -106,6 +106,18 @@ describe('trim: edges', () => {
     expect(await probeMs(await materializeTrack(trimmed.right, dir, ffmpeg))).toBe(5400);
   });
 
+  it('lines: the built tracks are cut by one window; the cut tracks are that long and keep the margin', async () => {
+    const left: TrackSpec = { kind: 'built', durationMs: 8700, placements: [{ side: 'left', location: files.a.location, localPath: files.a.localPath, sha256: 'sha-a', startMs: 0, durationMs: 2350 }] };
+    const right: TrackSpec = { kind: 'built', durationMs: 8700, placements: [{ side: 'right', location: files.c.location, localPath: files.c.localPath, sha256: 'sha-c', startMs: 2650, durationMs: 6050 }] };
+    const trimmed = trimTracks('meanwhile', { left, right }, media, 150);
+    // speech 0.6 s (a) to 2.65 + 5.35 = 8.0 s (c) → 0.45–8.15 s
+    expect(trimmed.left).toMatchObject({ kind: 'trimmed', startMs: 450, durationMs: 7700, sampleRate: 16_000, channels: 1 });
+    const [l, r] = await Promise.all([materializeTrack(trimmed.left, dir, ffmpeg), materializeTrack(trimmed.right, dir, ffmpeg)]);
+    expect([await probeMs(l), await probeMs(r)]).toEqual([7700, 7700]);
+    expect(await detectEdgeSilence(l, 7700, ffmpeg)).toEqual({ leadingMs: 150, trailingMs: 7700 - 150 - 1300 });
+    expect(await detectEdgeSilence(r, 7700, ffmpeg)).toEqual({ leadingMs: 2650 + 250 - 450, trailingMs: 150 });
+  });
+
   it('a track with no more silence than the margin is left as it was (same identity)', () => {
     const tight = trimTracks('meanwhile', { left: files.a, right: files.b }, media, 1000);
     expect(trackIdentity(tight.left)).toBe(trackIdentity(files.a));
