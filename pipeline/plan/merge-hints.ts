@@ -18,6 +18,8 @@ export interface MergeHint {
   mergedBilledSeconds: number;
   /** Every scene is cached now: merging means paying for a new render. */
   allCached: boolean;
+  /** The merged scene's `lines:` as flow YAML, paths as written in the manifest. */
+  linesYaml: string;
 }
 
 /** Scenes whose audio can be laid out as lines: anything but two voices at once. */
@@ -80,7 +82,17 @@ function priced(run: PlannedScene[]): MergeHint {
     mergedVideoSeconds: videoMs / 1000,
     mergedBilledSeconds: billed,
     allCached: run.every((s) => s.action === 'cached'),
+    linesYaml: `[${run.flatMap(lines).join(', ')}]`,
   };
+}
+
+/** A scene's audio as lines, in the order it is heard. */
+function lines(s: PlannedScene): string[] {
+  const a = s.spec.audio;
+  const line = (side: string, given: string, pauseMs = 0) => `{ ${side}: ${JSON.stringify(given)}${pauseMs > 0 ? `, pause: ${pauseMs / 1000}` : ''} }`;
+  if (a.form === 'lines') return a.lines.map((l) => line(l.side, l.media.given, l.pauseMs));
+  const sides = (s.order === 'right_left' ? ['right', 'left'] : ['left', 'right']) as ('left' | 'right')[];
+  return sides.flatMap((side) => (a[side] ? [line(side, a[side].given)] : []));
 }
 
 /** "cold-open + reply: $0.30 → $0.21" and how. */

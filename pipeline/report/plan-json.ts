@@ -75,6 +75,7 @@ function mergeJson(h: ReturnType<typeof mergeHints>[number]) {
     merged_video_seconds: h.mergedVideoSeconds,
     merged_billed_seconds: h.mergedBilledSeconds,
     all_cached: h.allCached,
+    lines_yaml: h.linesYaml,
     text: describeMergeHint(h),
   };
 }

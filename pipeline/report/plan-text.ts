@@ -30,7 +30,7 @@ export function planToText(
     if (explain) {
       if (!ep.admitted) lines.push(`  why skipped: ${ep.skipReason}; episodes are admitted whole, in manifest order`);
       for (const sc of ep.scenes) lines.push(`  why ${sc.sceneId}: ${explainScene(sc, ep)}`, `  waste ${sc.sceneId}: ${explainWaste(sc)}`);
-      for (const hint of mergeHints(ep.scenes)) lines.push(`  merge ${describeMergeHint(hint)}`);
+      for (const hint of mergeHints(ep.scenes)) lines.push(`  merge ${describeMergeHint(hint)}`, `    lines: ${hint.linesYaml}`);
     }
     const billed = ep.scenes.reduce((sum, s) => sum + s.billedSeconds, 0);
     lines.push(`  episode: ${ep.scenes.length} scenes, ${billed} s billed, ${usd(ep.fullCostUsd)} from scratch, ${usd(ep.costUsd)} to spend`, '');

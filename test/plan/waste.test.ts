@@ -168,6 +168,7 @@ describe('plan --explain: merge adjacent short scenes', () => {
     expect(describeMergeHint(hints[0])).toBe('cold-open + reply: $0.30 → $0.21 as one `lines` scene (6.70 s, billed 7 s; saves $0.09)');
     const text = planToText(plan, [], m.outputOf, { cwd: dir, explain: true });
     expect(text).toContain('  merge cold-open + reply: $0.30 → $0.21');
+    expect(text).toContain('    lines: [{ left: "a32.wav" }, { right: "b35.wav" }]');
     const json = planToJson(plan, [], m.outputOf, { cwd: dir, explain: true });
     expect(json.episodes[0].merge_suggestions).toEqual([
       expect.objectContaining({ scenes: ['cold-open', 'reply'], apart_usd: 0.3, merged_usd: 0.21, saved_usd: 0.09, merged_billed_seconds: 7, all_cached: false }),
