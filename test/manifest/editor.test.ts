@@ -135,7 +135,7 @@ describe('scene and line rules: the CLI sentence, on the offending key', () => {
     );
     const run = await runCli(['validate', file, '--cache-dir', cacheDir]);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('error: '))).toEqual([
-      `error: ${file}:6:9 e1/s1: unknown key "colour" in scene 1 (allowed: id, title, left, right, lines, resolution, order, prompt, seed, image)`,
+      `error: ${file}:6:9 e1/s1: unknown key "colour" in scene 1 (allowed: id, title, left, right, lines, resolution, order, prompt, seed, trim, image)`,
       `error: ${file}:11:20 e1/s1: line 1 pause must be at least 0, got -1`,
       `error: ${file}:14:15 e1/s2: seed must be an integer from 0 to 2147483647, or "random", got 1.5`,
       `error: ${file}:15:13 e1/Bad Id: id "Bad Id" must be lower-case letters, digits, "-" or "_", starting with a letter or digit`,
