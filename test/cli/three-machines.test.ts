@@ -112,4 +112,66 @@ describe('three machines on one store, one bucket, one run', () => {
       }
     expect(written).toBeGreaterThanOrEqual(3);
   });
+
+  it('a cap smaller than the work: together the machines spend within it, each key at most once, the rest held for budget', { timeout: 90_000 }, async () => {
+    const { manifest } = tinyProject(SHOW);
+    const f = await fake();
+    const { store, env } = await sharedEnv(f, 'small-cap');
+    const CAP = 0.65; // four $0.15 scenes fit, five do not
+    const machines = HOSTS.map((h) => startMachine(h, manifest, env, ['--run', 'night', '--budget', String(CAP)], children));
+    const codes = await Promise.all(machines.map((m) => m.exit));
+    // Some scene of the run was held back, so no machine can say every episode is complete.
+    for (const [i, m] of machines.entries()) expect(codes[i], m.stderr()).toBe(1);
+
+    const seeds = seedsOf(f);
+    expect(new Set(seeds).size).toBe(seeds.length);
+    expect(seeds).toHaveLength(4);
+    expect(f.chargedUsd).toBe(0.6);
+    const money = await runMoney(store);
+    expect(money).toEqual({ cap: CAP, spent: 0.6, held: 0, ledger: 0.6, runs: 1 });
+    expect(money.spent + money.held).toBeLessThanOrEqual(CAP);
+    const skipped = await query<{ n: string }>(store, "SELECT count(DISTINCT key) AS n FROM run_scenes WHERE outcome = 'skipped' AND error = 'over budget'");
+    expect(Number(skipped[0].n)).toBe(2);
+  });
+
+  it('kill -9 of a worker while its predictions process: the others take its claims over after its lease and collect them, paying nothing twice', { timeout: 90_000 }, async () => {
+    const { manifest } = tinyProject(SHOW);
+    const f = await fake();
+    f.hold(); // every prediction stays processing until the victim is dead
+    const { store, env } = await sharedEnv(f, 'kill');
+    const machines = HOSTS.map((h) => startMachine(h, manifest, env, ['--run', 'night', '--budget', '1'], children));
+    await until(() => f.submissions.length === 6 || machines.some((m) => m.child.exitCode !== null), 'the machines to submit the six scenes', 60_000);
+    const before = await query<{ key: string; owner: string; prediction_id: string; claim_epoch: number }>(store, "SELECT key, owner, prediction_id, claim_epoch FROM renders WHERE status = 'in-flight' ORDER BY key");
+    expect(before).toHaveLength(6);
+    // The victim: a machine holding at least one claim.
+    const victimHost = before[0].owner.split(':')[0];
+    const victim = machines.find((m) => m.host === victimHost)!;
+    const its = before.filter((r) => r.owner.startsWith(`${victimHost}:`));
+    victim.child.kill('SIGKILL');
+    await victim.exit;
+    f.release();
+
+    const survivors = machines.filter((m) => m !== victim);
+    const codes = await Promise.all(survivors.map((m) => m.exit));
+    for (const [i, m] of survivors.entries()) expect(codes[i], m.stderr()).toBe(0);
+    // One submit per key over all three machines: the victim's predictions were resumed, not paid again.
+    expect(seedsOf(f)).toEqual(SEEDS);
+    expect(f.chargedUsd).toBe(0.9);
+    const after = await query<{ key: string; status: string; owner: string; prediction_id: string; claim_epoch: number }>(store, 'SELECT key, status, owner, prediction_id, claim_epoch FROM renders ORDER BY key');
+    expect(after.map((r) => r.status)).toEqual(Array(6).fill('complete'));
+    for (const mine of its) {
+      const row = after.find((r) => r.key === mine.key)!;
+      // Taken over at a higher epoch (a complete row has no owner left), with the victim's prediction, which a survivor resumed.
+      expect(row.claim_epoch).toBeGreaterThan(mine.claim_epoch);
+      expect(row.prediction_id).toBe(mine.prediction_id);
+      expect(survivors.map((m) => m.stderr()).join('')).toContain(`(prediction ${mine.prediction_id})`);
+    }
+    // The run's money: the victim's holds are not given back (its predictions were submitted, so the
+    // money is gone): what the store counts against the cap is at least what the fake billed, and within it.
+    // (The survivors collect them at no charge of their own, so those holds stay `held`, not `spent`.)
+    const money = await runMoney(store);
+    expect(money.runs).toBe(1);
+    expect(money.spent + money.held).toBeCloseTo(f.chargedUsd, 6);
+    expect(money.spent + money.held).toBeLessThanOrEqual(money.cap);
+  });
 });
