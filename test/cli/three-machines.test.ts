@@ -171,6 +171,8 @@ describe('three machines on one store, one bucket, one run', () => {
     // (The survivors collect them at no charge of their own, so those holds stay `held`, not `spent`.)
     const money = await runMoney(store);
     expect(money.runs).toBe(1);
+    // The run's ledger keeps the victim's charges: the night cost what the fake billed, not what the survivors paid.
+    expect(money.ledger).toBe(f.chargedUsd);
     expect(money.spent + money.held).toBeCloseTo(f.chargedUsd, 6);
     expect(money.spent + money.held).toBeLessThanOrEqual(money.cap);
   });
