@@ -69,6 +69,24 @@ async function runMoney(url: string) {
   return { cap: run.budget_usd, spent: of('spent'), held: of('held'), ledger: run.spent_usd, runs: (await query(url, 'SELECT id FROM runs')).length };
 }
 
+/** The most the store's holds (spent + held) added up to while `until` was pending, sampled every 20 ms. */
+async function sampleHolds(url: string, until: Promise<unknown>): Promise<number> {
+  const server = connect(url);
+  let done = false;
+  void until.then(() => (done = true));
+  let peak = 0;
+  try {
+    while (!done) {
+      const rows = await server.sql.rows<{ usd: number | null }>('SELECT sum(usd) AS usd FROM run_holds').catch(() => [{ usd: null }]); // the table appears with the first worker
+      peak = Math.max(peak, rows[0]?.usd ?? 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await server.pool.end();
+  }
+  return Math.round(peak * 10_000) / 10_000;
+}
+
 /** The same manifest on one machine alone (SQLite, clips in its cache dir): the reference bytes. */
 async function singleMachine(manifest: string): Promise<Map<string, Buffer>> {
   const f = await fake();
@@ -119,7 +137,12 @@ describe('three machines on one store, one bucket, one run', () => {
     const { store, env } = await sharedEnv(f, 'small-cap');
     const CAP = 0.65; // four $0.15 scenes fit, five do not
     const machines = HOSTS.map((h) => startMachine(h, manifest, env, ['--run', 'night', '--budget', String(CAP)], children));
+    // Spent + held, sampled from another connection while the machines run: never above the cap, not only at the end.
+    const peak = sampleHolds(store, Promise.all(machines.map((m) => m.exit)));
     const codes = await Promise.all(machines.map((m) => m.exit));
+    const most = await peak;
+    expect(most).toBeLessThanOrEqual(CAP);
+    expect(most).toBeGreaterThanOrEqual(0.6); // the sampler saw the run's money (it is not vacuous)
     // Some scene of the run was held back, so no machine can say every episode is complete.
     for (const [i, m] of machines.entries()) expect(codes[i], m.stderr()).toBe(1);
 
