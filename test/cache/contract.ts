@@ -549,6 +549,7 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         const b = await as('host-b:1:1:b');
         const { id: run } = await a.ledger.joinRun(named);
         const s = { episodeId: 'e', sceneId: 's', key: 'k' };
+        expect(await a.ledger.reserve(run, hold('k', 0.15, a.renders.owner))).toBeDefined();
         await a.ledger.scene(run, { ...s, outcome: 'in-flight', costUsd: 0.15 }); // a submitted, then died
         await b.ledger.scene(run, { ...s, outcome: 'rendered', costUsd: 0 }); // b took the claim over and collected it
         // A scene the run rendered at its own charge still settles to what it was charged.
@@ -560,6 +561,8 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         await a.ledger.scene(run, { ...u, outcome: 'in-flight', costUsd: 0.15 });
         await b.ledger.scene(run, { ...u, outcome: 'failed', costUsd: 0, error: 'prediction failed' });
         expect((await a.admin.recentRuns(10)).find((r) => r.run.id === run)?.run.spent_usd).toBe(0.3);
+        // a's hold on the collected key is spent, not held for good (b held none for it).
+        expect(await b.ledger.holdTotals(run)).toEqual({ spentUsd: 0.15, reservedUsd: 0 });
         expect((await a.ledger.charges((await a.ledger.run(run, 'wavespeed'))!)).sort((x, y) => x.sceneId.localeCompare(y.sceneId))).toMatchObject([
           { sceneId: 's', outcome: 'rendered', costUsd: 0.15 },
           { sceneId: 't', outcome: 'rendered', costUsd: 0.15 },
