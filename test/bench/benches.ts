@@ -7,6 +7,7 @@ import { benchNightlyCost, nightlyCostMarkdown } from './nightly-cost.ts';
 import { quick } from './options.ts';
 import { benchOverhead, overheadMarkdown } from './overhead.ts';
 import { benchPlanWarm, planMarkdown } from './plan-warm.ts';
+import { benchScaleout, scaleoutMarkdown } from './scaleout.ts';
 import { benchStitch } from './stitch.ts';
 import { benchBronze, benchSilver } from './tiers.ts';
 import { benchSubmitWindow } from './submit-window.ts';
@@ -29,4 +30,5 @@ export const benches: Record<string, Bench> = {
   silver: { run: benchSilver },
   bronze: { run: benchBronze },
   window: { run: benchSubmitWindow },
+  scaleout: { run: benchScaleout, markdown: scaleoutMarkdown },
 };

@@ -546,6 +546,32 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(await a.ledger.charges((await a.ledger.run(run, 'wavespeed'))!)).toMatchObject([{ sceneId: 's', outcome: 'rendered', costUsd: 0.15 }]);
       });
 
+      it('a worker that collects another worker’s prediction of the run at no charge of its own keeps the submitter’s charge on the books', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const { id: run } = await a.ledger.joinRun(named);
+        const s = { episodeId: 'e', sceneId: 's', key: 'k' };
+        expect(await a.ledger.reserve(run, hold('k', 0.15, a.renders.owner))).toBeDefined();
+        await a.ledger.scene(run, { ...s, outcome: 'in-flight', costUsd: 0.15 }); // a submitted, then died
+        await b.ledger.scene(run, { ...s, outcome: 'rendered', costUsd: 0 }); // b took the claim over and collected it
+        // A scene the run rendered at its own charge still settles to what it was charged.
+        const t = { episodeId: 'e', sceneId: 't', key: 'k2' };
+        await a.ledger.scene(run, { ...t, outcome: 'in-flight', costUsd: 0.3 });
+        await a.ledger.scene(run, { ...t, outcome: 'rendered', costUsd: 0.15 });
+        // A prediction that failed is not billed: the reservation leaves the books.
+        const u = { episodeId: 'e', sceneId: 'u', key: 'k3' };
+        await a.ledger.scene(run, { ...u, outcome: 'in-flight', costUsd: 0.15 });
+        await b.ledger.scene(run, { ...u, outcome: 'failed', costUsd: 0, error: 'prediction failed' });
+        expect((await a.admin.recentRuns(10)).find((r) => r.run.id === run)?.run.spent_usd).toBe(0.3);
+        // a's hold on the collected key is spent, not held for good (b held none for it).
+        expect(await b.ledger.holdTotals(run)).toEqual({ spentUsd: 0.15, reservedUsd: 0 });
+        expect((await a.ledger.charges((await a.ledger.run(run, 'wavespeed'))!)).sort((x, y) => x.sceneId.localeCompare(y.sceneId))).toMatchObject([
+          { sceneId: 's', outcome: 'rendered', costUsd: 0.15 },
+          { sceneId: 't', outcome: 'rendered', costUsd: 0.15 },
+        ]);
+      });
+
       it('many workers reserving at once never hold more than the cap together', async () => {
         const { as } = await setup();
         const workers = await Promise.all([0, 1, 2, 3].map((i) => as(`host-${i}:1:1:w${i}`)));

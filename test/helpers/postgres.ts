@@ -34,7 +34,35 @@ export interface TestPostgres {
 
 /** One server for the calling test file. */
 export function usePostgres(): TestPostgres {
-  let server: EmbeddedPostgres | undefined;
+  let server: StartedPostgres | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const get = () => {
+    if (!server) throw new Error('usePostgres(): the server is not started (use it inside a test)');
+    return server;
+  };
+  return {
+    fresh: () => get().fresh(),
+    port: () => get().port(),
+    stop: () => get().stop(),
+    start: () => get().start(),
+  };
+}
+
+export interface StartedPostgres extends TestPostgres {
+  /** Stops the server and removes its data. */
+  close(): Promise<void>;
+  /** Its data folder (its postmaster.pid names the server's process: benchmarks read its CPU). */
+  dataDir(): string;
+}
+
+/** Starts a server outside any test file's hooks (benchmarks); close() ends it. */
+export async function startPostgres(): Promise<StartedPostgres> {
+  let server: EmbeddedPostgres | undefined = undefined;
   let root = '';
   let port = 0;
   let admin: pg.Client | undefined;
@@ -59,47 +87,40 @@ export function usePostgres(): TestPostgres {
       throw new Error(`postgres did not start on port ${port}: ${String(error ?? '')}\n${log.slice(-20).join('')}`);
     });
   };
-
-  beforeAll(async () => {
-    // Outside the test file's private temp root (postgres must be able to enter it).
-    const base = process.env.DUOLOGUE_TEST_TMP_BASE ?? tmpdir();
-    root = mkdtempSync(path.join(base, 'duologue-pg-'));
-    chmodSync(root, 0o755);
-    port = await freePort();
-    server = new EmbeddedPostgres({
-      databaseDir: path.join(root, 'data'),
-      port,
-      user: USER,
-      password: PASSWORD,
-      authMethod: 'scram-sha-256',
-      persistent: true, // stop() must keep the data (a restart test); afterAll removes the folder
-      createPostgresUser: true,
-      initdbFlags: ['--no-sync', '--locale=C', '--encoding=UTF8'],
-      // A throwaway server: no durability, loopback only, no unix socket in a shared folder.
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-      onLog: (m: string) => void log.push(m),
-      onError: (e: unknown) => void log.push(String(e)),
-    });
-    // initdb reads its password file from the temp dir: ours, which postgres may enter.
-    const previous = process.env.TMPDIR;
-    process.env.TMPDIR = root;
-    try {
-      await server.initialise();
-    } finally {
-      process.env.TMPDIR = previous;
-    }
-    await start();
-    const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
-    await client.connect();
-    await client.query(`CREATE DATABASE ${DATABASE}`);
-    await client.end();
+  // Outside the test file's private temp root (postgres must be able to enter it).
+  const base = process.env.DUOLOGUE_TEST_TMP_BASE ?? tmpdir();
+  root = mkdtempSync(path.join(base, 'duologue-pg-'));
+  chmodSync(root, 0o755);
+  port = await freePort();
+  server = new EmbeddedPostgres({
+    databaseDir: path.join(root, 'data'),
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true, // stop() must keep the data (a restart test); afterAll removes the folder
+    createPostgresUser: true,
+    initdbFlags: ['--no-sync', '--locale=C', '--encoding=UTF8'],
+    // A throwaway server: no durability, loopback only, no unix socket in a shared folder.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: (m: string) => void log.push(m),
+    onError: (e: unknown) => void log.push(String(e)),
   });
-
-  afterAll(async () => {
-    await closeAdmin();
-    await server?.stop();
-    if (root) rmSync(root, { recursive: true, force: true });
-  });
+  // initdb reads its password file from the temp dir: ours, which postgres may enter.
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = root;
+  try {
+    await server.initialise();
+  } finally {
+    // Assigning undefined to process.env stores the string "undefined".
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+  }
+  await start();
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${DATABASE}`);
+  await client.end();
 
   return {
     async fresh() {
@@ -110,6 +131,12 @@ export function usePostgres(): TestPostgres {
       return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${DATABASE}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     },
     port: () => port,
+    dataDir: () => path.join(root, 'data'),
+    async close() {
+      await closeAdmin();
+      await server?.stop();
+      if (root) rmSync(root, { recursive: true, force: true });
+    },
     async stop() {
       await closeAdmin();
       await server!.stop();

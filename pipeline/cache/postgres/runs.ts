@@ -2,7 +2,7 @@
 import { roundUsd } from '../../cost/estimate.ts';
 import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import type { Sql } from './db.ts';
-import { LATER_SIGHTS } from '../sqlite/runs.ts';
+import { LATER_SIGHTS, collectsAnothersCharge } from '../sqlite/runs.ts';
 
 export class PgLedger implements RunLedger {
   constructor(
@@ -29,13 +29,16 @@ export class PgLedger implements RunLedger {
       const [before] = await tx.rows<{ outcome: string; cost_usd: number }>('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = $1 AND episode_id = $2 AND scene_id = $3', [runId, s.episodeId, s.sceneId]);
       // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
       if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
+      const takenOver = collectsAnothersCharge(before, s);
+      const cost = takenOver ? before!.cost_usd : (s.costUsd ?? 0);
       await tx.rows(
         `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
-        [runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null],
+        [runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null],
       );
-      const delta = (s.costUsd ?? 0) - (before?.cost_usd ?? 0);
+      const delta = cost - (before?.cost_usd ?? 0);
       if (delta !== 0) await tx.rows('UPDATE runs SET spent_usd = round((spent_usd + $1::double precision)::numeric, 4)::double precision WHERE id = $2', [delta, runId]);
+      if (takenOver) await tx.rows("UPDATE run_holds SET state = 'spent' WHERE run_id = $1 AND cache_key = $2 AND state = 'held'", [runId, s.key]);
     });
   }
 

@@ -7,6 +7,16 @@ import type { Sync } from './guard.ts';
 /** Outcomes a worker of a named run may record for a scene another worker of the run rendered. */
 export const LATER_SIGHTS: ReadonlySet<string> = new Set(['cached', 'skipped', 'interrupted']);
 
+/**
+ * True when a worker collects a prediction another worker of the same named run submitted (a
+ * takeover after that one died): it is charged nothing itself, so the charge the submitter
+ * recorded stands (or the run's spend would drop by what was paid), and the submitter's hold on
+ * the key is spent (it would stay held for good: its worker is gone).
+ */
+export function collectsAnothersCharge(before: { outcome: string; cost_usd: number } | undefined, s: { outcome: string; costUsd?: number }): boolean {
+  return before?.outcome === 'in-flight' && before.cost_usd > 0 && s.outcome === 'rendered' && !s.costUsd;
+}
+
 /** {@link RunLedger} on the runs and run_scenes tables. */
 export class SqliteLedger implements Sync<RunLedger> {
   /** Statements compiled once per text. */
@@ -36,14 +46,17 @@ export class SqliteLedger implements Sync<RunLedger> {
       const before = this.sql('SELECT outcome, cost_usd FROM run_scenes WHERE run_id = ? AND episode_id = ? AND scene_id = ?').get(runId, s.episodeId, s.sceneId) as { outcome: string; cost_usd: number } | undefined;
       // A named run's other worker that waited on this key sees it cached (or stops): the render stays on the books.
       if (before?.outcome === 'rendered' && LATER_SIGHTS.has(s.outcome)) return;
+      const takenOver = collectsAnothersCharge(before, s);
+      const cost = takenOver ? before!.cost_usd : (s.costUsd ?? 0);
       this
         .sql(
           `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
         )
-        .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, s.costUsd ?? 0, s.error ?? null);
-      const delta = (s.costUsd ?? 0) - (before?.cost_usd ?? 0);
+        .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null);
+      const delta = cost - (before?.cost_usd ?? 0);
       if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
+      if (takenOver) this.sql("UPDATE run_holds SET state = 'spent' WHERE run_id = ? AND cache_key = ? AND state = 'held'").run(runId, s.key);
     };
     if (this.db.inTransaction) write();
     else this.db.transaction(write).immediate();

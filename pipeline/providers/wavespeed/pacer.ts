@@ -19,9 +19,11 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: Date.now,
+  // Not unref'd: the timer is set only while a submit waits, and that submit is work the process
+  // must stay alive for (it may be all that is left: Node then exited 13 mid-run). pump() cancels
+  // it once nobody waits, so a stopped run does not linger for a window.
   setTimer: (fn, ms) => {
     const t = setTimeout(fn, ms);
-    t.unref?.();
     return () => clearTimeout(t);
   },
 };
@@ -219,7 +221,13 @@ export class SubmitPacer {
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
       waiter.resolve(this.admit());
     }
-    if (this.waiters.length === 0 || this.inFlight >= this.options.maxInFlight && now >= this.pausedUntil) return; // an end() will pump
+    if (this.waiters.length === 0) {
+      this.cancelTimer?.();
+      this.cancelTimer = undefined;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.inFlight >= this.options.maxInFlight && now >= this.pausedUntil) return; // an end() will pump
     const wake = now < this.pausedUntil ? this.pausedUntil : (this.starts[0]?.at ?? now) + this.window;
     if (this.cancelTimer && this.timerAt <= wake) return;
     this.cancelTimer?.();
