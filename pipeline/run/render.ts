@@ -122,6 +122,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Complete renders on a shared store whose clips are on one machine: every other machine would pay for them again.
     throw new DuologueError('E_USAGE', 'a shared store (storeUrl) needs shared clips (clipsUrl, s3://bucket/prefix) too');
   }
+  if (options.clipsUrl !== undefined && options.storeUrl === undefined) {
+    // Shared clips with this machine's own state (a CI runner whose store secret is empty): the bucket's
+    // clips are unknown to its fresh cache, so every scene would be paid for again, and refused at publish.
+    throw new DuologueError('E_USAGE', 'shared clips (clipsUrl, --clips / DUOLOGUE_CLIPS) need the shared store too (storeUrl, --store / DUOLOGUE_STORE): without it this machine does not know which clips in the bucket are paid for, and would pay for every scene again');
+  }
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
   const clipsDir = path.join(cacheDir, 'clips');
   let clips;

@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 describe('attack: shared clips, the store forgotten', () => {
-  it.fails('a runner without the store does not pay again for clips already in the bucket (BUG: --clips without --store pays for every scene again)', { timeout: 60_000 }, async () => {
+  it('a runner without the store does not pay again for clips already in the bucket (was a bug: --clips without --store paid for every scene again)', { timeout: 60_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
     const { manifest } = tinyProject();
