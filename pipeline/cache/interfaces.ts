@@ -202,6 +202,13 @@ export interface RunLedger {
   /** Nothing was charged: the hold is given back. */
   releaseHold(holdId: number): Promise<void>;
   /**
+   * The latest hold another worker of the run left `held` on `key` (it was
+   * killed or paused after submitting; the caller now holds the key's claim
+   * and collects that submit's prediction): it becomes `owner`'s, to be
+   * settled with the prediction's real charge. Undefined when there is none.
+   */
+  adoptHold(runId: number, key: string, owner: string): Promise<{ id: number; usd: number } | undefined>;
+  /**
    * Gives back the holds of workers that are gone (their claim on the key
    * lapsed or passed on) whose key is proven not submitted (its render is
    * pending). A key marked submitting, in flight, ambiguous, failed or complete

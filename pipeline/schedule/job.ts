@@ -253,6 +253,13 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // Resumed (in flight, or found for an earlier run's lost submit): it may be done already, so it is looked at at once.
       const resumed = predictionId !== null;
       if (resumed) {
+        // A named run's worker that was killed or paused after this submit left its hold on the run's
+        // books: taken over here, so the prediction's real charge is settled, not held (or given back as
+        // stale once the key is pending again) for good.
+        if (reserved === 0 && budget.adopt) {
+          reserved = await budget.adopt(scene.key);
+          if (reserved > 0) deps.spend();
+        }
         events.emitEvent({ type: 'resumed', ...at, predictionId: predictionId! });
       } else if (!(await reserveAndSubmit())) {
         return end('over budget', 0, { error: budget.refusal ?? 'over budget' });

@@ -2,19 +2,17 @@
  * Attack (issue 13): a named run (`--run`) whose worker is killed with -9
  * after it submitted its scenes. Another worker of the same run (another
  * host) takes the claims over past their lease and collects the predictions
- * (one paid prediction per key: that part holds). But the killed worker's
- * budget holds stay `held` in the run's books for good: nothing adopts or
+ * (one paid prediction per key: that part held). But the killed worker's
+ * budget holds stayed `held` in the run's books for good: nothing adopts or
  * settles them, because the worker that collects the clip "only collects"
  * (reserved 0, charged 0). So the run's cap stays eaten by money that is
  * actually spent, the run's `spent` misses the charges (the report and
  * `cost_usd` say $0 for paid scenes), and `run_scenes` is overwritten with
  * cost 0 by the collector.
  *
- * Suggested fix: when a worker of a named run resumes a prediction whose
- * key has a `held` hold of another owner in the same run, adopt that hold
- * (one UPDATE … SET owner = me … RETURNING id in the claim's transaction)
- * and settle it with the real charge when the clip comes, booking the
- * render's cost to the run (not 0).
+ * Fixed: a worker of a named run that resumes a prediction adopts the hold
+ * another worker of the run left on its key (RunLedger.adoptHold) and
+ * settles it with the real charge, booking the render's cost to the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -63,7 +61,7 @@ async function query<T>(url: string, text: string, values: unknown[] = []): Prom
 }
 
 describe('attack: named run, a worker killed -9 after its submits', () => {
-  it.fails('the run books the collected charges as spent and holds nothing once every worker is done (BUG: the dead worker\'s holds stay held forever)', { timeout: 120_000 }, async () => {
+  it('the run books the collected charges as spent and holds nothing once every worker is done (was a bug: the dead worker\'s holds stayed held forever)', { timeout: 120_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
     fake.hold(); // every prediction stays processing until A is dead

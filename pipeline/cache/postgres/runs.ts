@@ -135,6 +135,16 @@ export class PgLedger implements RunLedger {
     await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held'", [holdId]);
   }
 
+  async adoptHold(runId: number, key: string, owner: string): Promise<{ id: number; usd: number } | undefined> {
+    const [row] = await this.sql.rows<{ id: number; usd: number }>(
+      `UPDATE run_holds SET owner = $3 WHERE id = (
+         SELECT id FROM run_holds WHERE run_id = $1 AND cache_key = $2 AND state = 'held' AND owner <> $3 ORDER BY id DESC LIMIT 1 FOR UPDATE)
+       RETURNING id, usd`,
+      [runId, key, owner],
+    );
+    return row && { id: Number(row.id), usd: Number(row.usd) };
+  }
+
   releaseStaleHolds(runId: number): Promise<number> {
     // As SQLite's: a lapsed worker's pending claim is taken from it first (its markSubmitting, a
     // compare-and-set on owning the row, then fails: a paused worker never submits on a hold given

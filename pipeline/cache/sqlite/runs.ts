@@ -154,6 +154,16 @@ export class SqliteLedger implements Sync<RunLedger> {
     this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held'").run(holdId);
   }
 
+  adoptHold(runId: number, key: string, owner: string): { id: number; usd: number } | undefined {
+    return this.immediate(() => {
+      const found = this.sql("SELECT id, usd FROM run_holds WHERE run_id = ? AND cache_key = ? AND state = 'held' AND owner <> ? ORDER BY id DESC LIMIT 1").get(runId, key, owner) as
+        | { id: number; usd: number }
+        | undefined;
+      if (found) this.sql('UPDATE run_holds SET owner = ? WHERE id = ?').run(owner, found.id);
+      return found;
+    });
+  }
+
   releaseStaleHolds(runId: number): number {
     // Only a pending render proves no paid request was sent for it (markSubmitting comes first). A worker
     // whose lease lapsed may only be paused: its claim is taken from it first, in this same transaction,
