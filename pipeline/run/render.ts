@@ -177,7 +177,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       signal: options.signal,
       planWith: manifests.planWith,
     });
-    const plan = pre.plan;
+    let plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
@@ -186,6 +186,14 @@ export async function render(files: readonly string[], options: RenderOptions): 
       const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
       checkJoin(options.runName, joined, mine);
       run = { id: joined.id, finished: false };
+      if (!joined.created) {
+        // Joined late (a rerun job, a worker started after the others): episodes are admitted against
+        // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
+        // Only spent money counts: a live worker's holds are for keys this plan may count as misses too.
+        const spent = new Map<string, number>();
+        for (const p of plan.budgets) if (p.kind !== 'balance') spent.set(p.id, (await ledger.holdTotals(joined.id, sharedPoolName(p.id))).spentUsd);
+        if ([...spent.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => spent.get(id) ?? 0);
+      }
       shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
       // A crashed worker's holds whose keys were never submitted go back before this one reserves.
       await ledger.releaseStaleHolds(joined.id);

@@ -10,10 +10,10 @@
  * to prevent. A single run with the same cap skips that episode and pays
  * nothing for it.
  *
- * Suggested fix: after joinRun, plan (admit) against cap − the run's spent
- * and others' held (ledger.holdTotals), i.e. pass the remaining room as the
- * plan's budget for a joiner; or reserve a whole episode's max at once in
- * the shared books before its first submit.
+ * Fixed: a worker that joins a run someone else created plans (admits
+ * episodes) against the cap minus what the run has spent in each pool
+ * (PlanInput.spentUsd, from the shared books); only spent money counts, as
+ * a live worker's holds are for keys the joiner may count as misses too.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,7 @@ episodes:
 `;
 
 describe('attack: a late joiner of a named run admits episodes against the whole cap', () => {
-  it.fails('the joiner pays nothing for an episode the run can no longer afford (BUG: it pays for part of it)', { timeout: 60_000 }, async () => {
+  it('the joiner pays nothing for an episode the run can no longer afford (was a bug: it paid for part of it)', { timeout: 60_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
     const { manifest } = tinyProject(TWO_EPISODES);
