@@ -96,4 +96,26 @@ describe('attack: named run, a worker killed -9 after its submits', () => {
     // Every worker is gone: nothing may stay reserved, and the money paid is the run's spend.
     expect({ held: of('held'), spent: of('spent'), ledgerSpent: runRow.spent_usd }).toEqual({ held: 0, spent: charged, ledgerSpent: charged });
   });
+  it('a worker killed inside its submit: the one that finds its task in the provider\'s list adopts its hold and books the charge', { timeout: 120_000 }, async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    fake.script('submit', { kind: 'slow', ms: 3_000 }); // the task is created after A is dead
+    const { manifest } = tinyProject('version: 1\ndefaults: { image: two-people.png }\nepisodes:\n  - id: ep1\n    scenes:\n      - { id: talk, left: tone-1s.wav, right: tone-2500ms.wav, seed: 5 }\n');
+    const url = await pg.fresh();
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: url, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/orphan-submit` };
+    const run = ['--run', 'nightly-orphan-submit', '--budget', '5'];
+
+    const a = worker('machine-a', manifest, env, run);
+    await until(() => fake.requests.some((r) => r.method === 'POST' && r.path === '/api/v3/wavespeed-ai/infinitetalk/multi') || a.child.exitCode !== null, 'worker A to send its submit', 60_000);
+    a.child.kill('SIGKILL');
+    await a.exit;
+
+    const b = worker('machine-b', manifest, env, run);
+    expect(await b.exit, b.stderr()).toBe(0);
+    expect(fake.submissions).toHaveLength(1);
+    const [runRow] = await query<{ id: number; spent_usd: number }>(url, "SELECT id, spent_usd FROM runs WHERE name = 'nightly-orphan-submit'");
+    const holds = await query<{ state: string; usd: number }>(url, 'SELECT state, coalesce(sum(usd), 0)::float AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runRow.id]);
+    const of = (state: string) => Math.round((holds.find((h) => h.state === state)?.usd ?? 0) * 1e4) / 1e4;
+    expect({ held: of('held'), spent: of('spent'), ledgerSpent: runRow.spent_usd }).toEqual({ held: 0, spent: fake.chargedUsd, ledgerSpent: fake.chargedUsd });
+  });
 });
