@@ -199,8 +199,11 @@ export interface RunLedger {
   reserve(runId: number, hold: HoldRequest): Promise<number | undefined>;
   /** The charge is known: the hold becomes spend of that amount (recorded even if the hold was released meanwhile: never under-count). */
   settleHold(runId: number, holdId: number, chargedUsd: number): Promise<void>;
-  /** Nothing was charged: the hold is given back. */
-  releaseHold(holdId: number): Promise<void>;
+  /**
+   * Nothing was charged: the hold is given back. With `owner`, only while it is
+   * still that worker's (a hold adopted by another worker is the adopter's to settle).
+   */
+  releaseHold(holdId: number, owner?: string): Promise<void>;
   /**
    * The latest hold another worker of the run left `held` on `key` (it was
    * killed or paused after submitting; the caller now holds the key's claim

@@ -58,7 +58,9 @@ export class SharedBudget implements CapBudget {
     const id = this.holds.get(key);
     this.holds.delete(key);
     this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
-    if (id !== undefined) await this.ledger.releaseHold(id);
+    // Only while it is still this worker's: a worker paused past its lease whose hold another adopted
+    // (and may be submitting on again) must not give it back.
+    if (id !== undefined) await this.ledger.releaseHold(id, this.owner);
   }
 }
 

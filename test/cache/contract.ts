@@ -546,6 +546,9 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         await live.renders.claim(req('k', 'k'));
         expect(await live.ledger.adoptHold(run, 'k', live.renders.owner)).toEqual({ id: left, usd: 0.2 });
         expect(await live.ledger.adoptHold(run, 'k', live.renders.owner)).toBeUndefined(); // adopted once
+        // The first worker, only paused, wakes up and gives its hold back: it is no longer its to give.
+        await dead.ledger.releaseHold(left!, dead.renders.owner);
+        expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.2 });
         // The prediction delivered a clip too long to use, billed $0.39: the key is failed, then pending again for a new render.
         await live.ledger.settleHold(run, left!, 0.39);
         await live.renders.markFailed('k', 'lasts 12.5 s, expected 2.5 s', { paid: { deliveredSeconds: 12.5 } });

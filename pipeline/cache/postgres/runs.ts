@@ -131,8 +131,8 @@ export class PgLedger implements RunLedger {
     });
   }
 
-  async releaseHold(holdId: number): Promise<void> {
-    await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held'", [holdId]);
+  async releaseHold(holdId: number, owner?: string): Promise<void> {
+    await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held' AND ($2::text IS NULL OR owner = $2)", [holdId, owner ?? null]);
   }
 
   async adoptHold(runId: number, key: string, owner: string): Promise<{ id: number; usd: number } | undefined> {

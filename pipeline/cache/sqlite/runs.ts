@@ -150,8 +150,8 @@ export class SqliteLedger implements Sync<RunLedger> {
     });
   }
 
-  releaseHold(holdId: number): void {
-    this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held'").run(holdId);
+  releaseHold(holdId: number, owner?: string): void {
+    this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held' AND (? IS NULL OR owner = ?)").run(holdId, owner ?? null, owner ?? null);
   }
 
   adoptHold(runId: number, key: string, owner: string): { id: number; usd: number } | undefined {
