@@ -5,7 +5,8 @@
  * hang, not crash), nothing half-written may count, and once the server
  * is back, the next worker of the run collects the predictions without
  * paying again, with the run's books whole (nothing held, the charges
- * spent).
+ * spent). The same with the bucket (s3rver) stopped while the clips are
+ * being published, and started again on the same port and folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
-import { BUCKET, useS3 } from '../helpers/s3.ts';
+import S3rver from 's3rver';
+import { BUCKET, startS3, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
 
 const pg = usePostgres();
@@ -85,5 +87,40 @@ describe('attack: PostgreSQL stopped mid-run and started again', () => {
     const holds = await query<{ state: string; usd: number }>(url, 'SELECT state, coalesce(sum(usd), 0)::float AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runRow.id]);
     const of = (state: string) => Math.round((holds.find((h) => h.state === state)?.usd ?? 0) * 1e4) / 1e4;
     expect({ held: of('held'), spent: of('spent') }).toEqual({ held: 0, spent: fake.chargedUsd });
+  });
+  it('the bucket stopped while clips are published: the worker stops with E_STORE; the next one collects everything at no charge', { timeout: 120_000 }, async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    fake.hold();
+    const { manifest } = tinyProject();
+    const url = await pg.fresh();
+    let bucket = await startS3();
+    const env = {
+      WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: url,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${bucket.port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', DUOLOGUE_CLIPS: `s3://${BUCKET}/s3-away`,
+    };
+    const run = ['--run', 'nightly-s3-away', '--budget', '5'];
+    try {
+      const a = worker('machine-a', manifest, env, run);
+      await until(() => fake.submissions.length === 3 || a.child.exitCode !== null, 'worker A to submit', 60_000);
+      await bucket.server.close();
+      fake.release();
+      expect(await a.exit, a.stderr()).toBe(1);
+      expect(a.stderr()).toMatch(/E_STORE/);
+      bucket = { ...bucket, server: new S3rver({ address: '127.0.0.1', port: bucket.port, silent: true, directory: bucket.directory, configureBuckets: [{ name: BUCKET, configs: [] }] }) };
+      await bucket.server.run();
+
+      const b = worker('machine-b', manifest, env, run);
+      expect(await b.exit, b.stderr()).toBe(0);
+      expect(fake.submissions).toHaveLength(3);
+      const [runRow] = await query<{ id: number }>(url, "SELECT id FROM runs WHERE name = 'nightly-s3-away'");
+      const holds = await query<{ state: string; usd: number }>(url, 'SELECT state, coalesce(sum(usd), 0)::float AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runRow.id]);
+      const of = (state: string) => Math.round((holds.find((h) => h.state === state)?.usd ?? 0) * 1e4) / 1e4;
+      // A settled what it held (the worst case) when its publish failed; the books never hold less than was paid.
+      expect(of('held')).toBe(0);
+      expect(of('spent')).toBeGreaterThanOrEqual(fake.chargedUsd);
+    } finally {
+      await bucket.server.close().catch(() => {});
+    }
   });
 });
