@@ -17,6 +17,11 @@
  *    listed. Suggested fix: a `run_workers` row per joining worker (run id,
  *    owner, heartbeat, lease) that renew() beats and finish() closes; the
  *    run's own finished_at set only when its last worker finishes.
+ *
+ * 3. A manifest with a `seed: random` scene: each worker draws its own seed
+ *    at plan time, so its plan fingerprint differs and no second worker can
+ *    ever join the run. Suggested fix: the first worker records the drawn
+ *    seeds with the run (joinRun), joiners plan with them.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,5 +84,14 @@ describe('attack: named runs, what the user is told', () => {
       fake.release();
       await rendering;
     }
+  });
+  it.fails('a manifest with a seed: random scene can be rendered by two workers of one run (BUG: each draws its own seed, the second is refused)', { timeout: 60_000 }, async () => {
+    const { manifest } = tinyProject(TWO_EPISODES.replace('seed: 2 }', 'seed: random }'));
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-random-'));
+    const worker = () => runCli(['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report', '--json', '--run', 'nightly-random', '--budget', '40']);
+    const first = await worker();
+    expect(first.code, first.stderr).toBe(0);
+    const second = await worker();
+    expect(second.code, second.stderr).toBe(0);
   });
 });
