@@ -1,14 +1,15 @@
 /**
  * Attack (issue 13), the confusing side of named runs (`--run`):
  *
- * 1. README "Scaling out" gives a CI matrix where each runner renders its own
- *    `--episode`, and then says: to give the whole night one cap, start every
+ * 1. README "Scaling out" gave a CI matrix where each runner renders its own
+ *    `--episode`, and then said: to give the whole night one cap, start every
  *    runner with the same `--run NAME` and the same `--budget`. Done as
  *    written, every runner but the first is refused ("plans other scenes than
  *    the run it joins"): the plan fingerprint covers the `--episode`
- *    selection. Suggested fix: fingerprint the manifests' whole scene set
- *    (before `--episode`), or say in the README that the runners of one
- *    named run must take the same episodes (and split them some other way).
+ *    selection. The refusal protects money (runners admitting different
+ *    episodes each against the whole cap could together start episodes the
+ *    cap cannot finish), so the README was fixed instead: one named run's
+ *    runners take the same episodes. The test pins the refusal.
  *
  * 2. `duologue status` is meant to show the workers of recent runs (host,
  *    pid, heartbeat). A named run's row is made by joinRun without an owner,
@@ -53,7 +54,7 @@ episodes:
 `;
 
 describe('attack: named runs, what the user is told', () => {
-  it.fails('the README recipe (one --episode per runner) with one --run and one --budget: every runner joins (BUG: all but the first are refused)', { timeout: 60_000 }, async () => {
+  it('runners of one --run with different --episode selections: the second is refused before any spend, saying why (the README said they could join)', { timeout: 60_000 }, async () => {
     const { manifest } = tinyProject(TWO_EPISODES);
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-recipe-'));
     const runner = (episode: string) =>
@@ -61,7 +62,8 @@ describe('attack: named runs, what the user is told', () => {
     const first = await runner('ep1');
     expect(first.code, first.stderr).toBe(0);
     const second = await runner('ep2');
-    expect(second.code, second.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr).toMatch(/plan other scenes than the run it joins .*--episode selection/);
   });
 
   it.fails('duologue status lists the live worker of a named run (BUG: named runs have no owner row, so no worker is ever listed)', { timeout: 60_000 }, async () => {
