@@ -218,8 +218,12 @@ export interface RunLedger {
    * keeps its hold: the money may be gone. Resolves to how many were released.
    */
   releaseStaleHolds(runId: number): Promise<number>;
-  /** A named run's money across all its workers. */
-  holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }>;
+  /**
+   * A named run's money across all its workers; `exceptHeldKeys`: holds on
+   * these keys are left out of `reservedUsd` (a joiner's own misses, which its
+   * plan counts itself).
+   */
+  holdTotals(runId: number, pool?: string, exceptHeldKeys?: readonly string[]): Promise<{ spentUsd: number; reservedUsd: number }>;
 }
 
 export interface NamedRunStart {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { roundUsd } from '../cost/estimate.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
@@ -189,10 +190,16 @@ export async function render(files: readonly string[], options: RenderOptions): 
       if (!joined.created) {
         // Joined late (a rerun job, a worker started after the others): episodes are admitted against
         // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
-        // Only spent money counts: a live worker's holds are for keys this plan may count as misses too.
-        const spent = new Map<string, number>();
-        for (const p of plan.budgets) if (p.kind !== 'balance') spent.set(p.id, (await ledger.holdTotals(joined.id, sharedPoolName(p.id))).spentUsd);
-        if ([...spent.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => spent.get(id) ?? 0);
+        // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
+        // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
+        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').map((s) => s.key)))];
+        const taken = new Map<string, number>();
+        for (const p of plan.budgets) {
+          if (p.kind === 'balance') continue;
+          const t = await ledger.holdTotals(joined.id, sharedPoolName(p.id), ownMisses);
+          taken.set(p.id, roundUsd(t.spentUsd + t.reservedUsd));
+        }
+        if ([...taken.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => taken.get(id) ?? 0);
       }
       shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
       // A crashed worker's holds whose keys were never submitted go back before this one reserves.

@@ -166,10 +166,11 @@ export class PgLedger implements RunLedger {
     });
   }
 
-  async holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }> {
+  async holdTotals(runId: number, pool?: string, exceptHeldKeys: readonly string[] = []): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const except = "NOT (state = 'held' AND cache_key = ANY($2::text[]))";
     const rows = await (pool === undefined
-      ? this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runId])
-      : this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND pool = $2 GROUP BY state', [runId, pool]));
+      ? this.sql.rows<{ state: string; usd: number }>(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND ${except} GROUP BY state`, [runId, [...exceptHeldKeys]])
+      : this.sql.rows<{ state: string; usd: number }>(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND ${except} AND pool = $3 GROUP BY state`, [runId, [...exceptHeldKeys], pool]));
     const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
     return { spentUsd: of('spent'), reservedUsd: of('held') };
   }

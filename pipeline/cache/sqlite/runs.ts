@@ -182,11 +182,12 @@ export class SqliteLedger implements Sync<RunLedger> {
     });
   }
 
-  holdTotals(runId: number, pool?: string): { spentUsd: number; reservedUsd: number } {
+  holdTotals(runId: number, pool?: string, exceptHeldKeys: readonly string[] = []): { spentUsd: number; reservedUsd: number } {
+    const except = "NOT (state = 'held' AND cache_key IN (SELECT value FROM json_each(?)))";
     const rows = (
       pool === undefined
-        ? this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? GROUP BY state').all(runId)
-        : this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND pool = ? GROUP BY state').all(runId, pool)
+        ? this.sql(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND ${except} GROUP BY state`).all(runId, JSON.stringify(exceptHeldKeys))
+        : this.sql(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND pool = ? AND ${except} GROUP BY state`).all(runId, pool, JSON.stringify(exceptHeldKeys))
     ) as { state: string; usd: number }[];
     const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
     return { spentUsd: of('spent'), reservedUsd: of('held') };
