@@ -199,8 +199,18 @@ export interface RunLedger {
   reserve(runId: number, hold: HoldRequest): Promise<number | undefined>;
   /** The charge is known: the hold becomes spend of that amount (recorded even if the hold was released meanwhile: never under-count). */
   settleHold(runId: number, holdId: number, chargedUsd: number): Promise<void>;
-  /** Nothing was charged: the hold is given back. */
-  releaseHold(holdId: number): Promise<void>;
+  /**
+   * Nothing was charged: the hold is given back. With `owner`, only while it is
+   * still that worker's (a hold adopted by another worker is the adopter's to settle).
+   */
+  releaseHold(holdId: number, owner?: string): Promise<void>;
+  /**
+   * The latest hold another worker of the run left `held` on `key` (it was
+   * killed or paused after submitting; the caller now holds the key's claim
+   * and collects that submit's prediction): it becomes `owner`'s, to be
+   * settled with the prediction's real charge. Undefined when there is none.
+   */
+  adoptHold(runId: number, key: string, owner: string): Promise<{ id: number; usd: number } | undefined>;
   /**
    * Gives back the holds of workers that are gone (their claim on the key
    * lapsed or passed on) whose key is proven not submitted (its render is
@@ -208,8 +218,12 @@ export interface RunLedger {
    * keeps its hold: the money may be gone. Resolves to how many were released.
    */
   releaseStaleHolds(runId: number): Promise<number>;
-  /** A named run's money across all its workers. */
-  holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }>;
+  /**
+   * A named run's money across all its workers; `exceptHeldKeys`: holds on
+   * these keys are left out of `reservedUsd` (a joiner's own misses, which its
+   * plan counts itself).
+   */
+  holdTotals(runId: number, pool?: string, exceptHeldKeys?: readonly string[]): Promise<{ spentUsd: number; reservedUsd: number }>;
 }
 
 export interface NamedRunStart {

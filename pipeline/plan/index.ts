@@ -34,6 +34,13 @@ export interface PlanInput {
   budgetUsd?: number;
   /** The provider account's balance: a second cap over every episode, with the same admission. */
   balanceUsd?: number;
+  /**
+   * What a named run this worker joins has already spent, by budget pool id
+   * (the pools of `--budget` or the manifests' `budget:`): admission counts it
+   * as taken, so a worker joining late does not start an episode the run can
+   * no longer finish. @default nothing spent
+   */
+  spentUsd?: (poolId: string) => number;
   /** Seeds drawn for `seed: random` scenes, by `episode/scene`. */
   drawnSeeds?: ReadonlyMap<string, number>;
   /** Cache state of a key; absent = nothing cached yet. */
@@ -288,14 +295,14 @@ function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<str
   const balance: BudgetPool | undefined = input.balanceUsd === undefined ? undefined : { id: 'balance', kind: 'balance', limitUsd: Math.max(0, input.balanceUsd), reservedUsd: 0 };
   if (balance) list.push(balance);
   if (input.budgetUsd !== undefined) {
-    const pool = { id: 'run', limitUsd: input.budgetUsd, reservedUsd: 0 };
+    const pool = { id: 'run', limitUsd: input.budgetUsd, reservedUsd: input.spentUsd?.('run') ?? 0 };
     list.push(pool);
     for (const ep of input.series.episodes) byEpisode.set(ep.id, pool);
     return { list, byEpisode, balance };
   }
   for (const m of input.series.manifests) {
     if (m.budget === undefined) continue;
-    const pool = { id: m.file, limitUsd: m.budget, reservedUsd: 0 };
+    const pool = { id: m.file, limitUsd: m.budget, reservedUsd: input.spentUsd?.(m.file) ?? 0 };
     list.push(pool);
     for (const id of m.episodes) byEpisode.set(id, pool);
   }

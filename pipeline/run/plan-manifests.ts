@@ -50,7 +50,7 @@ export interface ManifestPlan {
   series: Series;
   warnings: Diagnostic[];
   /** Plans at these prices (default: the provider's table) under this balance; pure, so it may be called again (live prices). */
-  planWith(prices?: PriceTable, balanceUsd?: number): Plan;
+  planWith(prices?: PriceTable, balanceUsd?: number, spentUsd?: (poolId: string) => number): Plan;
   /** Where an episode's file goes: its `output:` or `<out>/<id>.mp4`. */
   outputOf(episodeId: string, output?: string): string;
 }
@@ -77,7 +77,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
     prepared,
     series,
     warnings: prepared.warnings,
-    planWith: (prices = provider.prices, balanceUsd) => plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, lookup }),
+    planWith: (prices = provider.prices, balanceUsd, spentUsd) => plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup }),
     outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
   };
 }

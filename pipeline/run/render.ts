@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { roundUsd } from '../cost/estimate.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
@@ -122,6 +123,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Complete renders on a shared store whose clips are on one machine: every other machine would pay for them again.
     throw new DuologueError('E_USAGE', 'a shared store (storeUrl) needs shared clips (clipsUrl, s3://bucket/prefix) too');
   }
+  if (options.clipsUrl !== undefined && options.storeUrl === undefined) {
+    // Shared clips with this machine's own state (a CI runner whose store secret is empty): the bucket's
+    // clips are unknown to its fresh cache, so every scene would be paid for again, and refused at publish.
+    throw new DuologueError('E_USAGE', 'shared clips (clipsUrl, --clips / DUOLOGUE_CLIPS) need the shared store too (storeUrl, --store / DUOLOGUE_STORE): without it this machine does not know which clips in the bucket are paid for, and would pay for every scene again');
+  }
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
   const clipsDir = path.join(cacheDir, 'clips');
   let clips;
@@ -172,7 +178,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       signal: options.signal,
       planWith: manifests.planWith,
     });
-    const plan = pre.plan;
+    let plan = pre.plan;
     const priced = withPrices(provider, pre.prices);
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
@@ -181,6 +187,20 @@ export async function render(files: readonly string[], options: RenderOptions): 
       const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
       checkJoin(options.runName, joined, mine);
       run = { id: joined.id, finished: false };
+      if (!joined.created) {
+        // Joined late (a rerun job, a worker started after the others): episodes are admitted against
+        // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
+        // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
+        // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
+        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').map((s) => s.key)))];
+        const taken = new Map<string, number>();
+        for (const p of plan.budgets) {
+          if (p.kind === 'balance') continue;
+          const t = await ledger.holdTotals(joined.id, sharedPoolName(p.id), ownMisses);
+          taken.set(p.id, roundUsd(t.spentUsd + t.reservedUsd));
+        }
+        if ([...taken.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => taken.get(id) ?? 0);
+      }
       shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
       // A crashed worker's holds whose keys were never submitted go back before this one reserves.
       await ledger.releaseStaleHolds(joined.id);

@@ -11,6 +11,13 @@ export interface CapBudget {
   reserve(usd: number, key: string): boolean | Promise<boolean>;
   settle(reservedUsd: number, chargedUsd: number, key: string): void | Promise<void>;
   release(reservedUsd: number, key: string): void | Promise<void>;
+  /**
+   * A named run's hold another worker left on `key` after submitting it (killed
+   * or paused past its lease), taken over by the worker that now collects that
+   * prediction, so its real charge is settled on the run's books; resolves to
+   * the hold's amount (0: none). In-process budgets have nothing to adopt.
+   */
+  adopt?(key: string): Promise<number>;
 }
 
 /** The run's caps as the scheduler uses them: {@link Budgets}, or a named run's SharedBudgets. */

@@ -252,6 +252,14 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     try {
       // Resumed (in flight, or found for an earlier run's lost submit): it may be done already, so it is looked at at once.
       const resumed = predictionId !== null;
+      // A named run's worker that was killed or paused after submitting this key left its hold on the
+      // run's books: taken over here, so the prediction's real charge is settled (or, when the provider's
+      // list showed no task, the submit made again on it), not held (or given back as stale once the key
+      // is pending again) for good.
+      if (reserved === 0 && budget.adopt && (resumed || row.status === 'submitting' || row.status === 'ambiguous')) {
+        reserved = await budget.adopt(scene.key);
+        if (reserved > 0) deps.spend();
+      }
       if (resumed) {
         events.emitEvent({ type: 'resumed', ...at, predictionId: predictionId! });
       } else if (!(await reserveAndSubmit())) {

@@ -38,6 +38,14 @@ export class SharedBudget implements CapBudget {
     return true;
   }
 
+  async adopt(key: string): Promise<number> {
+    const found = await this.ledger.adoptHold(this.runId, key, this.owner);
+    if (!found) return 0;
+    this.holds.set(key, found.id);
+    this.reservedUsd = roundUsd(this.reservedUsd + found.usd);
+    return found.usd;
+  }
+
   async settle(reservedUsd: number, chargedUsd: number, key: string): Promise<void> {
     const id = this.holds.get(key);
     this.holds.delete(key);
@@ -50,7 +58,9 @@ export class SharedBudget implements CapBudget {
     const id = this.holds.get(key);
     this.holds.delete(key);
     this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);
-    if (id !== undefined) await this.ledger.releaseHold(id);
+    // Only while it is still this worker's: a worker paused past its lease whose hold another adopted
+    // (and may be submitting on again) must not give it back.
+    if (id !== undefined) await this.ledger.releaseHold(id, this.owner);
   }
 }
 

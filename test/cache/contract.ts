@@ -533,6 +533,33 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.8 });
       });
 
+      it('a hold a gone worker left on a key it submitted is adopted by the worker that collects it: settled once, never given back as stale', async () => {
+        const { as, clock } = await setup();
+        const dead = await as('other-host:4242:1:dead');
+        const live = await as('other-host:4343:1:live');
+        const { id: run } = await dead.ledger.joinRun(named);
+        await dead.renders.claim(req('k', 'k'));
+        const left = await dead.ledger.reserve(run, hold('k', 0.2, dead.renders.owner));
+        await dead.renders.markSubmitting('k');
+        await dead.renders.markInFlight('k', 'p-k');
+        // Nothing of the live worker's own, nor of another run, nor of another key, is adopted.
+        expect(await live.ledger.adoptHold(run, 'other', live.renders.owner)).toBeUndefined();
+        expect(await dead.ledger.adoptHold(run, 'k', dead.renders.owner)).toBeUndefined();
+        clock.now += LEASE + 1;
+        await live.renders.claim(req('k', 'k'));
+        expect(await live.ledger.adoptHold(run, 'k', live.renders.owner)).toEqual({ id: left, usd: 0.2 });
+        expect(await live.ledger.adoptHold(run, 'k', live.renders.owner)).toBeUndefined(); // adopted once
+        // The first worker, only paused, wakes up and gives its hold back: it is no longer its to give.
+        await dead.ledger.releaseHold(left!, dead.renders.owner);
+        expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0, reservedUsd: 0.2 });
+        // The prediction delivered a clip too long to use, billed $0.39: the key is failed, then pending again for a new render.
+        await live.ledger.settleHold(run, left!, 0.39);
+        await live.renders.markFailed('k', 'lasts 12.5 s, expected 2.5 s', { paid: { deliveredSeconds: 12.5 } });
+        await live.renders.claim(req('k', 'k'));
+        expect(await live.ledger.releaseStaleHolds(run)).toBe(0);
+        expect(await live.ledger.holdTotals(run)).toEqual({ spentUsd: 0.39, reservedUsd: 0 });
+      });
+
       it('a scene one worker rendered stays on the run’s books when another worker of the run sees it cached or stops', async () => {
         const { as } = await setup();
         const a = await as('host-a:1:1:a');

@@ -134,8 +134,18 @@ export class PgLedger implements RunLedger {
     });
   }
 
-  async releaseHold(holdId: number): Promise<void> {
-    await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held'", [holdId]);
+  async releaseHold(holdId: number, owner?: string): Promise<void> {
+    await this.sql.rows("DELETE FROM run_holds WHERE id = $1 AND state = 'held' AND ($2::text IS NULL OR owner = $2)", [holdId, owner ?? null]);
+  }
+
+  async adoptHold(runId: number, key: string, owner: string): Promise<{ id: number; usd: number } | undefined> {
+    const [row] = await this.sql.rows<{ id: number; usd: number }>(
+      `UPDATE run_holds SET owner = $3 WHERE id = (
+         SELECT id FROM run_holds WHERE run_id = $1 AND cache_key = $2 AND state = 'held' AND owner <> $3 ORDER BY id DESC LIMIT 1 FOR UPDATE)
+       RETURNING id, usd`,
+      [runId, key, owner],
+    );
+    return row && { id: Number(row.id), usd: Number(row.usd) };
   }
 
   releaseStaleHolds(runId: number): Promise<number> {
@@ -159,10 +169,11 @@ export class PgLedger implements RunLedger {
     });
   }
 
-  async holdTotals(runId: number, pool?: string): Promise<{ spentUsd: number; reservedUsd: number }> {
+  async holdTotals(runId: number, pool?: string, exceptHeldKeys: readonly string[] = []): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const except = "NOT (state = 'held' AND cache_key = ANY($2::text[]))";
     const rows = await (pool === undefined
-      ? this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 GROUP BY state', [runId])
-      : this.sql.rows<{ state: string; usd: number }>('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND pool = $2 GROUP BY state', [runId, pool]));
+      ? this.sql.rows<{ state: string; usd: number }>(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND ${except} GROUP BY state`, [runId, [...exceptHeldKeys]])
+      : this.sql.rows<{ state: string; usd: number }>(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = $1 AND ${except} AND pool = $3 GROUP BY state`, [runId, [...exceptHeldKeys], pool]));
     const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
     return { spentUsd: of('spent'), reservedUsd: of('held') };
   }

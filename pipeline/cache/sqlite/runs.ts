@@ -163,8 +163,18 @@ export class SqliteLedger implements Sync<RunLedger> {
     });
   }
 
-  releaseHold(holdId: number): void {
-    this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held'").run(holdId);
+  releaseHold(holdId: number, owner?: string): void {
+    this.sql("DELETE FROM run_holds WHERE id = ? AND state = 'held' AND (? IS NULL OR owner = ?)").run(holdId, owner ?? null, owner ?? null);
+  }
+
+  adoptHold(runId: number, key: string, owner: string): { id: number; usd: number } | undefined {
+    return this.immediate(() => {
+      const found = this.sql("SELECT id, usd FROM run_holds WHERE run_id = ? AND cache_key = ? AND state = 'held' AND owner <> ? ORDER BY id DESC LIMIT 1").get(runId, key, owner) as
+        | { id: number; usd: number }
+        | undefined;
+      if (found) this.sql('UPDATE run_holds SET owner = ? WHERE id = ?').run(owner, found.id);
+      return found;
+    });
   }
 
   releaseStaleHolds(runId: number): number {
@@ -185,11 +195,12 @@ export class SqliteLedger implements Sync<RunLedger> {
     });
   }
 
-  holdTotals(runId: number, pool?: string): { spentUsd: number; reservedUsd: number } {
+  holdTotals(runId: number, pool?: string, exceptHeldKeys: readonly string[] = []): { spentUsd: number; reservedUsd: number } {
+    const except = "NOT (state = 'held' AND cache_key IN (SELECT value FROM json_each(?)))";
     const rows = (
       pool === undefined
-        ? this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? GROUP BY state').all(runId)
-        : this.sql('SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND pool = ? GROUP BY state').all(runId, pool)
+        ? this.sql(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND ${except} GROUP BY state`).all(runId, JSON.stringify(exceptHeldKeys))
+        : this.sql(`SELECT state, coalesce(sum(usd), 0) AS usd FROM run_holds WHERE run_id = ? AND pool = ? AND ${except} GROUP BY state`).all(runId, pool, JSON.stringify(exceptHeldKeys))
     ) as { state: string; usd: number }[];
     const of = (state: string) => roundUsd(rows.find((r) => r.state === state)?.usd ?? 0);
     return { spentUsd: of('spent'), reservedUsd: of('held') };
