@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openAccountWindow, type AccountWindow } from '../../pipeline/cache/submit-window.ts';
 import { StoppedBeforeTaskError } from '../../pipeline/errors.ts';
 import { SharedSubmitPacer, blockFor } from '../../pipeline/providers/wavespeed/shared-pacer.ts';
+import { realSleep } from '../../pipeline/sleep.ts';
 
 const W = 1_000;
 
@@ -115,6 +116,43 @@ describe('SharedSubmitPacer', () => {
     const waiting = p.acquire(controller.signal);
     controller.abort(new Error('stop'));
     await expect(waiting).rejects.toBeInstanceOf(StoppedBeforeTaskError);
+    await p.close();
+  });
+
+  it('waiters for the rate limit take turns: one sleeps per freed slot, not every waiter', async () => {
+    // Real time (a 100 ms window): the waiters' sleeps overlap, as they do in a run.
+    let sleeps = 0;
+    const sleep = (ms: number, signal?: AbortSignal) => (sleeps++, realSleep(ms, signal));
+    const windowMs = 100;
+    const p = pacer(await window(2, windowMs), { t: 0, now: Date.now, sleep }, { now: Date.now, sleep, block: 2, holdMs: 10, marginMs: 10 });
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const permit = await p.acquire();
+        starts.push(Date.now());
+        permit.end();
+      }),
+    );
+    expect(starts).toHaveLength(20); // (the pace itself is checked on a virtual clock above)
+    // 9 more windows: about one sleep each. Each waiter sleeping on its own made ~90 (18 + 16 + … + 2).
+    expect(sleeps).toBeLessThanOrEqual(15);
+    await p.close();
+  });
+
+  it('a stop while waiting its turn rejects that waiter only, and the line moves on', async () => {
+    const c = clock();
+    const p = pacer(await window(1, 1_000_000), c, { maxInFlight: 1 });
+    const first = await p.acquire();
+    const head = p.acquire(); // waits for room in flight, holding the turn
+    const controller = new AbortController();
+    const queued = p.acquire(controller.signal);
+    const last = p.acquire();
+    controller.abort(new Error('stop'));
+    await expect(queued).rejects.toBeInstanceOf(StoppedBeforeTaskError);
+    first.end();
+    first.withdrawn(); // its slot back: the head can start
+    (await head).end();
+    (await last).end(); // the line went on past the stopped waiter
     await p.close();
   });
 

@@ -33,8 +33,8 @@ export interface HttpCall {
   mode: RetryMode;
   /** Stops the call: no new attempt starts, a backoff wait ends; cuts an open request unless `requestSignal` is given. */
   signal?: AbortSignal;
-  /** Cuts an open request (default: `signal`). A submit sets it apart so a stop does not cut off the new task's id. */
-  requestSignal?: AbortSignal;
+  /** Cuts an open request (default: `signal`; `null`: nothing does). A submit sets it apart so a stop does not cut off the new task's id. */
+  requestSignal?: AbortSignal | null;
   /** Before each attempt is sent, awaited (a submit marks itself "maybe billed" here; a throw sends nothing). */
   beforeAttempt?: () => void | Promise<void>;
   /** A submit's answer proved no task was created and a retry will follow (after a wait). */
@@ -105,7 +105,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         headers: call.headers,
         body: await call.body?.(),
         dispatcher: deps.dispatcher,
-        signal: call.requestSignal ?? call.signal,
+        signal: call.requestSignal === null ? undefined : (call.requestSignal ?? call.signal),
       });
       if (res.statusCode < 300) return res;
       if (call.returnRedirects && res.statusCode < 400 && res.headers.location) return res;
@@ -139,7 +139,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         throw new HttpStatusError(res.statusCode, `${call.label}: ${status}`);
       }
     } catch (error) {
-      const cut = call.requestSignal ?? call.signal;
+      const cut = call.requestSignal === null ? undefined : (call.requestSignal ?? call.signal);
       if (cut?.aborted) throw abortError(cut);
       if (error instanceof DuologueError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';

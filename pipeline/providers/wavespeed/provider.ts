@@ -240,8 +240,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           return onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
         },
         onNoTask: onNotSubmitted,
-        // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id.
-        requestSignal: forceSignal ?? new AbortController().signal,
+        // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id. (No
+        // signal at all without one: a controller per submit was ~0.7 KB kept through its pacing wait.)
+        requestSignal: forceSignal ?? null,
         pace: async (s) => {
           permit?.withdrawn(); // the last attempt never reached the API (refused connection)
           if (pacer.busy) waiting();

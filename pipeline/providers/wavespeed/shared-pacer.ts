@@ -57,6 +57,9 @@ export class SharedSubmitPacer {
   private nextTryAt = 0;
   private refilling?: Promise<void>;
   private ended: Array<() => void> = [];
+  /** Whether a waiter is looking for a slot; the others wait their turn in `turns`, in order. */
+  private turnHeld = false;
+  private turns: Array<() => void> = [];
   private returning = new Set<Promise<void>>();
   /** 429s seen, waits made and transactions taken, for reports and benchmarks. */
   readonly stats = { refused: 0, waited: 0, takes: 0 };
@@ -78,7 +81,18 @@ export class SharedSubmitPacer {
   async acquire(signal?: AbortSignal): Promise<Permit> {
     this.waiting++;
     let waited = false;
+    let turn = false;
     try {
+      if (signal?.aborted) throw new StoppedBeforeTaskError({ cause: signal.reason });
+      // One waiter at a time sleeps, refills and waits for room; the rest wait their turn. Each
+      // sleeping on its own woke every waiter at each freed slot (~50 waiters × 500 slots a minute at
+      // Silver): a timer, a promise and a listener each time, the bulk of a run's medium-lived garbage.
+      const queued = this.takeTurn(signal);
+      if (queued) {
+        waited = true;
+        await queued;
+      }
+      turn = true;
       for (;;) {
         if (signal?.aborted) throw new StoppedBeforeTaskError({ cause: signal.reason });
         if (this.closed) throw new StoppedBeforeTaskError();
@@ -104,9 +118,37 @@ export class SharedSubmitPacer {
       if (signal?.aborted && !(error instanceof StoppedBeforeTaskError)) throw new StoppedBeforeTaskError({ cause: signal.reason });
       throw error;
     } finally {
+      if (turn) this.passTurn();
       this.waiting--;
       if (waited) this.stats.waited++;
     }
+  }
+
+  /** Undefined when the turn is free (now the caller's); else a promise of it, rejected on a stop. */
+  private takeTurn(signal?: AbortSignal): Promise<void> | undefined {
+    if (!this.turnHeld) {
+      this.turnHeld = true;
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.turns = this.turns.filter((f) => f !== given);
+        reject(new StoppedBeforeTaskError({ cause: signal?.reason }));
+      };
+      const given = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.turns.push(given);
+    });
+  }
+
+  /** Hands the turn to the next waiter in line (it stays held), or frees it. */
+  private passTurn(): void {
+    const next = this.turns.shift();
+    if (next) next();
+    else this.turnHeld = false;
   }
 
   /** Gives the unused slots back (another process may use them now) and closes the window. */
