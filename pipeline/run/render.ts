@@ -255,7 +255,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
     const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing);
     let reportPath: string | undefined;
-    const interrupted = result.interrupted;
+    // A Ctrl-C after the last scene (while an episode was written) interrupts the run all the same.
+    const interrupted = result.interrupted || Boolean(options.signal?.aborted);
     const unwritten = episodes.filter((e) => e.stitch === 'failed').map((e) => `${e.id} not written: ${e.error}`);
     await ledger.finish(
       runId,
@@ -283,7 +284,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       interrupted,
       episodes: episodes.map(({ id, status, output, error }) => ({ id, status, output, ...(error === undefined ? {} : { error }) })),
     });
-    return { plan, warnings: manifests.warnings, schedule: result, episodes, runId, report: reportPath };
+    return { plan, warnings: manifests.warnings, schedule: { ...result, interrupted }, episodes, runId, report: reportPath };
   } catch (error) {
     // No ffmpeg outlives the run: what runs is stopped, its temp files removed.
     await finisher?.stop();
