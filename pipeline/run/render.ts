@@ -253,7 +253,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
-    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing);
+    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)));
     let reportPath: string | undefined;
     // A Ctrl-C after the last scene (while an episode was written) interrupts the run all the same.
     const interrupted = result.interrupted || Boolean(options.signal?.aborted);
@@ -276,7 +276,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
         events.emitEvent({ type: 'warning', message: `report not written: ${(error as Error).message}` });
       }
     }
-    if (!finisher) for (const e of episodes) events.emitEvent(episodeEvent(e));
     events.emitEvent({
       type: 'summary',
       ...outcomeCounts(result.scenes),

@@ -1,6 +1,6 @@
 import { episodeOutput } from '../manifest/output-rules.ts';
 import { isAbort } from '../errors.ts';
-import type { RunEvent } from '../events.ts';
+import { UP_TO_DATE, type RunEvent } from '../events.ts';
 import type { FfmpegPaths } from '../media/ffmpeg.ts';
 import type { Plan, PlannedEpisode } from '../plan/index.ts';
 import type { SceneResult, ScheduleResult } from '../schedule/index.ts';
@@ -40,15 +40,17 @@ export type EpisodeWriter = (input: StitchInput, options: StitchOptions) => Prom
  * `allowPartial`, the others too, slates in the gaps. Nothing is stitched
  * after an interruption or a refused key. An episode that cannot be written
  * (ffmpeg fails, its output is a directory...) is reported incomplete with
- * the reason; the others are still stitched.
+ * the reason; the others are still stitched. `onEpisode` hears each outcome
+ * as it is settled.
  */
-export async function finishEpisodes(plan: Plan, result: ScheduleResult, options: FinishOptions): Promise<EpisodeOutcome[]> {
+export async function finishEpisodes(plan: Plan, result: ScheduleResult, options: FinishOptions, onEpisode: (e: EpisodeOutcome) => void = () => {}): Promise<EpisodeOutcome[]> {
   const episodes: EpisodeOutcome[] = [];
   for (const ep of plan.episodes) {
     const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
     const outcome = episodeOutcome(ep, scenes);
     if (!result.interrupted && !result.authError && (outcome.status === 'complete' || options.allowPartial)) await writeEpisode(ep, scenes, outcome, options);
     episodes.push(outcome);
+    onEpisode(outcome);
   }
   return episodes;
 }
@@ -106,6 +108,6 @@ export function stitchInput(ep: PlannedEpisode, scenes: readonly SceneResult[], 
 
 /** The `episode` event for an outcome (the live view and the NDJSON log show it). */
 export function episodeEvent(e: EpisodeOutcome): Extract<RunEvent, { type: 'episode' }> {
-  const reason = e.reason ?? (e.stitch === 'up-to-date' ? 'up to date, not rewritten' : undefined);
+  const reason = e.reason ?? (e.stitch === 'up-to-date' ? UP_TO_DATE : undefined);
   return { type: 'episode', episode: e.id, status: e.status, output: e.output, reason };
 }
