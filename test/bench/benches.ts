@@ -1,5 +1,5 @@
 /** Every benchmark by the name `npm run bench -- NAME` takes, with its BENCHMARKS.md table. */
-import { benchEnd2End } from './end2end.ts';
+import { benchEnd2End, end2endMarkdown } from './end2end.ts';
 import { benchHashing, hashingMarkdown } from './hashing.ts';
 import { benchLocalRender } from './local-render.ts';
 import { benchMakespan, makespanMarkdown } from './makespan.ts';
@@ -30,5 +30,5 @@ export const benches: Record<string, Bench> = {
   silver: { run: benchSilver },
   bronze: { run: benchBronze },
   window: { run: benchSubmitWindow },
-  end2end: { run: benchEnd2End },
+  end2end: { run: benchEnd2End, markdown: end2endMarkdown },
 };
