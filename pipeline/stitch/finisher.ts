@@ -126,7 +126,9 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
       const state = states.get(result.scene.episodeId);
       if (!state || signal.aborted) return;
       state.results.set(result.scene, result);
-      if (result.clip) state.conforms.push(conform(result, state.format));
+      // A clip delivered now is conformed now. A cache hit is left to the stitch: an episode that is
+      // up to date conforms nothing, and one that is not finds its earlier conforms on disk.
+      if (result.clip && result.outcome === 'rendered') state.conforms.push(conform(result, state.format));
       const scenes = state.ep.scenes;
       if (state.writing || state.results.size < scenes.length || scenes.some((s) => !state.results.get(s)?.clip)) return;
       // The last scene is in: write the episode once its clips are conformed. Episodes with a

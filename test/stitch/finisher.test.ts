@@ -100,8 +100,11 @@ describe('finishing episodes while rendering', () => {
     expect(first.seen.filter((e) => e.type === 'episode')).toHaveLength(2);
     expect(first.seen.at(-1)).toMatchObject({ type: 'summary', rendered: 2, episodes: [{ id: 'ep1', status: 'complete' }, { id: 'ep2', status: 'complete' }] });
 
-    // ep2 changes; ep1 is all cache hits: it is settled (up to date) before ep2's new render is delivered.
+    // ep2 changes; ep1 is all cache hits: it is settled (up to date) before ep2's new render is delivered,
+    // and without any ffmpeg work (its conformed copies are gone: an up-to-date episode needs none).
     writeFileSync(manifest, TWO(3));
+    const conformed = path.join(cacheDir, 'work', 'conformed');
+    rmSync(conformed, { recursive: true, force: true });
     const ep1Settled = opened();
     const second = await run(manifest, cacheDir, outDir, gatedProvider(cacheDir, { b: ep1Settled.promise }), {}, (e) => {
       if (e.type === 'episode' && e.episode === 'ep1') ep1Settled.open();
@@ -111,6 +114,8 @@ describe('finishing episodes while rendering', () => {
       ['ep1', 'up-to-date'],
       ['ep2', 'stitched'],
     ]);
+    const records = readdirSync(conformed, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+    expect(records).toHaveLength(1); // ep2's new clip only
   }, 60_000);
 
   it('the old order (all scenes, then all episodes) is still there to measure against', async () => {
