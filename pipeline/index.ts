@@ -31,6 +31,7 @@ export type { ManifestPlan, PlanManifestsOptions } from './run/plan-manifests.ts
 export type { Store, StoreOptions, StoreParts, RenderStore, RunLedger, UploadMemo, FileMemo, CacheAdmin } from './cache/interfaces.ts';
 export type { RenderOptions, RenderResult, EpisodeOutcome } from './run/render.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
+export type { EpisodeSeams } from './stitch/finisher.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './types.ts';
 export type { Provider, RenderTask, PollResult } from './providers/types.ts';
 export type { Diagnostic, ErrorCode } from './errors.ts';
