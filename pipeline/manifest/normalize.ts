@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DEFAULTS } from '../defaults.ts';
 import type { Diagnostic } from '../errors.ts';
 import { deriveSeed } from './seed.ts';
+import { trimOf } from './trim.ts';
 import { positionOf, type DataPath, type ManifestSource } from './source.ts';
 import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec, Order, Resolution } from '../types.ts';
 
@@ -12,6 +13,7 @@ interface RawSettings {
   prompt?: string;
   seed?: number | 'random';
   image?: string;
+  trim?: 'edges' | 'none' | { edges: boolean; margin?: number };
 }
 interface RawLine {
   left?: string;
@@ -47,7 +49,7 @@ export interface RawManifest {
   episodes: RawEpisode[];
 }
 
-const SETTINGS = ['resolution', 'order', 'prompt', 'seed', 'image'] as const;
+const SETTINGS = ['resolution', 'order', 'prompt', 'seed', 'image', 'trim'] as const;
 
 /**
  * Merges defaults (top level < episode < scene), resolves paths against the
@@ -131,6 +133,7 @@ export function normalizeManifest(
         prompt: pick('prompt')?.value ?? DEFAULTS.prompt,
         seed,
         audio,
+        ...trimOf(pick('trim')?.value),
       });
     });
     const format = { ...raw.format, ...ep.format };

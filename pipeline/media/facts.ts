@@ -1,9 +1,19 @@
 import { LIMITS } from '../defaults.ts';
 import type { ProbeResult } from './ffmpeg.ts';
+import type { EdgeSilence } from './silence.ts';
 
 /** What planning needs to know about one input file. */
 export type MediaFacts =
-  | { kind: 'audio'; sha256: string; localPath: string; durationMs: number; sampleRate: number; channels: number }
+  | {
+      kind: 'audio';
+      sha256: string;
+      localPath: string;
+      durationMs: number;
+      sampleRate: number;
+      channels: number;
+      /** Silence at its start and end (silencedetect, memoised); absent when not measured. */
+      edges?: EdgeSilence;
+    }
   | { kind: 'image'; sha256: string; localPath: string; width: number; height: number };
 
 /** Why a file cannot be used as `want`, or its facts. Pure: unit-tested on probe JSON. */

@@ -6,7 +6,8 @@ import { chargeFor, estimate, roundUsd } from '../cost/estimate.ts';
 import type { PriceTable } from '../cost/price-table.ts';
 import { cacheKey, type CacheKeyInput } from './key.ts';
 import type { MediaFacts } from '../media/facts.ts';
-import { sceneTracks, trackIdentity, type SceneTracks } from '../media/timeline.ts';
+import { trackIdentity, type SceneTracks } from '../media/timeline.ts';
+import { sceneWaste, totalWaste, tracksOf, type SceneWaste, type WasteTotals } from './waste.ts';
 import type { EpisodeSpec, SceneSpec, Series, Order, Resolution } from '../types.ts';
 
 export type CacheStatus = 'hit' | 'miss' | 'in-flight';
@@ -65,6 +66,8 @@ export interface PlannedScene {
   /** What this run is expected to spend on it (0 for hits, in-flight, skipped, and a scene sharing an earlier scene's key). */
   costUsd: number;
   cache: CacheLookup;
+  /** Where its billed seconds go (speech, edge silence, padding, rounding) and what `trim: edges` saves. */
+  waste: SceneWaste;
   action: 'render' | 'cached' | 'resume' | 'skip';
   skipReason?: string;
 }
@@ -120,6 +123,8 @@ export interface Plan {
     /** The most this run may be charged for what it plans to render. */
     maxUsd: number;
     fullCostUsd: number;
+    /** Every scene's billed seconds split, from scratch. */
+    waste: WasteTotals;
   };
 }
 
@@ -207,11 +212,12 @@ export function plan(input: PlanInput): Plan {
       costUsd: roundUsd(episodes.reduce((sum, e) => sum + e.costUsd, 0)),
       maxUsd: roundUsd(episodes.reduce((sum, e) => sum + (e.admitted ? e.neededMaxUsd : 0), 0)),
       fullCostUsd: roundUsd(episodes.reduce((sum, e) => sum + e.fullCostUsd, 0)),
+      waste: totalWaste(all),
     },
   };
 
   function planScene(spec: SceneSpec): PlannedScene {
-    const { key, keyInputs, image, tracks, seed, seedSource } = sceneKey(spec, input);
+    const { key, keyInputs, image, tracks, untrimmed, seed, seedSource } = sceneKey(spec, input);
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
     const cache = lookup(key, keyInputs, spec);
     const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
@@ -236,6 +242,7 @@ export function plan(input: PlanInput): Plan {
       maxUsd: cache.refusedSeconds ? Math.max(est.maxUsd, chargeFor(cache.refusedSeconds, spec.resolution, prices)) : est.maxUsd,
       costUsd: action === 'render' ? est.costUsd : 0,
       cache,
+      waste: sceneWaste(spec, tracks, untrimmed, media, prices),
       action,
     };
   }
@@ -250,7 +257,7 @@ export function planKeys(input: Pick<PlanInput, 'series' | 'media' | 'provider' 
 function sceneKey(spec: SceneSpec, input: Pick<PlanInput, 'media' | 'provider' | 'drawnSeeds'>) {
   const image = input.media.get(spec.image.location);
   if (!image || image.kind !== 'image') throw new Error(`internal: no facts for image ${spec.image.location}`);
-  const tracks = sceneTracks(spec, input.media);
+  const { tracks, untrimmed } = tracksOf(spec, input.media);
   const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
   const keyInputs: CacheKeyInput = {
     provider: input.provider.id,
@@ -263,7 +270,7 @@ function sceneKey(spec: SceneSpec, input: Pick<PlanInput, 'media' | 'provider' |
     resolution: spec.resolution,
     seed,
   };
-  return { key: cacheKey(keyInputs), keyInputs, image, tracks, seed, seedSource };
+  return { key: cacheKey(keyInputs), keyInputs, image, tracks, untrimmed, seed, seedSource };
 }
 
 function seedOf(spec: SceneSpec, drawn?: ReadonlyMap<string, number>): { seed: number; seedSource: SeedSource } {
