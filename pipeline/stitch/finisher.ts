@@ -6,7 +6,10 @@
  *
  * One unit per run: `sceneDone(scene)` → maybe conform → maybe stitch. Two
  * seams for later work: `claim` (issue 13: across machines, one worker
- * stitches each episode) and `write` (an `--out s3://` writer).
+ * stitches each episode) and `write` (an `--out s3://` writer). stitchOnce
+ * (stitch-once.ts) does both in one call, so it plugs in as `write`: its
+ * `stitch` is stitchEpisode into a temp file, `written` is `stitched`,
+ * `done` is `up-to-date`, `held` waits and asks again.
  */
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
