@@ -40,6 +40,9 @@ export type RunEvent =
       episodes: { id: string; status: 'complete' | 'incomplete'; output: string | null; error?: string }[];
     };
 
+/** The `episode` reason of an episode whose inputs did not change (its file was left as it was). */
+export const UP_TO_DATE = 'up to date, not rewritten';
+
 /** The `waiting` reason of a submit held back by the account's rate limit (not a failure). */
 export const RATE_LIMIT_WAIT = 'waiting for the rate limit';
 

@@ -33,6 +33,7 @@ export type { Store, StoreOptions, StoreParts, RenderStore, RunLedger, UploadMem
 export type { RenderOptions, RenderResult, EpisodeOutcome } from './run/render.ts';
 export type { ImportOptions, ImportResult } from './import/index.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
+export type { EpisodeSeams } from './stitch/finisher.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './types.ts';
 export type { Provider, RenderTask, PollResult } from './providers/types.ts';
 export type { Diagnostic, ErrorCode } from './errors.ts';

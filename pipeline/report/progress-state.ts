@@ -1,4 +1,4 @@
-import { RATE_LIMIT_WAIT, type RunEvent } from '../events.ts';
+import { RATE_LIMIT_WAIT, UP_TO_DATE, type RunEvent } from '../events.ts';
 
 export interface EpisodeProgress {
   id: string;
@@ -11,6 +11,8 @@ export interface EpisodeProgress {
   skipped: number;
   /** Queued scenes whose submit waits for the account's rate limit (not failures). */
   rateLimited: number;
+  /** The episode's file, once settled (episodes are written while the rest of the run renders). */
+  file?: 'written' | 'up to date' | 'not written';
 }
 
 export interface ProgressState {
@@ -111,6 +113,9 @@ function applyEvent(s: ProgressState, queuedSeconds: Map<string, number>, e: Run
     case 'spend':
       s.spentUsd = e.spentUsd;
       s.reservedUsd = e.reservedUsd;
+      break;
+    case 'episode':
+      if (ep) ep.file = e.output === null ? 'not written' : e.reason === UP_TO_DATE ? 'up to date' : 'written';
       break;
     case 'summary':
       s.finished = true;

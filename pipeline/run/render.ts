@@ -27,7 +27,9 @@ import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.
 import { SharedBudgets } from '../schedule/shared-budget.ts';
 import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
 import type { Sleep } from '../sleep.ts';
-import { finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
+import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
+import { createLocalPool } from '../stitch/pool.ts';
+import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
 
@@ -87,6 +89,17 @@ export interface RenderOptions {
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
   /**
+   * When episodes are written: `as-scenes-land` conforms each clip as it is
+   * delivered and stitches an episode as soon as its last scene is in;
+   * `after-scenes` waits for every scene, then writes the episodes one after
+   * another (the old order, kept to measure the difference). @default 'as-scenes-land'
+   */
+  finishOrder?: 'as-scenes-land' | 'after-scenes';
+  /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
+  localWorkers?: number;
+  /** Where a later cross-machine episode claim and a remote output writer plug in. @default this process writes every episode locally */
+  episodeSeams?: EpisodeSeams;
+  /**
    * Join the run of this name (`--run`, checked by parseRunName): every worker
    * started with it shares one cap, one ledger entry and one report's totals,
    * through the cache's state. @default none: this process is its own run
@@ -140,6 +153,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
   const ledger = store.ledger;
   let provider: Provider | undefined;
   let run: { id: number; finished: boolean } | undefined;
+  let finisher: Finisher | undefined;
   try {
     // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
     // while it is still hashing, probing and planning.
@@ -227,6 +241,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const broke = unaffordable(plan);
     if (broke) events.emitEvent({ type: 'warning', message: broke });
 
+    const finishing = {
+      outDir,
+      workDir: path.join(cacheDir, 'work'),
+      ffmpeg,
+      signal: options.signal,
+      allowPartial: options.allowPartial,
+      provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
+    };
+    const pipelined = (options.finishOrder ?? 'as-scenes-land') === 'as-scenes-land';
+    if (pipelined) {
+      finisher = createFinisher(plan, { ...finishing, events, seams: options.episodeSeams, pool: createLocalPool({ size: options.localWorkers, signal: options.signal }) });
+    }
     const result = await schedule({
       plan,
       provider: priced,
@@ -243,18 +269,14 @@ export async function render(files: readonly string[], options: RenderOptions): 
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
       budgets: shared,
+      onSceneDone: finisher?.sceneDone,
     });
 
-    const episodes = await finishEpisodes(plan, result, {
-      outDir,
-      workDir: path.join(cacheDir, 'work'),
-      ffmpeg,
-      signal: options.signal,
-      allowPartial: options.allowPartial,
-      provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
-    });
+    // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
+    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)));
     let reportPath: string | undefined;
-    const interrupted = result.interrupted;
+    // A Ctrl-C after the last scene (while an episode was written) interrupts the run all the same.
+    const interrupted = result.interrupted || Boolean(options.signal?.aborted);
     const unwritten = episodes.filter((e) => e.stitch === 'failed').map((e) => `${e.id} not written: ${e.error}`);
     await ledger.finish(
       runId,
@@ -274,10 +296,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
         events.emitEvent({ type: 'warning', message: `report not written: ${(error as Error).message}` });
       }
     }
-    for (const e of episodes) {
-      const reason = e.reason ?? (e.stitch === 'up-to-date' ? 'up to date, not rewritten' : undefined);
-      events.emitEvent({ type: 'episode', episode: e.id, status: e.status, output: e.output, reason });
-    }
     events.emitEvent({
       type: 'summary',
       ...outcomeCounts(result.scenes),
@@ -285,8 +303,10 @@ export async function render(files: readonly string[], options: RenderOptions): 
       interrupted,
       episodes: episodes.map(({ id, status, output, error }) => ({ id, status, output, ...(error === undefined ? {} : { error }) })),
     });
-    return { plan, warnings: manifests.warnings, schedule: result, episodes, runId, report: reportPath };
+    return { plan, warnings: manifests.warnings, schedule: { ...result, interrupted }, episodes, runId, report: reportPath };
   } catch (error) {
+    // No ffmpeg outlives the run: what runs is stopped, its temp files removed.
+    await finisher?.stop();
     // The ledger says how the run ended, whatever ended it (status shows "died" only for a killed process).
     if (run && !run.finished) {
       try {

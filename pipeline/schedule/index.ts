@@ -46,6 +46,8 @@ export interface ScheduleOptions {
   order?: 'longest-first' | 'fifo';
   /** A named run's caps, shared with its other workers through the store (`--run`). @default this process's own, in memory */
   budgets?: RunBudgets;
+  /** Each scene's result as soon as it is booked (clip delivered, cached, failed, skipped...): episodes are finished from it while the rest renders. */
+  onSceneDone?: (result: SceneResult) => void;
 }
 
 export interface SceneResult {
@@ -107,16 +109,20 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   /** Keys whose scenes' ledger rows were written with the render's completion (one commit, not two). */
   const booked = new Set<string>();
   const record = async (scene: PlannedScene, r: Omit<SceneResult, 'scene'>) => {
-    results.set(scene, { scene, ...r });
-    if (booked.has(scene.key) && (r.outcome === 'rendered' || r.outcome === 'cached')) return;
-    try {
-      await store.transaction((tx) => ledgerRow(tx, scene, r));
-    } catch (error) {
-      // The cache cannot be written (disk full, I/O error): nothing more can be recorded
-      // safely, so stop submitting and report it once everything in flight has settled.
-      fatal ??= error;
-      stop.abort(error);
+    const result = { scene, ...r };
+    results.set(scene, result);
+    if (!booked.has(scene.key) || (r.outcome !== 'rendered' && r.outcome !== 'cached')) {
+      try {
+        await store.transaction((tx) => ledgerRow(tx, scene, r));
+      } catch (error) {
+        // The cache cannot be written (disk full, I/O error): nothing more can be recorded
+        // safely, so stop submitting and report it once everything in flight has settled.
+        fatal ??= error;
+        stop.abort(error);
+      }
     }
+    // After the books: a clip handed on is one this run has recorded.
+    options.onSceneDone?.(result);
   };
   /** A scene's row in the run's books, and the key it rendered with: one commit, the caller's. */
   const ledgerRow = async (tx: StoreParts, scene: PlannedScene, r: Pick<SceneResult, 'outcome' | 'costUsd' | 'error' | 'note'>) => {

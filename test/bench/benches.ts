@@ -1,4 +1,5 @@
 /** Every benchmark by the name `npm run bench -- NAME` takes, with its BENCHMARKS.md table. */
+import { benchEnd2End, end2endMarkdown } from './end2end.ts';
 import { benchHashing, hashingMarkdown } from './hashing.ts';
 import { benchLocalRender } from './local-render.ts';
 import { benchMakespan, makespanMarkdown } from './makespan.ts';
@@ -31,4 +32,5 @@ export const benches: Record<string, Bench> = {
   bronze: { run: benchBronze },
   window: { run: benchSubmitWindow },
   scaleout: { run: benchScaleout, markdown: scaleoutMarkdown },
+  end2end: { run: benchEnd2End, markdown: end2endMarkdown },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RATE_LIMIT_WAIT, type RunEvent } from '../../pipeline/events.ts';
+import { RATE_LIMIT_WAIT, UP_TO_DATE, type RunEvent } from '../../pipeline/events.ts';
 import { ProgressTracker, etaSeconds } from '../../pipeline/report/progress-state.ts';
 import { progressLines } from '../../pipeline/report/progress-view.ts';
 import { createTerminalView } from '../../pipeline/report/terminal.ts';
@@ -52,6 +52,19 @@ describe('terminal view', () => {
     const view = createTerminalView({ stream: out, mode: 'plain', color: false });
     view.onEvent(wait('b', 'kb'));
     expect(out.text).toBe('s01e01/b: waiting for the rate limit (not a failure; it is submitted when the account allows)\n');
+  });
+
+  it('an episode written while the rest renders shows on its bar (written, up to date, not written)', () => {
+    const tracker = new ProgressTracker(0);
+    for (const e of EVENTS.slice(0, 1)) tracker.apply(e);
+    tracker.apply({ type: 'episode', episode: 's01e01', status: 'complete', output: '/out/s01e01.mp4' });
+    const lines = () => progressLines(tracker.state, { width: 160, color: false });
+    expect(lines()[1]).toMatch(/skipped 0 · written$/);
+    expect(lines()[2]).toMatch(/skipped 0$/);
+    tracker.apply({ type: 'episode', episode: 's01e02', status: 'complete', output: '/out/s01e02.mp4', reason: UP_TO_DATE });
+    expect(lines()[2]).toMatch(/· up to date$/);
+    tracker.apply({ type: 'episode', episode: 's01e02', status: 'incomplete', output: null, reason: 'not written: disk full' });
+    expect(lines()[2]).toMatch(/· not written$/);
   });
 
   it('on a TTY: redraws the bars in place and keeps failures above them', () => {
