@@ -1,9 +1,26 @@
 import { LIMITS } from '../defaults.ts';
 import type { ProbeResult } from './ffmpeg.ts';
 
+/**
+ * A line written as text and not voiced yet: its audio's facts are an
+ * estimate (`durationMs` holds the safe upper bound the budget reserves; no
+ * file, and `sha256` names the speech key, so no video key made from it
+ * can be a hit).
+ */
+export interface PendingSpeech {
+  key: string;
+  /** What voicing it costs (exact: priced per character). */
+  usd: number;
+  /** Expected length, ms (durationMs is the bound). */
+  ms: number;
+  charsPerSecond: number;
+  /** The rate was learned from this voice's cached speech (else the default). */
+  learned: boolean;
+}
+
 /** What planning needs to know about one input file. */
 export type MediaFacts =
-  | { kind: 'audio'; sha256: string; localPath: string; durationMs: number; sampleRate: number; channels: number }
+  | { kind: 'audio'; sha256: string; localPath: string; durationMs: number; sampleRate: number; channels: number; pending?: PendingSpeech }
   | { kind: 'image'; sha256: string; localPath: string; width: number; height: number };
 
 /** Why a file cannot be used as `want`, or its facts. Pure: unit-tested on probe JSON. */

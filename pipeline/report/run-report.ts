@@ -44,8 +44,34 @@ export interface RunReport {
   model: string;
   price_table: string;
   interrupted: boolean;
-  totals: { scenes: number; rendered: number; cached: number; failed: number; skipped: number; cost_usd: number; from_scratch_usd: number; saved_usd: number };
+  totals: {
+    scenes: number;
+    rendered: number;
+    cached: number;
+    failed: number;
+    skipped: number;
+    cost_usd: number;
+    from_scratch_usd: number;
+    saved_usd: number;
+    /** Of cost_usd: voicing lines written as text, and rendering video. */
+    speech_usd: number;
+    video_usd: number;
+  };
   episodes: ReportEpisode[];
+  /** Lines written as text: per line its text, voice and what its speech cost this run. */
+  speech: ReportLine[];
+}
+
+export interface ReportLine {
+  episode: string;
+  scene: string;
+  line: number;
+  side: string;
+  text: string;
+  voice: string;
+  status: string;
+  cost_usd: number;
+  error: string | null;
 }
 
 export interface ReportInput {
@@ -59,6 +85,8 @@ export interface ReportInput {
   generatedAt: Date;
   reportDir: string;
   thumbnails: ReadonlyMap<string, string>;
+  /** The speech stage's lines and spend (of `spentUsd`). */
+  speech?: { spentUsd: number; lines: readonly { episodeId: string; sceneId: string; line: number; side: string; text: string; voice: string; status: string; usd: number; error?: string }[] };
 }
 
 /** The report's data (report.json), from the plan and what happened. Pure. */
@@ -79,7 +107,20 @@ export function buildRunReport(input: ReportInput): RunReport {
       cost_usd: roundUsd(input.spentUsd),
       from_scratch_usd: from,
       saved_usd: roundUsd(Math.max(0, from - input.spentUsd)),
+      speech_usd: roundUsd(input.speech?.spentUsd ?? 0),
+      video_usd: roundUsd(input.spentUsd - (input.speech?.spentUsd ?? 0)),
     },
+    speech: (input.speech?.lines ?? []).map((l) => ({
+      episode: l.episodeId,
+      scene: l.sceneId,
+      line: l.line,
+      side: l.side,
+      text: l.text,
+      voice: l.voice,
+      status: l.status,
+      cost_usd: l.usd,
+      error: l.error ?? null,
+    })),
     episodes: input.plan.episodes.map((ep) => {
       const outcome = input.episodes.find((e) => e.id === ep.id);
       const results = input.scenes.filter((s) => s.scene.episodeId === ep.id);

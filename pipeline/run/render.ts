@@ -29,6 +29,9 @@ import type { Sleep } from '../sleep.ts';
 import { finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
+import type { SpeechProvider } from '../providers/speech-types.ts';
+import { createSpeechProvider } from './speech-provider.ts';
+import { budgetsAfterSpeech, speakFirst } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -85,6 +88,8 @@ export interface RenderOptions {
   acceptLivePrices?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
+  /** A ready voice for lines written as text (tests). @default the provider's (run/speech-provider.ts) */
+  speechInstance?: SpeechProvider;
   /**
    * Join the run of this name (`--run`, checked by parseRunName): every worker
    * started with it shares one cap, one ledger entry and one report's totals,
@@ -140,10 +145,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // A named run's row is joined once the plan is known (its fingerprint is the plan's keys), before any spend.
     if (options.runName === undefined) run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
-    const manifests = await planManifests(files, {
+    const planOptions = {
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
+    };
+    // Lines written as text are voiced first (run/voice.ts); the video is then planned on their audio.
+    const voiced = await speakFirst({
+      manifests: await planManifests(files, planOptions),
+      replan: (spentUsd) => planManifests(files, { ...planOptions, spentUsd, unvoiced: 'skip' }),
+      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
+      renders: store.renders, ledger, runId: run?.id, clips, concurrency, events, signal: options.signal, forceSignal: options.forceSignal,
     });
+    const manifests = voiced.manifests;
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -222,7 +235,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       waitPollMs: options.waitPollMs,
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
-      budgets: shared,
+      budgets: shared ?? (voiced.spentUsd > 0 ? budgetsAfterSpeech(plan, voiced.spentByEpisode) : undefined),
     });
 
     const episodes = await finishEpisodes(plan, result, {
@@ -246,7 +259,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       try {
         const written = await writeRunReport(
           outDir,
-          { plan, scenes: result.scenes, episodes, spentUsd: shared ? (await ledger.holdTotals(runId)).spentUsd : result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date() },
+          { plan, scenes: result.scenes, episodes, spentUsd: shared ? (await ledger.holdTotals(runId)).spentUsd : result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date(), speech: { spentUsd: voiced.spentUsd, lines: voiced.lines } },
           { ffmpeg },
         );
         reportPath = written.html;

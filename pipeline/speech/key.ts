@@ -16,10 +16,12 @@ export interface SpeechKeyInput {
   volume: number;
   pitch: number;
   emotion: string | null;
+  /** The render store's seed column (a speech claim is a render claim); speech has none. */
+  seed: 0;
 }
 
 export function speechKeyInput(provider: string, model: string, spec: SpeechSpec): SpeechKeyInput {
-  return { stage: 'speech', provider, model, voice: spec.voice, text: spec.text, speed: spec.speed, volume: spec.volume, pitch: spec.pitch, emotion: spec.emotion ?? null };
+  return { stage: 'speech', provider, model, voice: spec.voice, text: spec.text, speed: spec.speed, volume: spec.volume, pitch: spec.pitch, emotion: spec.emotion ?? null, seed: 0 };
 }
 
 /**
