@@ -3,7 +3,7 @@
  * inputs (one changed line re-voices that line and re-renders its scene
  * only), under the budget with estimated lengths, never paid twice.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,8 +88,17 @@ episodes:
 `);
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-sp-cache-'));
     const opts = { provider: 'wavespeed' as const, apiKey: KEY, baseUrl: fake.apiUrl, policy: FAST_POLICY, leaseMs: 2_000 };
-    const first = await run(manifest, cacheDir, opts);
+    const first = await run(manifest, cacheDir, { ...opts, report: true });
     expect(fake.speechSubmissions.map((s) => s.body.text)).toEqual(['Hello there, how are you today?']);
+    // The report: per line its text, voice and speech cost; speech and video spend apart, adding up to the invoice.
+    const report = JSON.parse(readFileSync(path.join(cacheDir, 'out', 'report.json'), 'utf8'));
+    const speechCharge = fake.charges.get(fake.speechSubmissions[0].id)!;
+    expect(report.speech).toEqual([
+      expect.objectContaining({ episode: 'e1', text: 'Hello there, how are you today?', voice: 'Wise_Woman', status: 'voiced', cost_usd: speechCharge }),
+      expect.objectContaining({ episode: 'e2', text: 'Another line, another episode.', voice: 'Wise_Woman', status: 'skipped', cost_usd: 0 }),
+    ]);
+    expect(report.totals.speech_usd).toBe(speechCharge);
+    expect(report.totals.video_usd).toBe(fake.charges.get(fake.submissions[0].id));
     expect(fake.submissions).toHaveLength(1);
     const charged = [...fake.charges.values()].reduce((a, b) => a + b, 0);
     expect(charged).toBeLessThanOrEqual(0.3);
