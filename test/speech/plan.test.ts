@@ -79,4 +79,32 @@ describe('planning lines written as text', () => {
     ]);
     expect(p.totals.costUsd).toBe(0);
   });
+
+  it("learns a voice's speaking rate from its cached speech (the estimate), never the bound", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dl-sp-plan-'));
+    const file = path.join(dir, 'm.yaml');
+    writeFileSync(file, `version: 1
+defaults: { image: a.png }
+cast: { left: { voice: Wise_Woman }, right: { voice: Calm_Woman } }
+episodes:
+  - id: e1
+    scenes: [{ id: s1, lines: [{ left: { say: "${'y'.repeat(40)}" } }, { right: { say: "${LINE}" } }] }]
+  - id: e2
+    scenes: [{ id: s1, left: { say: "${LINE}" } }]
+`);
+    const { series } = await readManifests([file]);
+    const info = speechInfoFor('wavespeed');
+    const first = await resolveSpeech(series, { info, renders: { getMany: async () => new Map() }, clipsDir: dir });
+    const known = first.jobs.find((j) => j.task.spec.text === 'y'.repeat(40))!;
+    // That line was voiced before in 2 s (20 chars/s); its clip is not here, but its row says how fast the voice speaks.
+    const row = { key: known.task.key, status: 'complete', video_seconds: 2, inputs: JSON.stringify(known.inputs), clip_path: null, clip_bytes: 1 };
+    const again = await resolveSpeech(series, { info, renders: { getMany: async () => new Map([[row.key, row as never]]) }, clipsDir: dir });
+    const facts = [...again.pendingFacts.values()].map((f) => (f.kind === 'audio' ? f.pending : undefined));
+    const wise = facts.find((p) => p?.key !== known.task.key && again.jobs.find((j) => j.task.key === p?.key)?.task.spec.voice === 'Wise_Woman');
+    const calm = facts.find((p) => again.jobs.find((j) => j.task.key === p?.key)?.task.spec.voice === 'Calm_Woman');
+    expect(wise).toMatchObject({ charsPerSecond: 20, learned: true, ms: 3000 });
+    expect(calm).toMatchObject({ charsPerSecond: 14, learned: false });
+    const wiseFacts = [...again.pendingFacts.values()].find((f) => f.kind === 'audio' && f.pending?.key === wise?.key);
+    expect(wiseFacts).toMatchObject({ durationMs: 11_000 }); // the bound does not trust the learned rate
+  });
 });
