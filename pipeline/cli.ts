@@ -12,6 +12,7 @@ import { statusCommand } from './commands/status.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
+import { importCommand } from './commands/import.ts';
 import { VERSION } from './version.ts';
 
 export const EXIT = { ok: 0, incomplete: 1, usage: 2, interrupted: 130 } as const;
@@ -137,6 +138,20 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--dry-run', 'for gc: list what would be removed, remove nothing')
     .option('--fix', 'for verify: forget damaged clips so the next render redoes them')
     .action(async (action: string, manifests: string[], opts) => setExit(await cacheCommand(action, manifests, opts, ctx)));
+
+  program
+    .command('import')
+    .description("turn a Fountain screenplay into a manifest: scene headings become scenes, the two characters' dialogue becomes say: lines (voiced by text-to-speech)")
+    .argument('<script>', 'a .fountain screenplay')
+    .requiredOption('--left <name>', 'the character voiced on the left (as written in the script)')
+    .requiredOption('--right <name>', 'the character voiced on the right')
+    .option('--image <file>', 'the image of the two speakers (defaults.image)')
+    .option('--episode <id>', "the episode's id (default: from the script's title)")
+    .option('--left-voice <id>', 'voice id for the left speaker', 'Wise_Woman')
+    .option('--right-voice <id>', 'voice id for the right speaker', 'Deep_Voice_Man')
+    .option('-o, --output <file>', 'write the manifest here (default: stdout)')
+    .option('--force', 'replace --output if it exists')
+    .action(async (file: string, opts) => setExit(await importCommand(file, opts, ctx)));
 
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });

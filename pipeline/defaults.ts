@@ -78,3 +78,20 @@ export const SPEECH = {
   slowestCharsPerSecond: 6,
   padSeconds: 1,
 } as const;
+
+/**
+ * Edge-silence detection (ffmpeg `silencedetect`, issue 16). A stretch counts
+ * as silence when every channel stays below `noiseDb` for at least
+ * `minSeconds`. -50 dBFS sits above the room tone of a quiet home studio
+ * (about -60 to -55 dBFS) and well below soft speech (about -30 dBFS); text-to-
+ * speech output is digital zero between words. 0.1 s is shorter than any pause
+ * a listener hears as one, and long enough that the quiet samples around a
+ * waveform's zero crossing never count.
+ * https://ffmpeg.org/ffmpeg-filters.html#silencedetect
+ */
+export const SILENCE = {
+  noiseDb: -50,
+  minSeconds: 0.1,
+  /** `trim: edges` keeps this much silence before the first and after the last word, so breaths and lip movement are not cut. */
+  trimMarginSeconds: 0.15,
+} as const;

@@ -13,6 +13,7 @@ export { prepare } from './run/prepare.ts';
 export { planManifests } from './run/plan-manifests.ts';
 export { plan, planKeys } from './plan/index.ts';
 export { render } from './run/render.ts';
+export { importFountain } from './import/index.ts';
 export { stitchEpisode as stitch } from './stitch/episode.ts';
 export { episodeFormat } from './stitch/format.ts';
 export { RunEvents } from './events.ts';
@@ -30,6 +31,7 @@ export type { Plan, PlannedEpisode, PlannedScene, PlanInput } from './plan/index
 export type { ManifestPlan, PlanManifestsOptions } from './run/plan-manifests.ts';
 export type { Store, StoreOptions, StoreParts, RenderStore, RunLedger, UploadMemo, FileMemo, CacheAdmin } from './cache/interfaces.ts';
 export type { RenderOptions, RenderResult, EpisodeOutcome } from './run/render.ts';
+export type { ImportOptions, ImportResult } from './import/index.ts';
 export type { StitchInput, StitchResult } from './stitch/episode.ts';
 export type { Series, EpisodeSpec, SceneSpec } from './types.ts';
 export type { Provider, RenderTask, PollResult } from './providers/types.ts';

@@ -79,6 +79,8 @@ export interface SceneSpec {
   prompt: string;
   seed: SeedSpec;
   audio: SceneAudio;
+  /** `trim: edges`: silence beyond this margin is cut from both ends of the tracks sent. Absent: tracks sent whole. */
+  trim?: { marginMs: number };
 }
 
 export interface EpisodeFormatSpec {

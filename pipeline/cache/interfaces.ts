@@ -366,6 +366,8 @@ export interface Store extends StoreParts {
   /** Where the state lives, for messages. */
   readonly location: string;
   readonly admin: CacheAdmin;
+  /** Who stitches each episode (outside transactions: a claim commits on its own). */
+  readonly stitches: EpisodeStitches;
   /**
    * Runs `fn` as one commit: every write it makes through `tx` lands, or
    * (it throws) none does. Use only `tx` inside `fn`. A call through the
@@ -392,4 +394,69 @@ export interface StoreOptions {
   leaseMs?: number;
   /** @default Date.now */
   now?: () => number;
+}
+
+/** An episode's stitch: open (free, or held by `owner` while its lease lives) or written. */
+export type StitchStatus = 'open' | 'written';
+
+/** One episode output's stitch, as stored (keyed by the fingerprint of its inputs and target). */
+export interface StitchRow {
+  key: string;
+  episode_id: string;
+  /** Where the episode is written: a path (with its host) or an s3:// URL; never a secret. */
+  target: string;
+  status: StitchStatus;
+  /** The named run (`--run`) that asked for it, when there is one. */
+  run_id: number | null;
+  owner: string | null;
+  lease_until: number | null;
+  /** The fencing token: one higher for every claim; `markWritten` applies only under the current one. */
+  claim_epoch: number;
+  /** Who wrote it, when, and what (the output's size and sha256). */
+  written_by: string | null;
+  written_at: number | null;
+  output_bytes: number | null;
+  output_sha256: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StitchRequest {
+  /** Fingerprint of the episode's inputs: its ordered scene cache keys, format and output target. */
+  key: string;
+  episodeId: string;
+  target: string;
+  runId?: number;
+}
+
+export type StitchClaim =
+  /** Ours: stitch it, then `markWritten` with this epoch. */
+  | { kind: 'won'; epoch: number; row: StitchRow }
+  /** Another live worker is stitching it (`row.owner`, until `row.lease_until`). */
+  | { kind: 'held'; row: StitchRow }
+  /** Written already, by `row.written_by` at `row.written_at`, to `row.target`: done for everyone. */
+  | { kind: 'written'; row: StitchRow };
+
+/**
+ * Each episode output is stitched by one worker: the first claim wins and
+ * holds a lease (renewed while it stitches); another worker sees it held, or
+ * written once it is. A lapsed lease (or, on this host, a dead pid) lets the
+ * next claim take it over with a higher epoch; the worker that lost it can no
+ * longer mark it written. Keys are fingerprints of the inputs, so an unchanged
+ * episode already written is done for every later run too.
+ */
+export interface EpisodeStitches {
+  get(key: string): Promise<StitchRow | undefined>;
+  claim(req: StitchRequest): Promise<StitchClaim>;
+  /** Extends the claim's lease; false when it is no longer ours under `epoch` (stop, write nothing). */
+  renew(key: string, epoch: number): Promise<boolean>;
+  /** The output is in place and checked; false (nothing changes) when the claim under `epoch` was lost. */
+  markWritten(key: string, epoch: number, output: { bytes: number; sha256: string }): Promise<boolean>;
+  /** Gives the claim back unwritten (the stitch failed or was stopped): the next claim takes it. */
+  release(key: string, epoch: number): Promise<void>;
+  /**
+   * A written output found missing or different: open again, so the next claim stitches it.
+   * Only while still written under `epoch` (the row's as it was read); false when it changed meanwhile.
+   */
+  reopen(key: string, epoch: number): Promise<boolean>;
 }

@@ -4,6 +4,7 @@ import type { Diagnostic } from '../errors.ts';
 import { mergeCast, speechSpec, type RawCast, type RawSay } from './cast.ts';
 import { deriveSeed } from './seed.ts';
 import { sha256Text } from '../media/hash.ts';
+import { trimOf } from './trim.ts';
 import { positionOf, type DataPath, type ManifestSource } from './source.ts';
 import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec, Order, Resolution, Side } from '../types.ts';
 
@@ -14,6 +15,7 @@ interface RawSettings {
   prompt?: string;
   seed?: number | 'random';
   image?: string;
+  trim?: 'edges' | 'none' | { edges: boolean; margin?: number };
 }
 /** An audio path or URL, or a line written as text. */
 type RawAudio = string | RawSay;
@@ -53,7 +55,7 @@ export interface RawManifest {
   episodes: RawEpisode[];
 }
 
-const SETTINGS = ['resolution', 'order', 'prompt', 'seed', 'image'] as const;
+const SETTINGS = ['resolution', 'order', 'prompt', 'seed', 'image', 'trim'] as const;
 
 /**
  * Merges defaults (top level < episode < scene), resolves paths against the
@@ -150,6 +152,7 @@ export function normalizeManifest(
         prompt: pick('prompt')?.value ?? DEFAULTS.prompt,
         seed,
         audio,
+        ...trimOf(pick('trim')?.value),
       });
     });
     const format = { ...raw.format, ...ep.format };

@@ -7,12 +7,34 @@ import { pointerToPath, whereOf } from './where.ts';
 
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schemas/manifest.schema.json', import.meta.url));
 
+/**
+ * Keywords only editors read (yaml-language-server / VS Code): messages,
+ * per-value docs, completion hints. Declared so strict ajv still refuses a
+ * misspelt keyword instead of ignoring it.
+ */
+export const EDITOR_KEYWORDS = [
+  'errorMessage',
+  'patternErrorMessage',
+  'markdownDescription',
+  'markdownEnumDescriptions',
+  'defaultSnippets',
+  'doNotSuggest',
+] as const;
+
+/**
+ * Schema parts that exist for the editor only: they restate rules that
+ * normalize checks with the CLI's own words and positions (line numbers, "got
+ * both"), so their ajv errors ("must match a schema in anyOf") are dropped.
+ */
+const EDITOR_ONLY_DEFS = ['#/$defs/sceneForm/', '#/$defs/lineForm/'];
+
 let compiled: ValidateFunction | undefined;
 
 /** Compiled once per process: the schema is static data. */
 function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    ajv.addVocabulary([...EDITOR_KEYWORDS]);
     compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
   }
   return compiled;
@@ -24,7 +46,8 @@ export function checkSchema(source: ManifestSource, data: unknown): Diagnostic[]
   if (validate(data)) return [];
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
-  for (const e of collapse(validate.errors ?? [])) {
+  const errors = (validate.errors ?? []).filter((e) => !EDITOR_ONLY_DEFS.some((d) => e.schemaPath.startsWith(d)));
+  for (const e of collapse(errors)) {
     const d = toDiagnostic(source, data, e);
     const key = `${d.line}:${d.col}:${d.message}`;
     if (!seen.has(key)) {

@@ -1,5 +1,6 @@
 import { LIMITS } from '../defaults.ts';
 import type { ProbeResult } from './ffmpeg.ts';
+import type { EdgeSilence } from './silence.ts';
 
 /**
  * A line written as text and not voiced yet: its audio's facts are an
@@ -20,7 +21,18 @@ export interface PendingSpeech {
 
 /** What planning needs to know about one input file. */
 export type MediaFacts =
-  | { kind: 'audio'; sha256: string; localPath: string; durationMs: number; sampleRate: number; channels: number; pending?: PendingSpeech }
+  | {
+      kind: 'audio';
+      sha256: string;
+      localPath: string;
+      durationMs: number;
+      sampleRate: number;
+      channels: number;
+      /** Silence at its start and end (silencedetect, memoised); absent when not measured. */
+      edges?: EdgeSilence;
+      /** A line written as text, not voiced yet: these facts are its estimate. */
+      pending?: PendingSpeech;
+    }
   | { kind: 'image'; sha256: string; localPath: string; width: number; height: number };
 
 /** Why a file cannot be used as `want`, or its facts. Pure: unit-tested on probe JSON. */

@@ -18,12 +18,17 @@ export interface Placement {
  * - `file`: the input file's bytes, unchanged;
  * - `built`: a track assembled from placements (dialogue lines) padded with
  *   silence to `durationMs`;
- * - `silence`: the listener's side of a one-voice scene.
+ * - `silence`: the listener's side of a one-voice scene;
+ * - `trimmed`: `durationMs` of a file or built track from `startMs` on
+ *   (`trim: edges`), silence past the source's end, at the source's rate.
  */
 export type TrackSpec =
   | { kind: 'file'; location: string; localPath: string; sha256: string; durationMs: number }
   | { kind: 'built'; placements: Placement[]; durationMs: number }
-  | { kind: 'silence'; durationMs: number };
+  | { kind: 'silence'; durationMs: number }
+  | { kind: 'trimmed'; source: TrimSource; startMs: number; durationMs: number; sampleRate: number; channels: number };
+
+export type TrimSource = Extract<TrackSpec, { kind: 'file' | 'built' }>;
 
 export interface SceneTracks {
   left: TrackSpec;
@@ -32,6 +37,9 @@ export interface SceneTracks {
 
 /** Version of the track-building recipe; bump when built bytes would change. */
 export const TRACK_RECIPE_VERSION = 1;
+
+/** Version of the trimming recipe (media/tracks.ts trimArgs); bump when trimmed bytes would change. */
+export const TRIM_RECIPE_VERSION = 1;
 
 /**
  * Lays out a scene's audio. For `lines`: each line starts after the previous
@@ -83,6 +91,11 @@ export function sceneTracks(scene: SceneSpec, media: ReadonlyMap<string, MediaFa
  */
 export function trackIdentity(track: TrackSpec): string {
   if (track.kind === 'file') return track.sha256;
+  if (track.kind === 'trimmed') {
+    // The trim is part of the recipe, so of the cache key: trimmed and untrimmed renders never share a key.
+    const { startMs, durationMs, sampleRate, channels } = track;
+    return `built:${sha256Text(JSON.stringify({ trim: TRIM_RECIPE_VERSION, source: trackIdentity(track.source), startMs, durationMs, sampleRate, channels }))}`;
+  }
   const recipe =
     track.kind === 'silence'
       ? { recipe: TRACK_RECIPE_VERSION, silenceMs: track.durationMs }

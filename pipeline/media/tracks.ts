@@ -13,7 +13,7 @@ const SAMPLES_PER_MS = TRACK_RATE / 1000;
  * is cut to an exact sample count, so the track lasts exactly its recipe's
  * milliseconds and the bytes are the same on every run (bitexact, no metadata).
  */
-export function trackArgs(track: Exclude<TrackSpec, { kind: 'file' }>, out: string): string[] {
+export function trackArgs(track: Extract<TrackSpec, { kind: 'built' | 'silence' }>, out: string): string[] {
   const inputs: string[] = [];
   const filters: string[] = [];
   const segments: string[] = [];
@@ -51,6 +51,26 @@ export function trackArgs(track: Exclude<TrackSpec, { kind: 'file' }>, out: stri
 }
 
 /**
+ * ffmpeg arguments that cut a trimmed track out of its source's local file
+ * `source`: exact sample counts at the source's rate (silence past its end),
+ * PCM, bitexact, no metadata, so the same recipe writes the same bytes.
+ */
+export function trimArgs(track: Extract<TrackSpec, { kind: 'trimmed' }>, source: string, out: string): string[] {
+  const { sampleRate: rate, channels } = track;
+  const from = Math.round((track.startMs * rate) / 1000);
+  const to = Math.round(((track.startMs + track.durationMs) * rate) / 1000);
+  const layout = channels === 1 ? 'mono' : channels === 2 ? 'stereo' : `${channels}c`;
+  return [
+    '-i', literalInput(source),
+    '-filter_complex', `[0:a]aresample=${rate},aformat=sample_fmts=s16:channel_layouts=${layout},apad,atrim=start_sample=${from}:end_sample=${to},asetpts=N/SR/TB[out]`,
+    '-map', '[out]',
+    '-c:a', 'pcm_s16le', '-ar', String(rate), '-ac', String(channels),
+    '-map_metadata', '-1', '-fflags', '+bitexact', '-flags:a', '+bitexact',
+    '-f', 'wav', out,
+  ];
+}
+
+/**
  * A local file holding the track's bytes: the input itself for a file track;
  * for built and silent tracks, a file in `workDir` named by the track's
  * identity, built once (temp file, then rename) and reused.
@@ -69,7 +89,12 @@ export async function materializeTrack(track: TrackSpec, workDir: string, ffmpeg
     await mkdir(dir, { recursive: true });
     const tmp = `${out}.${randomUUID()}.tmp`;
     try {
-      await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track', mediaSeconds: track.durationMs / 1000 });
+      if (track.kind === 'trimmed') {
+        const source = await materializeTrack(track.source, workDir, ffmpeg, signal);
+        await runFfmpeg(trimArgs(track, source, tmp), ffmpeg, { signal, label: 'trim track edges', mediaSeconds: track.source.durationMs / 1000 });
+      } else {
+        await runFfmpeg(trackArgs(track, tmp), ffmpeg, { signal, label: 'build dialogue track', mediaSeconds: track.durationMs / 1000 });
+      }
       if (!(await exists(out))) await rename(tmp, out); // another process may have built it meanwhile: keep theirs
     } finally {
       await rm(tmp, { force: true });

@@ -6,7 +6,8 @@ import { chargeFor, estimate, roundUsd } from '../cost/estimate.ts';
 import type { PriceTable } from '../cost/price-table.ts';
 import { cacheKey, type CacheKeyInput } from './key.ts';
 import type { MediaFacts } from '../media/facts.ts';
-import { sceneTracks, trackIdentity, type SceneTracks } from '../media/timeline.ts';
+import { trackIdentity, type SceneTracks } from '../media/timeline.ts';
+import { sceneWaste, totalWaste, tracksOf, type SceneWaste, type WasteTotals } from './waste.ts';
 import type { EpisodeSpec, SceneSpec, Series, Order, Resolution } from '../types.ts';
 
 export type CacheStatus = 'hit' | 'miss' | 'in-flight';
@@ -75,6 +76,8 @@ export interface PlannedScene {
   /** Lines not voiced yet: their speech keys and prices. Non-empty: the video figures are estimates (the bound). */
   pendingSpeech: { key: string; usd: number; ms: number; maxMs: number; charsPerSecond: number; learned: boolean }[];
   cache: CacheLookup;
+  /** Where its billed seconds go (speech, edge silence, padding, rounding) and what `trim: edges` saves. */
+  waste: SceneWaste;
   action: 'render' | 'cached' | 'resume' | 'skip';
   skipReason?: string;
 }
@@ -136,6 +139,8 @@ export interface Plan {
     speechUsd: number;
     /** Scenes whose video figures are estimates (a line not voiced yet). */
     estimated: number;
+    /** Every scene's billed seconds split, from scratch. */
+    waste: WasteTotals;
   };
 }
 
@@ -242,11 +247,12 @@ export function plan(input: PlanInput): Plan {
       fullCostUsd: roundUsd(episodes.reduce((sum, e) => sum + e.fullCostUsd, 0)),
       speechUsd: roundUsd(episodes.reduce((sum, e) => sum + e.speechUsd, 0)),
       estimated: all.filter((s) => s.pendingSpeech.length > 0).length,
+      waste: totalWaste(all),
     },
   };
 
   function planScene(spec: SceneSpec): PlannedScene {
-    const { key, keyInputs, image, tracks, seed, seedSource } = sceneKey(spec, input);
+    const { key, keyInputs, image, tracks, untrimmed, seed, seedSource } = sceneKey(spec, input);
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
     const cache = lookup(key, keyInputs, spec);
     const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
@@ -277,6 +283,7 @@ export function plan(input: PlanInput): Plan {
       maxUsd: cache.refusedSeconds ? Math.max(est.maxUsd, chargeFor(cache.refusedSeconds, spec.resolution, prices)) : est.maxUsd,
       costUsd: action === 'render' ? est.costUsd : 0,
       cache,
+      waste: sceneWaste(spec, tracks, untrimmed, media, prices),
       action,
       pendingSpeech,
     };
@@ -298,7 +305,7 @@ export function planKeys(input: Pick<PlanInput, 'series' | 'media' | 'provider' 
 function sceneKey(spec: SceneSpec, input: Pick<PlanInput, 'media' | 'provider' | 'drawnSeeds'>) {
   const image = input.media.get(spec.image.location);
   if (!image || image.kind !== 'image') throw new Error(`internal: no facts for image ${spec.image.location}`);
-  const tracks = sceneTracks(spec, input.media);
+  const { tracks, untrimmed } = tracksOf(spec, input.media);
   const { seed, seedSource } = seedOf(spec, input.drawnSeeds);
   const keyInputs: CacheKeyInput = {
     provider: input.provider.id,
@@ -311,7 +318,7 @@ function sceneKey(spec: SceneSpec, input: Pick<PlanInput, 'media' | 'provider' |
     resolution: spec.resolution,
     seed,
   };
-  return { key: cacheKey(keyInputs), keyInputs, image, tracks, seed, seedSource };
+  return { key: cacheKey(keyInputs), keyInputs, image, tracks, untrimmed, seed, seedSource };
 }
 
 function seedOf(spec: SceneSpec, drawn?: ReadonlyMap<string, number>): { seed: number; seedSource: SeedSource } {

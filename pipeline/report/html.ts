@@ -46,6 +46,7 @@ export function reportHtml(r: RunReport): string {
   <div class="card"><b>${t.cached}</b>cached</div>
   <div class="card"><b>${t.failed}</b>failed</div>
   <div class="card"><b>${t.skipped}</b>skipped</div>
+  ${t.waste_from_scratch ? `<div class="card"><b>$${t.waste_from_scratch.waste_usd.toFixed(3)}</b>paid for nobody speaking (from scratch)</div>` : ''}
 </div>
 ${r.episodes.map((e) => episode(e, r.speech.filter((l) => l.episode === e.id))).join('\n')}
 </body>
@@ -59,7 +60,7 @@ function episode(e: ReportEpisode, lines: readonly ReportLine[]): string {
 <div class="meta">${secs(e.duration_seconds)} · ${usd(e.cost_usd)} this run · ${usd(e.full_cost_usd)} from scratch</div>
 ${e.video ? `<video controls preload="metadata" src="${esc(e.video)}"></video>` : `<p class="err">No episode file: ${esc(e.reason ?? 'not every scene has a clip.')}</p>`}
 <table>
-<thead><tr><th></th><th>scene</th><th>order</th><th>res</th><th class="num">video</th><th>seed</th><th>cache</th><th class="num">cost</th><th class="num">processing</th><th>result</th></tr></thead>
+<thead><tr><th></th><th>scene</th><th>order</th><th>res</th><th class="num">video</th><th>seed</th><th>cache</th><th class="num">cost</th><th class="num">paid for nothing</th><th class="num">processing</th><th>result</th></tr></thead>
 <tbody>
 ${e.scenes
   .map(
@@ -71,6 +72,7 @@ ${e.scenes
 <td>${s.seed}${s.seed_source === 'manifest' ? '' : ` <small>(${esc(s.seed_source)})</small>`}</td>
 <td class="${s.cache === 'hit' ? 'hit' : 'miss'}">${esc(s.cache)}${s.cache_reason ? `<br><small>${esc(s.cache_reason)}</small>` : ''}</td>
 <td class="num">${usd(s.cost_usd)}</td>
+<td class="num">${s.waste ? wasteCell(s.waste) : ''}</td>
 <td class="num">${s.processing_seconds === null ? '' : secs(s.processing_seconds)}</td>
 <td>${esc(s.outcome)}${s.error ? `<br><small class="err">${esc(s.error)}</small>` : ''}</td>
 </tr>`,
@@ -96,4 +98,14 @@ ${lines
   .join('\n')}
 </tbody>
 </table>`;
+}
+
+/** `$0.111` with where it went: silence, padding to the minimum, rounding up (seconds). */
+function wasteCell(w: NonNullable<ReportEpisode['scenes'][number]['waste']>): string {
+  const parts = [
+    w.leading_silence_seconds + w.trailing_silence_seconds > 0 ? `silence ${Math.round((w.leading_silence_seconds + w.trailing_silence_seconds) * 1000) / 1000} s` : '',
+    w.padding_seconds > 0 ? `padding ${w.padding_seconds} s` : '',
+    w.rounding_seconds > 0 ? `rounding ${w.rounding_seconds} s` : '',
+  ].filter(Boolean);
+  return `$${w.waste_usd.toFixed(3)}${parts.length > 0 ? `<br><small>${esc(parts.join(' · '))}</small>` : ''}`;
 }

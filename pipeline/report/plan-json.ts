@@ -1,7 +1,10 @@
 import type { Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
+import { explainWaste } from './waste.ts';
+import { describeMergeHint, mergeHints } from '../plan/merge-hints.ts';
 import { displayPath } from './table.ts';
+import { sceneWasteJson, wasteTotalsJson } from './waste.ts';
 
 /** The plan as one JSON document (`plan --json`): stable field names, no internals. */
 export function planToJson(
@@ -24,6 +27,7 @@ export function planToJson(
       needed_usd: e.neededUsd,
       needed_max_usd: e.neededMaxUsd,
       full_cost_usd: e.fullCostUsd,
+      ...(explain ? { merge_suggestions: mergeHints(e.scenes).map(mergeJson) } : {}),
       scenes: e.scenes.map((s) => ({
         id: s.sceneId,
         title: s.title,
@@ -44,7 +48,8 @@ export function planToJson(
         // Lines not voiced yet: the video figures above are the bound the budget holds, not a measured length.
         estimated: s.pendingSpeech.length > 0,
         speech_usd: s.pendingSpeech.reduce((sum, p) => sum + p.usd, 0),
-        ...(explain ? { explain: explainScene(s, e) } : {}),
+        ...sceneWasteJson(s.waste),
+        ...(explain ? { explain: explainScene(s, e), explain_waste: explainWaste(s) } : {}),
       })),
     })),
     totals: {
@@ -60,7 +65,22 @@ export function planToJson(
       full_cost_usd: plan.totals.fullCostUsd,
       speech_usd: plan.totals.speechUsd,
       estimated_scenes: plan.totals.estimated,
+      waste: wasteTotalsJson(plan.totals.waste),
     },
     warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),
+  };
+}
+
+function mergeJson(h: ReturnType<typeof mergeHints>[number]) {
+  return {
+    scenes: h.scenes,
+    apart_usd: h.apartUsd,
+    merged_usd: h.mergedUsd,
+    saved_usd: h.savedUsd,
+    merged_video_seconds: h.mergedVideoSeconds,
+    merged_billed_seconds: h.mergedBilledSeconds,
+    all_cached: h.allCached,
+    lines_yaml: h.linesYaml,
+    text: describeMergeHint(h),
   };
 }

@@ -2,6 +2,8 @@ import { formatDiagnostic, type Diagnostic } from '../errors.ts';
 import type { Plan } from '../plan/index.ts';
 import { explainScene } from './explain.ts';
 import { displayPath, table, usd } from './table.ts';
+import { explainWaste, wasteTable, wasteTotalLine } from './waste.ts';
+import { describeMergeHint, mergeHints } from '../plan/merge-hints.ts';
 
 /** The human view of a plan: a table per episode, totals, budget verdict, warnings. */
 export function planToText(
@@ -26,9 +28,11 @@ export function planToText(
       rows.push([s.sceneId, s.order, s.resolution, `${est}${s.videoSeconds.toFixed(2)}`, `${est}${s.billedSeconds}`, `${est}${usd(s.estimateUsd)}`, seed, cache]);
     }
     lines.push(...table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'l', 'l']).map((l) => `  ${l}`));
+    lines.push('  where the billed seconds go:', ...wasteTable(ep.scenes).map((l) => `    ${l}`));
     if (explain) {
       if (!ep.admitted) lines.push(`  why skipped: ${ep.skipReason}; episodes are admitted whole, in manifest order`);
-      for (const sc of ep.scenes) lines.push(`  why ${sc.sceneId}: ${explainScene(sc, ep)}`);
+      for (const sc of ep.scenes) lines.push(`  why ${sc.sceneId}: ${explainScene(sc, ep)}`, `  waste ${sc.sceneId}: ${explainWaste(sc)}`);
+      for (const hint of mergeHints(ep.scenes)) lines.push(`  merge ${describeMergeHint(hint)}`, `    lines: ${hint.linesYaml}`);
     }
     const billed = ep.scenes.reduce((sum, s) => sum + s.billedSeconds, 0);
     lines.push(`  episode: ${ep.scenes.length} scenes, ${billed} s billed, ${usd(ep.fullCostUsd)} from scratch, ${usd(ep.costUsd)} to spend`, '');
@@ -38,6 +42,7 @@ export function planToText(
     `total: ${t.scenes} scenes — ${t.render} to render, ${t.cached} cached, ${t.resume} in flight, ${t.skipped} skipped; ` +
       `${t.billedSeconds} s billed; ${usd(t.costUsd)} to spend${t.maxUsd > t.costUsd ? ` (at most ${usd(t.maxUsd)} if clips run long)` : ''} (${usd(t.fullCostUsd)} from scratch)`,
   );
+  lines.push(wasteTotalLine(t.waste, t.fullCostUsd));
   for (const b of plan.budgets) {
     const skipped = plan.episodes.filter((e) => !e.admitted).map((e) => e.id);
     const scope = b.kind === 'balance' ? 'WaveSpeed balance' : b.id === 'run' ? '--budget' : `budget of ${rel(b.id)}`;

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { roundUsd } from '../cost/estimate.ts';
 import type { Plan } from '../plan/index.ts';
 import { outcomeCounts, type SceneResult } from '../schedule/index.ts';
+import { totalWaste } from '../plan/waste.ts';
+import { sceneWasteJson, wasteTotalsJson } from './waste.ts';
 
 export interface ReportScene {
   id: string;
@@ -20,6 +22,9 @@ export interface ReportScene {
   error: string | null;
   /** Relative to the report file. */
   thumbnail: string | null;
+  /** Where the scene's billed seconds go, and `trim: edges` (report/waste.ts). */
+  waste?: ReturnType<typeof sceneWasteJson>['waste'];
+  trim?: ReturnType<typeof sceneWasteJson>['trim'];
 }
 
 export interface ReportEpisode {
@@ -56,6 +61,10 @@ export interface RunReport {
     /** Of cost_usd: voicing lines written as text, and rendering video. */
     speech_usd: number;
     video_usd: number;
+    /** Of the scenes rendered (paid) this run: the billed seconds split, as planned. */
+    waste?: ReturnType<typeof wasteTotalsJson>;
+    /** The same for every scene, cached or not. */
+    waste_from_scratch?: ReturnType<typeof wasteTotalsJson>;
   };
   episodes: ReportEpisode[];
   /** Lines written as text: per line its text, voice and what its speech cost this run. */
@@ -109,6 +118,8 @@ export function buildRunReport(input: ReportInput): RunReport {
       saved_usd: roundUsd(Math.max(0, from - input.spentUsd)),
       speech_usd: roundUsd(input.speech?.spentUsd ?? 0),
       video_usd: roundUsd(input.spentUsd - (input.speech?.spentUsd ?? 0)),
+      waste: wasteTotalsJson(totalWaste(input.scenes.filter((s) => s.outcome === 'rendered').map((s) => s.scene))),
+      waste_from_scratch: wasteTotalsJson(input.plan.totals.waste),
     },
     speech: (input.speech?.lines ?? []).map((l) => ({
       episode: l.episodeId,
@@ -149,6 +160,7 @@ export function buildRunReport(input: ReportInput): RunReport {
           processing_seconds: s.processingSeconds === undefined ? null : Math.round(s.processingSeconds * 10) / 10,
           error: s.outcome === 'failed' || s.outcome === 'skipped' ? (s.error ?? null) : null,
           thumbnail: input.thumbnails.has(s.scene.key) ? rel(input.thumbnails.get(s.scene.key)!) : null,
+          ...sceneWasteJson(s.scene.waste),
         })),
       };
     }),

@@ -18,6 +18,8 @@ import { createRemoteFetcher } from '../media/remote.ts';
 import { plan, planKeys, type Plan, type ProviderInfo } from '../plan/index.ts';
 import { prepare, type Prepared } from './prepare.ts';
 import { speechInfoFor, type SpeechInfo } from '../providers/speech-info.ts';
+import { openSilenceMemo, type EdgeSilenceMemo } from '../cache/silence-memo.ts';
+import { measureEdgeSilence } from './edge-silence.ts';
 
 export interface PlanManifestsOptions {
   /** The cache's state (its file memo and renders); remote inputs go to `<cacheDir>/remote`, clips are in `<cacheDir>/clips`. */
@@ -44,6 +46,9 @@ export interface PlanManifestsOptions {
   /** Draws seeds for `seed: random` (tests fix it). */
   random?: (maxExclusive: number) => number;
   stats?: { hashed: number; probed: number; memoHits: number };
+  /** Where measured edge silence is remembered. @default the cache dir's own (`<cacheDir>/memo/silence`) */
+  silenceMemo?: EdgeSilenceMemo;
+  silenceStats?: { measured: number; memoHits: number };
 }
 
 export interface ManifestPlan {
@@ -71,6 +76,8 @@ export async function planManifests(files: readonly string[], options: PlanManif
     outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
   });
   const series = selectEpisodes(prepared.series, options.episodes);
+  // Edge silence feeds the cost split and `trim: edges` (which changes keys): measured before any key is computed.
+  await measureEdgeSilence(prepared.media, { memo: options.silenceMemo ?? openSilenceMemo(cacheDir), ffmpeg: options.ffmpeg, signal: options.signal, stats: options.silenceStats });
   // Every row the plan will ask about is read here, at once: the plan itself stays pure (and may be redone at live prices).
   const lookup = await readCacheLookup(options.store.renders, planKeys({ ...prepared, series, provider }), { clipsDir: path.join(cacheDir, 'clips'), clips: options.clips, signal: options.signal });
   const outDir = options.outputs ? options.outputs.outDir : cacheDir;

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClaimRequest, Store, StoreOptions, UploadMemo } from '../../pipeline/cache/interfaces.ts';
 import type { CacheKeyInput } from '../../pipeline/plan/key.ts';
 import { newOwnerId, UNPROVEN_OWNER_GRACE_MS } from '../../pipeline/cache/owner.ts';
+import { stitchContract } from './stitch-contract.ts';
 
 /** Opens another connection on one fresh state. */
 export type OpenStore = (options?: Omit<StoreOptions, 'dir'>) => Promise<Store>;
@@ -50,6 +51,8 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
       };
       return { as, clock };
     };
+
+    stitchContract(setup);
 
     describe('claims', () => {
       it('a key held by a live owner is busy for another; a lapsed lease or a dead pid frees it with its state', async () => {

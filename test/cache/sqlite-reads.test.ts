@@ -38,6 +38,7 @@ describe('SQLite store reads', () => {
       files: store.files as never,
       uploads: store.uploads('wavespeed') as never,
       admin: store.admin as never,
+      stitches: store.stitches as never,
     };
     const reads: string[] = [];
     for (const [part, kinds] of Object.entries(METHOD_KINDS)) {

@@ -14,11 +14,11 @@ export interface S3Location {
   forcePathStyle: boolean;
 }
 
-/** Parses `--clips` / DUOLOGUE_CLIPS. */
-export function parseS3Location(url: string, env: NodeJS.ProcessEnv): S3Location {
+/** Parses `--clips` / DUOLOGUE_CLIPS (or, naming it in messages, another option's s3:// URL: `--out`). */
+export function parseS3Location(url: string, env: NodeJS.ProcessEnv, option = '--clips'): S3Location {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/i.exec(url.trim());
   if (!m) {
-    throw new DuologueError('E_USAGE', `Expected \`--clips\` to be s3://bucket or s3://bucket/prefix, got \`${url.split('://')[0]}://…\``);
+    throw new DuologueError('E_USAGE', `Expected \`${option}\` to be s3://bucket or s3://bucket/prefix, got \`${url.split('://')[0]}://…\``);
   }
   const bucket = m[1]!;
   const rest = (m[2] ?? '').replace(/^\/+|\/+$/g, '');

@@ -1,74 +1,27 @@
 /**
  * Clips in an S3-compatible bucket (AWS S3, R2, MinIO), content-addressed by
  * cache key; this machine's cache dir is a read-through copy. A clip is
- * written once: the object is looked at before and after the (conditional)
- * put, and only an object whose size and sha256 are the clip's counts — some
- * servers (s3rver, older MinIO) ignore If-None-Match, so the looks are the
- * guard, not the condition. A download counts only once its bytes hash to
- * what the renders table recorded.
+ * written once, verified (s3-objects.ts). A download counts only once its
+ * bytes hash to what the renders table recorded.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DuologueError } from '../../errors.ts';
-import { sha256File } from '../../media/hash.ts';
 import { tempTag } from '../../temp-tag.ts';
 import { clipPath, locateClip } from './locate.ts';
 import { clipObjectKey, s3Url, type S3Location } from './s3-config.ts';
+import { isNotFound, s3Objects, type ObjectHead } from './s3-objects.ts';
 import type { ClipRow, ClipStore, PublishedClip } from './types.ts';
 
-interface Head {
-  bytes: number;
-  /** From the object's metadata (x-amz-meta-sha256); undefined when someone else wrote it without. */
-  sha256?: string;
-}
-
-function status(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = (error as Error)?.name;
-  return status(error) === 404 || name === 'NotFound' || name === 'NoSuchKey';
-}
-
 export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
-  // The SDK warns once per process that its releases after January 2027 need Node 22: noise on every run, not a fault.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const client = new S3Client({
-    region: loc.region,
-    endpoint: loc.endpoint,
-    forcePathStyle: loc.forcePathStyle,
-    credentials: loc.credentials,
-    // Checksums only where the API requires them: many S3-compatible servers do not speak the
-    // SDK's default trailing CRC (aws-chunked); the sha256 this store sends is its own, in a header.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 3,
-  });
+  const objects = s3Objects(loc);
+  const { client, head, storeError } = objects;
   const location = s3Url(loc);
-
-  /** Any failure talking to the bucket, as E_STORE naming the object (never a credential). */
-  const storeError = (what: string, objectKey: string, cause: unknown): DuologueError => {
-    if (cause instanceof DuologueError) return cause;
-    const detail = (cause as Error)?.message || (cause as Error)?.name || String(cause);
-    return new DuologueError('E_STORE', `${what} ${s3Url(loc, objectKey)} failed: ${detail}`, { cause });
-  };
-
-  async function head(objectKey: string, signal?: AbortSignal): Promise<Head | undefined> {
-    try {
-      const h = await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: objectKey }), { abortSignal: signal });
-      return { bytes: Number(h.ContentLength ?? -1), sha256: h.Metadata?.sha256 };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      if (signal?.aborted) throw error;
-      throw storeError('looking at', objectKey, error);
-    }
-  }
 
   /**
    * This machine's copy, at its content-addressed place only: the path a row records is the path on
@@ -76,9 +29,7 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
    */
   const local = (row: ClipRow) => locateClip({ ...row, clip_path: null }, clipsDir);
 
-  const same = (h: Head, clip: PublishedClip) => h.bytes === clip.bytes && h.sha256 === clip.sha256;
-
-  function conflict(objectKey: string, h: Head, clip: PublishedClip): DuologueError {
+  function conflict(objectKey: string, h: ObjectHead, clip: PublishedClip): DuologueError {
     return new DuologueError(
       'E_STORE',
       `${s3Url(loc, objectKey)} already holds another clip (${h.bytes} bytes, sha256 ${h.sha256 ?? 'not recorded'}; this one: ${clip.bytes} bytes, sha256 ${clip.sha256}); ` +
@@ -91,46 +42,8 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
     clipsDir,
     shared: true,
     async publish(key, localPath, signal) {
-      const objectKey = clipObjectKey(loc, key);
-      let clip: PublishedClip;
-      try {
-        clip = { bytes: (await stat(localPath)).size, sha256: await sha256File(localPath, signal) };
-      } catch (cause) {
-        if (signal?.aborted) throw cause;
-        throw new DuologueError('E_STORE', `clip ${localPath} could not be read: ${(cause as Error).message}`, { cause });
-      }
-      const before = await head(objectKey, signal);
-      if (before) {
-        if (same(before, clip)) return clip; // published already (an earlier run, or another machine)
-        throw conflict(objectKey, before, clip);
-      }
-      try {
-        // Streamed from the file: the sha256 was computed above, so the body need not be held in memory.
-        await client.send(
-          new PutObjectCommand({
-            Bucket: loc.bucket,
-            Key: objectKey,
-            Body: createReadStream(localPath),
-            ContentLength: clip.bytes,
-            ContentType: 'video/mp4',
-            ChecksumSHA256: Buffer.from(clip.sha256, 'hex').toString('base64'),
-            Metadata: { sha256: clip.sha256 },
-            IfNoneMatch: '*',
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        // 412/409: another writer got there first; what it wrote is judged below like any object.
-        const s = status(error);
-        if (s !== 412 && s !== 409) {
-          if (signal?.aborted) throw error;
-          throw storeError('uploading', objectKey, error);
-        }
-      }
-      const after = await head(objectKey, signal);
-      if (!after) throw new DuologueError('E_STORE', `${s3Url(loc, objectKey)} is not there after its upload; the clip is not counted`);
-      if (!same(after, clip)) throw conflict(objectKey, after, clip);
-      return clip;
+      // Written once: a different clip already under the key is refused, never overwritten.
+      return objects.publish(clipObjectKey(loc, key), localPath, { what: 'clip', signal, conflict });
     },
 
     async fetch(row, signal) {
@@ -186,7 +99,7 @@ export function s3ClipStore(loc: S3Location, clipsDir: string): ClipStore {
     },
 
     async close() {
-      client.destroy();
+      objects.close();
     },
   };
 }

@@ -123,6 +123,23 @@ export const MIGRATIONS: readonly string[] = [
      created_at double precision NOT NULL
    );
    CREATE INDEX run_holds_run ON run_holds (run_id, pool);`,
+  // 5: one stitcher per episode output, as SQLite's migration 14.
+  `CREATE TABLE episode_stitches (
+     key           text COLLATE "C" PRIMARY KEY,
+     episode_id    text COLLATE "C" NOT NULL,
+     target        text NOT NULL,
+     status        text NOT NULL CHECK (status IN ('open','written')),
+     run_id        bigint,
+     owner         text COLLATE "C",
+     lease_until   double precision,
+     claim_epoch   bigint NOT NULL DEFAULT 0,
+     written_by    text COLLATE "C",
+     written_at    double precision,
+     output_bytes  bigint,
+     output_sha256 text,
+     created_at    double precision NOT NULL,
+     updated_at    double precision NOT NULL
+   );`,
 ];
 
 /** Any 64-bit number of our own: the advisory lock that serializes migrations (`duol`). */

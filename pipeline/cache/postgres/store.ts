@@ -13,6 +13,7 @@ import { connect, transaction, type Sql } from './db.ts';
 import { migrate } from './migrations.ts';
 import { PgRenders } from './renders.ts';
 import { PgLedger } from './runs.ts';
+import { PgStitches } from './stitches.ts';
 import { createUploadMemo } from './uploads.ts';
 
 /** Opens the store on `options.url` (migrating its schema), with the media memo in `options.dir`. */
@@ -48,6 +49,7 @@ export async function openPostgresStore(options: StoreOptions & { url: string })
     location: server.location,
     ...parts(server.sql),
     admin: createAdmin(server.sql, local.count, now),
+    stitches: new PgStitches(server.sql, owner, now, leaseMs),
     transaction: (fn) => transaction(server.pool, server.fail, (sql) => fn(parts(sql))),
     async close() {
       await Promise.all([server.pool.end(), local.close()]);

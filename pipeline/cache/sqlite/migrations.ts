@@ -136,4 +136,22 @@ export const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX run_holds_run ON run_holds (run_id, pool);`,
+  // 14: one stitcher per episode output (issue 13). Keyed by a fingerprint of the episode's inputs and
+  // target, claimed with a lease and a fencing epoch like renders; a written row is done for everyone.
+  `CREATE TABLE episode_stitches (
+     key           TEXT PRIMARY KEY,
+     episode_id    TEXT NOT NULL,
+     target        TEXT NOT NULL,
+     status        TEXT NOT NULL CHECK (status IN ('open','written')),
+     run_id        INTEGER,
+     owner         TEXT,
+     lease_until   INTEGER,
+     claim_epoch   INTEGER NOT NULL DEFAULT 0,
+     written_by    TEXT,
+     written_at    INTEGER,
+     output_bytes  INTEGER,
+     output_sha256 TEXT,
+     created_at    INTEGER NOT NULL,
+     updated_at    INTEGER NOT NULL
+   );`,
 ];

@@ -5,7 +5,7 @@
  * (group-commit.ts), run in turn under the connection's lock, which every
  * other store of this process on the same file shares (guard.ts).
  */
-import type { CacheAdmin, FileMemo, RenderStore, RunLedger, Store, StoreOptions, StoreParts, UploadMemo } from '../interfaces.ts';
+import type { CacheAdmin, EpisodeStitches, FileMemo, RenderStore, RunLedger, Store, StoreOptions, StoreParts, UploadMemo } from '../interfaces.ts';
 import { newOwnerId } from '../owner.ts';
 import { createAdmin } from './admin.ts';
 import { openDb, type Db } from './db.ts';
@@ -14,6 +14,7 @@ import { driverError, guard, inUnit, lockOf, unitGuard, type MethodNames, type S
 import { GroupCommit } from './group-commit.ts';
 import { SqliteRenders } from './renders.ts';
 import { SqliteLedger } from './runs.ts';
+import { SqliteStitches } from './stitches.ts';
 import { createUploadMemo } from './uploads.ts';
 
 // Reads run at once (waiting only for a group being committed); writes are units of the next group.
@@ -56,8 +57,10 @@ const ADMIN: MethodNames<CacheAdmin> = {
   dropRender: 'write',
 };
 
+const STITCHES: MethodNames<EpisodeStitches> = { get: 'read', claim: 'write', renew: 'write', markWritten: 'write', release: 'write', reopen: 'write' };
+
 /** Which methods of each part only read (tests check a reader never needs the write lock). */
-export const METHOD_KINDS = { renders: RENDERS, ledger: LEDGER, uploads: UPLOADS, files: FILES, admin: ADMIN };
+export const METHOD_KINDS = { renders: RENDERS, ledger: LEDGER, uploads: UPLOADS, files: FILES, admin: ADMIN, stitches: STITCHES };
 
 /** Opens (creating or migrating) the cache database in `options.dir` (`:memory:` for one in memory). */
 export function openSqliteStore(options: StoreOptions): Store {
@@ -119,6 +122,7 @@ export function storeOn(db: Db, options: StoreOptions): Store {
     location,
     ...outer,
     admin: guard<CacheAdmin>(createAdmin(db, location, now), ADMIN, location, outside, busy),
+    stitches: guard<EpisodeStitches>(new SqliteStitches(db, renders.owner, now, renders.leaseMs), STITCHES, location, outside, busy),
     // One commit of its own in effect (its unit's savepoint), committed with the others of its group.
     transaction: (fn) => group.run((token) => fn(txOf(token))),
 
