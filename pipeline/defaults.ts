@@ -56,6 +56,30 @@ export const CHILD_TIMEOUTS = {
 } as const;
 
 /**
+ * Lines written as text. Limits and the voices are MiniMax Speech 02's on
+ * WaveSpeed (https://wavespeed.ai/models/minimax/speech-02-hd, read
+ * 2026-11-29); the speaking rate is a planning guess until a voice's own
+ * speech has been cached.
+ */
+export const SPEECH = {
+  model: 'speech-02-hd',
+  speed: 1,
+  volume: 1,
+  pitch: 0,
+  /** The API refuses longer text; one line this long is 5+ minutes of speech anyway. */
+  maxChars: 5_000,
+  /** Average English speech is ~14 characters a second (≈ 150 words a minute): the plan's estimate. */
+  charsPerSecond: 14,
+  /**
+   * The safe bound the budget reserves before a line is voiced: a slow,
+   * pause-heavy delivery at 6 characters a second, plus a second of lead-in
+   * and tail. Real speech at speed 1 has stayed well under it.
+   */
+  slowestCharsPerSecond: 6,
+  padSeconds: 1,
+} as const;
+
+/**
  * Edge-silence detection (ffmpeg `silencedetect`, issue 16). A stretch counts
  * as silence when every channel stays below `noiseDb` for at least
  * `minSeconds`. -50 dBFS sits above the room tone of a quiet home studio

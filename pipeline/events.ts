@@ -27,6 +27,8 @@ export type RunEvent =
   | { type: 'spend'; reservedUsd: number; spentUsd: number; budgetUsd: number | null }
   | { type: 'retry'; label: string; attempt: number; delayMs: number; reason: string }
   | { type: 'warning'; message: string }
+  /** A line written as text: voiced, found cached, or not voiced (failed, skipped over budget, held, interrupted). */
+  | { type: 'speech'; episode: string; scene: string; line: number; key: string; status: 'voiced' | 'cached' | 'failed' | 'skipped' | 'held' | 'interrupted'; costUsd: number; error?: string }
   | { type: 'episode'; episode: string; status: 'complete' | 'incomplete'; output: string | null; reason?: string }
   | {
       type: 'summary';

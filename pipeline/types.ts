@@ -15,13 +15,32 @@ export interface Position {
   col: number;
 }
 
-/** A media input as written, resolved: a local file or an http(s) URL. */
+/**
+ * A line written as text (`{ say: ... }`), with its voice resolved from the
+ * cast and the line's own overrides: everything the speech's cache key is
+ * made of.
+ */
+export interface SpeechSpec {
+  text: string;
+  voice: string;
+  /** `speech-02-hd` or `speech-02-turbo` (the local provider keys on its own model). */
+  model: string;
+  speed: number;
+  volume: number;
+  pitch: number;
+  emotion?: string;
+}
+
+/** A media input as written, resolved: a local file, an http(s) URL, or text still to be voiced. */
 export interface MediaRef {
   /** The text in the manifest, for messages. */
   given: string;
-  kind: 'file' | 'url';
-  /** Absolute path (file) or the URL (url). */
+  /** `speech`: a `{ say }` line; prepare turns it into a `file` once its audio exists. */
+  kind: 'file' | 'url' | 'speech';
+  /** Absolute path (file), the URL (url), or `speech:<text hash>` until voiced. */
   location: string;
+  /** The line's text and voice (kind `speech`, and kept once voiced, for the report). */
+  speech?: SpeechSpec;
   /** Where it was written: file and position. */
   file: string;
   pos: Position;

@@ -9,6 +9,7 @@
  */
 import type { Stats } from 'node:fs';
 import type { CacheKeyInput } from '../plan/key.ts';
+import type { SpeechKeyInput } from '../speech/key.ts';
 import type { Worker } from './workers.ts';
 
 export type RenderStatus = 'pending' | 'submitting' | 'in-flight' | 'complete' | 'failed' | 'ambiguous';
@@ -55,7 +56,8 @@ export interface RenderRow {
 
 export interface ClaimRequest {
   key: string;
-  inputs: CacheKeyInput;
+  /** A scene's video key inputs, or a line's speech key inputs (speech is claimed, paid and cached like video). */
+  inputs: CacheKeyInput | SpeechKeyInput;
   episodeId: string;
   sceneId: string;
   estimateUsd: number;

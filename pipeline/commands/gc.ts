@@ -76,6 +76,8 @@ async function manifestKeys(store: Store, dir: string, manifests: string[], ctx:
     // Random seeds cannot be referenced by a later run: their clips are kept only by use.
     const p = planned.planWith();
     for (const s of p.episodes.flatMap((e) => e.scenes)) keep.add(s.key);
+    // A line's speech is a paid clip too: kept while a manifest says it.
+    for (const l of planned.prepared.speech?.lines ?? []) keep.add(l.key);
   }
   return keep;
 }

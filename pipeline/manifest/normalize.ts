@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { DEFAULTS } from '../defaults.ts';
 import type { Diagnostic } from '../errors.ts';
+import { mergeCast, speechSpec, type RawCast, type RawSay } from './cast.ts';
 import { deriveSeed } from './seed.ts';
+import { sha256Text } from '../media/hash.ts';
 import { trimOf } from './trim.ts';
 import { positionOf, type DataPath, type ManifestSource } from './source.ts';
-import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec, Order, Resolution } from '../types.ts';
+import type { DialogueLine, EpisodeSpec, ManifestInfo, MediaRef, SceneAudio, SceneSpec, SeedSpec, Order, Resolution, Side } from '../types.ts';
 
 /** Shapes guaranteed by the schema (checked before this runs). */
 interface RawSettings {
@@ -15,16 +17,18 @@ interface RawSettings {
   image?: string;
   trim?: 'edges' | 'none' | { edges: boolean; margin?: number };
 }
+/** An audio path or URL, or a line written as text. */
+type RawAudio = string | RawSay;
 interface RawLine {
-  left?: string;
-  right?: string;
+  left?: RawAudio;
+  right?: RawAudio;
   pause?: number;
 }
 interface RawScene extends RawSettings {
   id: string;
   title?: string;
-  left?: string;
-  right?: string;
+  left?: RawAudio;
+  right?: RawAudio;
   lines?: RawLine[];
 }
 interface RawFormat {
@@ -38,6 +42,7 @@ interface RawEpisode {
   title?: string;
   output?: string;
   defaults?: RawSettings;
+  cast?: RawCast;
   scenes: RawScene[];
 }
 export interface RawManifest {
@@ -46,6 +51,7 @@ export interface RawManifest {
   budget?: number;
   format?: RawFormat;
   defaults?: RawSettings;
+  cast?: RawCast;
   episodes: RawEpisode[];
 }
 
@@ -77,8 +83,21 @@ export function normalizeManifest(
     return { given: ref.given, kind: /^https?:\/\//i.test(given) ? 'url' : 'file', location: ref.location, file, pos: at(p) };
   };
 
+  /** A side's audio: a path or URL as before, or text with its voice (undefined when the line cannot be voiced: reported). */
+  const audioRef = (given: RawAudio, p: DataPath, side: Side, cast: RawCast, where: string): MediaRef | undefined => {
+    if (typeof given === 'string') return media(given, p);
+    const resolved = speechSpec(given, side, cast);
+    if (!resolved.ok) {
+      problem('error', p, where, resolved.message);
+      return undefined;
+    }
+    const spec = resolved.spec;
+    return { given: `say "${clip(spec.text)}"`, kind: 'speech', location: `speech:${sha256Text(JSON.stringify(spec))}`, speech: spec, file, pos: at(p) };
+  };
+
   const episodes = raw.episodes.map((ep, e): EpisodeSpec => {
     const epPath: DataPath = ['episodes', e];
+    const cast = mergeCast(raw.cast, ep.cast);
     const seenScenes = new Map<string, number>();
     const scenes: SceneSpec[] = [];
     ep.scenes.forEach((sc, s) => {
@@ -101,7 +120,7 @@ export function normalizeManifest(
       const image = pick('image');
       if (!image) problem('error', scPath, where, 'no image: set `image` on the scene, in the episode defaults or in the top-level defaults');
 
-      const audio = sceneAudio(sc, scPath, where);
+      const audio = sceneAudio(sc, scPath, where, cast);
       if (!audio) return;
       let order: Order = pick('order')?.value ?? DEFAULTS.order;
       if (audio.form === 'lines') {
@@ -151,7 +170,7 @@ export function normalizeManifest(
     };
   });
 
-  function sceneAudio(sc: RawScene, scPath: DataPath, where: string): SceneAudio | undefined {
+  function sceneAudio(sc: RawScene, scPath: DataPath, where: string, cast: RawCast): SceneAudio | undefined {
     const hasPair = sc.left !== undefined || sc.right !== undefined;
     if (hasPair && sc.lines !== undefined) {
       problem('error', [...scPath, 'lines'], where, 'a scene has either left/right or lines, not both', true);
@@ -166,7 +185,8 @@ export function normalizeManifest(
           return;
         }
         const side = ln.left !== undefined ? 'left' : 'right';
-        lines.push({ side, media: media((ln.left ?? ln.right) as string, [...lnPath, side]), pauseMs: Math.round((ln.pause ?? 0) * 1000) });
+        const ref = audioRef((ln.left ?? ln.right) as RawAudio, [...lnPath, side], side, cast, where);
+        if (ref) lines.push({ side, media: ref, pauseMs: Math.round((ln.pause ?? 0) * 1000) });
       });
       return lines.length === sc.lines.length ? { form: 'lines', lines } : undefined;
     }
@@ -174,12 +194,16 @@ export function normalizeManifest(
       problem('error', scPath, where, 'scene has no audio: give `left` and/or `right`, or `lines`');
       return undefined;
     }
-    return {
-      form: 'pair',
-      left: sc.left === undefined ? undefined : media(sc.left, [...scPath, 'left']),
-      right: sc.right === undefined ? undefined : media(sc.right, [...scPath, 'right']),
-    };
+    const left = sc.left === undefined ? undefined : audioRef(sc.left, [...scPath, 'left'], 'left', cast, where);
+    const right = sc.right === undefined ? undefined : audioRef(sc.right, [...scPath, 'right'], 'right', cast, where);
+    if ((sc.left !== undefined && !left) || (sc.right !== undefined && !right)) return undefined;
+    return { form: 'pair', left, right };
   }
 
   return { info: { file, title: raw.title, budget: raw.budget, episodes: episodes.map((e) => e.id) }, episodes };
+}
+
+/** A line's text shortened for messages. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -64,7 +64,8 @@ export function checkSchema(source: ManifestSource, data: unknown): Diagnostic[]
  */
 function collapse(errors: ErrorObject[]): ErrorObject[] {
   const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword === 'oneOf' || !oneOfPaths.has(e.instancePath));
+  // An audio value is a path or a `say` mapping (if/then/else): the branch's own errors say what is wrong, "must match else" adds nothing.
+  return errors.filter((e) => e.keyword !== 'if' && (e.keyword === 'oneOf' || !oneOfPaths.has(e.instancePath)));
 }
 
 function toDiagnostic(source: ManifestSource, data: unknown, e: ErrorObject): Diagnostic {
@@ -97,10 +98,15 @@ function toDiagnostic(source: ManifestSource, data: unknown, e: ErrorObject): Di
         : `${field} has an invalid value ${show(valueAt(data, path))}`;
       break;
     case 'pattern':
-      message = `${field} ${show(valueAt(data, path))} must be lower-case letters, digits, "-" or "_", starting with a letter or digit`;
+      message = /(^|\.)voice$/.test(field)
+        ? `${field} ${show(valueAt(data, path))} is not a voice id: a system voice (Wise_Woman, Deep_Voice_Man...) or a cloned voice id, letters, digits, "_" or "-", starting with a letter`
+        : `${field} ${show(valueAt(data, path))} must be lower-case letters, digits, "-" or "_", starting with a letter or digit`;
       break;
     case 'type':
       message = `${field} must be ${article(String(e.params.type))}, got ${show(valueAt(data, path))}`;
+      break;
+    case 'maxLength':
+      message = `${field} must be at most ${e.params.limit} characters, got ${String(valueAt(data, path)).length}`;
       break;
     case 'minItems':
       message = `${field} must have at least ${e.params.limit} item${e.params.limit === 1 ? '' : 's'}`;

@@ -2,6 +2,23 @@ import { LIMITS } from '../defaults.ts';
 import type { ProbeResult } from './ffmpeg.ts';
 import type { EdgeSilence } from './silence.ts';
 
+/**
+ * A line written as text and not voiced yet: its audio's facts are an
+ * estimate (`durationMs` holds the safe upper bound the budget reserves; no
+ * file, and `sha256` names the speech key, so no video key made from it
+ * can be a hit).
+ */
+export interface PendingSpeech {
+  key: string;
+  /** What voicing it costs (exact: priced per character). */
+  usd: number;
+  /** Expected length, ms (durationMs is the bound). */
+  ms: number;
+  charsPerSecond: number;
+  /** The rate was learned from this voice's cached speech (else the default). */
+  learned: boolean;
+}
+
 /** What planning needs to know about one input file. */
 export type MediaFacts =
   | {
@@ -13,6 +30,8 @@ export type MediaFacts =
       channels: number;
       /** Silence at its start and end (silencedetect, memoised); absent when not measured. */
       edges?: EdgeSilence;
+      /** A line written as text, not voiced yet: these facts are its estimate. */
+      pending?: PendingSpeech;
     }
   | { kind: 'image'; sha256: string; localPath: string; width: number; height: number };
 

@@ -45,6 +45,14 @@ export interface PlanInput {
   drawnSeeds?: ReadonlyMap<string, number>;
   /** Cache state of a key; absent = nothing cached yet. */
   lookup?: (key: string, inputs: CacheKeyInput, scene: SceneSpec) => CacheLookup;
+  /**
+   * Scenes with a line not voiced yet: `estimate` plans them on the
+   * estimated (bound) length, their speech priced in; `skip` skips them
+   * (after the speech stage: a line it could not voice). @default 'estimate'
+   */
+  unvoiced?: 'estimate' | 'skip';
+  /** USD this run already spent by episode (its speech stage): counted in the episode's caps before anything is admitted. */
+  speechSpentByEpisode?: ReadonlyMap<string, number>;
 }
 
 export type SeedSource = 'manifest' | 'derived' | 'random';
@@ -72,6 +80,8 @@ export interface PlannedScene {
   maxUsd: number;
   /** What this run is expected to spend on it (0 for hits, in-flight, skipped, and a scene sharing an earlier scene's key). */
   costUsd: number;
+  /** Lines not voiced yet: their speech keys and prices. Non-empty: the video figures are estimates (the bound). */
+  pendingSpeech: { key: string; usd: number; ms: number; maxMs: number; charsPerSecond: number; learned: boolean }[];
   cache: CacheLookup;
   /** Where its billed seconds go (speech, edge silence, padding, rounding) and what `trim: edges` saves. */
   waste: SceneWaste;
@@ -98,6 +108,8 @@ export interface PlannedEpisode {
   budgetPool?: string;
   /** What the whole episode would cost with an empty cache. */
   fullCostUsd: number;
+  /** Of `costUsd`/`neededUsd`: voicing its lines not voiced yet (each speech key counted once, by its first admitted episode). */
+  speechUsd: number;
 }
 
 export interface BudgetPool {
@@ -130,6 +142,10 @@ export interface Plan {
     /** The most this run may be charged for what it plans to render. */
     maxUsd: number;
     fullCostUsd: number;
+    /** Of `costUsd`: speech (lines written as text, not voiced yet). */
+    speechUsd: number;
+    /** Scenes whose video figures are estimates (a line not voiced yet). */
+    estimated: number;
     /** Every scene's billed seconds split, from scratch. */
     waste: WasteTotals;
   };
@@ -143,12 +159,27 @@ export function plan(input: PlanInput): Plan {
   const pools = budgetPools(input);
   // Scenes with the same key are one render: it is counted once, for the first admitted episode that has it.
   const countedKeys = new Set<string>();
+  const countedSpeech = new Set<string>();
   const episodes = series.episodes.map((ep): PlannedEpisode => {
     const scenes = ep.scenes.map((spec) => planScene(spec));
+    if (input.unvoiced === 'skip') {
+      for (const s of scenes) {
+        if (s.pendingSpeech.length > 0 && s.action !== 'cached') {
+          s.action = 'skip';
+          s.skipReason = 'a line was not voiced';
+          s.costUsd = 0;
+        }
+      }
+    }
     const fresh = new Map<string, PlannedScene>();
     for (const s of scenes) if (s.action === 'render' && !countedKeys.has(s.key) && !fresh.has(s.key)) fresh.set(s.key, s);
-    const neededUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.estimateUsd, 0));
-    const neededMaxUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.maxUsd, 0));
+    // A line said twice (or in two episodes) is voiced once.
+    const freshSpeech = new Map<string, number>();
+    for (const s of scenes) if (s.action === 'render') for (const p of s.pendingSpeech) if (!countedSpeech.has(p.key)) freshSpeech.set(p.key, p.usd);
+    const speechUsd = roundUsd([...freshSpeech.values()].reduce((sum, usd) => sum + usd, 0));
+    // Speech is priced per character, so its price is exact: it is held as it is, beside the video's bound.
+    const neededUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.estimateUsd, 0) + speechUsd);
+    const neededMaxUsd = roundUsd([...fresh.values()].reduce((sum, s) => sum + s.maxUsd, 0) + speechUsd);
     const fullCostUsd = roundUsd(scenes.reduce((sum, s) => sum + s.estimateUsd, 0));
     // Episodes are admitted whole, in manifest order; a later, cheaper one may still fit.
     // Admission holds the most the misses may be charged, as the submits will: an admitted
@@ -175,6 +206,7 @@ export function plan(input: PlanInput): Plan {
     if (admitted) {
       for (const s of scenes) if (s.action === 'render' && fresh.get(s.key) !== s) s.costUsd = 0; // rendered once, by its first scene
       for (const key of fresh.keys()) countedKeys.add(key);
+      for (const key of freshSpeech.keys()) countedSpeech.add(key);
     } else {
       for (const s of scenes) {
         if (s.action === 'render') {
@@ -198,6 +230,7 @@ export function plan(input: PlanInput): Plan {
       neededMaxUsd,
       fullCostUsd,
       budgetPool: pool?.id,
+      speechUsd: admitted ? speechUsd : 0,
     };
   });
 
@@ -219,6 +252,8 @@ export function plan(input: PlanInput): Plan {
       costUsd: roundUsd(episodes.reduce((sum, e) => sum + e.costUsd, 0)),
       maxUsd: roundUsd(episodes.reduce((sum, e) => sum + (e.admitted ? e.neededMaxUsd : 0), 0)),
       fullCostUsd: roundUsd(episodes.reduce((sum, e) => sum + e.fullCostUsd, 0)),
+      speechUsd: roundUsd(episodes.reduce((sum, e) => sum + e.speechUsd, 0)),
+      estimated: all.filter((s) => s.pendingSpeech.length > 0).length,
       waste: totalWaste(all),
     },
   };
@@ -228,6 +263,12 @@ export function plan(input: PlanInput): Plan {
     const est = estimate(spec.order, tracks.left.durationMs, tracks.right.durationMs, spec.resolution, prices);
     const cache = lookup(key, keyInputs, spec);
     const action = cache.status === 'hit' ? 'cached' : cache.status === 'in-flight' ? 'resume' : 'render';
+    const pendingSpeech = audioRefs(spec).flatMap((location) => {
+      const facts = media.get(location);
+      if (facts?.kind !== 'audio' || !facts.pending) return [];
+      const p = facts.pending;
+      return [{ key: p.key, usd: p.usd, ms: p.ms, maxMs: facts.durationMs, charsPerSecond: p.charsPerSecond, learned: p.learned }];
+    });
     return {
       episodeId: spec.episodeId,
       sceneId: spec.sceneId,
@@ -251,8 +292,15 @@ export function plan(input: PlanInput): Plan {
       cache,
       waste: sceneWaste(spec, tracks, untrimmed, media, prices),
       action,
+      pendingSpeech,
     };
   }
+}
+
+/** Where a scene's audio inputs are (media map keys). */
+function audioRefs(spec: SceneSpec): string[] {
+  if (spec.audio.form === 'lines') return spec.audio.lines.map((l) => l.media.location);
+  return [spec.audio.left, spec.audio.right].filter((r) => r !== undefined).map((r) => r.location);
 }
 
 /** Every scene's cache key, as the plan computes it: the cache is read for these before planning. */
@@ -298,13 +346,18 @@ function budgetPools(input: PlanInput): { list: BudgetPool[]; byEpisode: Map<str
     const pool = { id: 'run', limitUsd: input.budgetUsd, reservedUsd: input.spentUsd?.('run') ?? 0 };
     list.push(pool);
     for (const ep of input.series.episodes) byEpisode.set(ep.id, pool);
-    return { list, byEpisode, balance };
+  } else {
+    for (const m of input.series.manifests) {
+      if (m.budget === undefined) continue;
+      const pool = { id: m.file, limitUsd: m.budget, reservedUsd: input.spentUsd?.(m.file) ?? 0 };
+      list.push(pool);
+      for (const id of m.episodes) byEpisode.set(id, pool);
+    }
   }
-  for (const m of input.series.manifests) {
-    if (m.budget === undefined) continue;
-    const pool = { id: m.file, limitUsd: m.budget, reservedUsd: input.spentUsd?.(m.file) ?? 0 };
-    list.push(pool);
-    for (const id of m.episodes) byEpisode.set(id, pool);
+  // Money the run already spent (its speech) is gone from the episode's cap (not from the balance: read after it).
+  for (const [episodeId, usd] of input.speechSpentByEpisode ?? []) {
+    const pool = byEpisode.get(episodeId);
+    if (pool) pool.reservedUsd = roundUsd(pool.reservedUsd + usd);
   }
   return { list, byEpisode, balance };
 }

@@ -1,7 +1,21 @@
 import type { PlannedEpisode, PlannedScene } from '../plan/index.ts';
 
-/** Why a scene will (or will not) cost money this run, in one sentence. */
+/** Why a scene will (or will not) cost money this run, in one sentence (and, for text lines, which figures are estimates). */
 export function explainScene(s: PlannedScene, ep: PlannedEpisode): string {
+  const why = explainCost(s, ep);
+  if (s.pendingSpeech.length === 0) return why;
+  const n = s.pendingSpeech.length;
+  const speech = s.pendingSpeech.reduce((sum, p) => sum + p.usd, 0);
+  const rates = [...new Set(s.pendingSpeech.map((p) => `${p.charsPerSecond.toFixed(1)} chars/s${p.learned ? ' (learned from this voice)' : ' (default)'}`))].join(', ');
+  const expected = s.pendingSpeech.map((p) => (p.ms / 1000).toFixed(1)).join(' + ');
+  return (
+    `${why}. ESTIMATE: ${n} line${n === 1 ? ' is' : 's are'} not voiced yet (speech $${speech.toFixed(4)}, exact: priced per character); ` +
+    `their length is estimated at ${expected} s from the text at ${rates}, and the video figures use the safe upper bound ` +
+    `(${s.pendingSpeech.map((p) => (p.maxMs / 1000).toFixed(1)).join(' + ')} s), which the budget reserves until the lines are voiced and the exact cost is known`
+  );
+}
+
+function explainCost(s: PlannedScene, ep: PlannedEpisode): string {
   const cost = `$${s.estimateUsd.toFixed(2)}`;
   switch (s.action) {
     case 'cached':

@@ -1,4 +1,4 @@
-import type { ReportEpisode, RunReport } from './run-report.ts';
+import type { ReportEpisode, ReportLine, RunReport } from './run-report.ts';
 
 const esc = (s: unknown) =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -39,6 +39,7 @@ export function reportHtml(r: RunReport): string {
 <div class="meta">${esc(r.generated_at)} · provider ${esc(r.provider)} (${esc(r.model)}) · prices ${esc(r.price_table)} · duologue ${esc(r.duologue)}</div>
 <div class="cards">
   <div class="card"><b>${usd(t.cost_usd)}</b>spent this run</div>
+  ${r.speech.length > 0 ? `<div class="card"><b>${usd(t.video_usd)}</b>on video</div>\n  <div class="card"><b>$${t.speech_usd.toFixed(4)}</b>on speech</div>` : ''}
   <div class="card"><b>${usd(t.from_scratch_usd)}</b>from scratch</div>
   <div class="card"><b>${usd(t.saved_usd)}</b>saved by the cache</div>
   <div class="card"><b>${t.rendered}</b>rendered</div>
@@ -47,13 +48,13 @@ export function reportHtml(r: RunReport): string {
   <div class="card"><b>${t.skipped}</b>skipped</div>
   ${t.waste_from_scratch ? `<div class="card"><b>$${t.waste_from_scratch.waste_usd.toFixed(3)}</b>paid for nobody speaking (from scratch)</div>` : ''}
 </div>
-${r.episodes.map(episode).join('\n')}
+${r.episodes.map((e) => episode(e, r.speech.filter((l) => l.episode === e.id))).join('\n')}
 </body>
 </html>
 `;
 }
 
-function episode(e: ReportEpisode): string {
+function episode(e: ReportEpisode, lines: readonly ReportLine[]): string {
   return `<section class="episode" id="${esc(e.id)}">
 <h2>${esc(e.id)}${e.title ? ` — ${esc(e.title)}` : ''} <span class="status ${e.status}">${e.status}</span></h2>
 <div class="meta">${secs(e.duration_seconds)} · ${usd(e.cost_usd)} this run · ${usd(e.full_cost_usd)} from scratch</div>
@@ -79,7 +80,24 @@ ${e.scenes
   .join('\n')}
 </tbody>
 </table>
+${lines.length === 0 ? '' : speechTable(lines)}
 </section>`;
+}
+
+/** Lines written as text: what was said, by which voice, and what voicing it cost this run. */
+function speechTable(lines: readonly ReportLine[]): string {
+  return `<h3>Lines written as text</h3>
+<table>
+<thead><tr><th>scene</th><th class="num">line</th><th>side</th><th>voice</th><th>text</th><th>speech</th><th class="num">cost</th></tr></thead>
+<tbody>
+${lines
+  .map(
+    (l) => `<tr><td>${esc(l.scene)}</td><td class="num">${l.line}</td><td>${esc(l.side)}</td><td>${esc(l.voice)}</td><td>${esc(l.text)}</td>
+<td>${esc(l.status)}${l.error ? `<br><small class="err">${esc(l.error)}</small>` : ''}</td><td class="num">$${l.cost_usd.toFixed(4)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody>
+</table>`;
 }
 
 /** `$0.111` with where it went: silence, padding to the minimum, rounding up (seconds). */

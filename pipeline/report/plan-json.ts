@@ -45,6 +45,9 @@ export function planToJson(
         action: s.action,
         skip_reason: s.skipReason ?? null,
         key: s.key,
+        // Lines not voiced yet: the video figures above are the bound the budget holds, not a measured length.
+        estimated: s.pendingSpeech.length > 0,
+        speech_usd: s.pendingSpeech.reduce((sum, p) => sum + p.usd, 0),
         ...sceneWasteJson(s.waste),
         ...(explain ? { explain: explainScene(s, e), explain_waste: explainWaste(s) } : {}),
       })),
@@ -60,6 +63,8 @@ export function planToJson(
       cost_usd: plan.totals.costUsd,
       max_usd: plan.totals.maxUsd,
       full_cost_usd: plan.totals.fullCostUsd,
+      speech_usd: plan.totals.speechUsd,
+      estimated_scenes: plan.totals.estimated,
       waste: wasteTotalsJson(plan.totals.waste),
     },
     warnings: warnings.map((w) => ({ file: w.file, line: w.line ?? null, col: w.col ?? null, where: w.where ?? null, message: w.message })),

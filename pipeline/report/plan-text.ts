@@ -23,7 +23,9 @@ export function planToText(
     for (const s of ep.scenes) {
       const seed = s.seedSource === 'manifest' ? String(s.seed) : `${s.seed} (${s.seedSource})`;
       const cache = s.action === 'skip' ? `skip: ${s.skipReason}` : s.cache.status + (s.cache.reason ? ` (${s.cache.reason})` : '');
-      rows.push([s.sceneId, s.order, s.resolution, s.videoSeconds.toFixed(2), String(s.billedSeconds), usd(s.estimateUsd), seed, cache]);
+      // `≤`: a line not voiced yet; the length is the bound the budget holds (--explain says more).
+      const est = s.pendingSpeech.length > 0 ? '≤' : '';
+      rows.push([s.sceneId, s.order, s.resolution, `${est}${s.videoSeconds.toFixed(2)}`, `${est}${s.billedSeconds}`, `${est}${usd(s.estimateUsd)}`, seed, cache]);
     }
     lines.push(...table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'l', 'l']).map((l) => `  ${l}`));
     lines.push('  where the billed seconds go:', ...wasteTable(ep.scenes).map((l) => `    ${l}`));
@@ -47,6 +49,11 @@ export function planToText(
     lines.push(`${scope}: ${usd(b.limitUsd)}, ${usd(b.reservedUsd)} reserved — ${skipped.length === 0 ? 'every episode fits' : `skipped: ${skipped.join(', ')}`}`);
   }
   if (!plan.budgets.some((b) => b.kind !== 'balance')) lines.push('budget: none (no cap)');
+  if (t.estimated > 0) {
+    lines.push(
+      `speech: ${usd(t.speechUsd)} to voice lines written as text; ${t.estimated} scene${t.estimated === 1 ? "'s" : "s'"} video figures (≤) are upper bounds from the text's estimated length, held by the budget until the lines are voiced (--explain)`,
+    );
+  }
   if (warnings.length > 0) {
     lines.push('', `${warnings.length} warning${warnings.length === 1 ? '' : 's'}:`);
     for (const w of warnings) lines.push(`  warning: ${formatDiagnostic({ ...w, file: rel(w.file) })}`);

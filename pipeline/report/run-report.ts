@@ -58,12 +58,29 @@ export interface RunReport {
     cost_usd: number;
     from_scratch_usd: number;
     saved_usd: number;
+    /** Of cost_usd: voicing lines written as text, and rendering video. */
+    speech_usd: number;
+    video_usd: number;
     /** Of the scenes rendered (paid) this run: the billed seconds split, as planned. */
     waste?: ReturnType<typeof wasteTotalsJson>;
     /** The same for every scene, cached or not. */
     waste_from_scratch?: ReturnType<typeof wasteTotalsJson>;
   };
   episodes: ReportEpisode[];
+  /** Lines written as text: per line its text, voice and what its speech cost this run. */
+  speech: ReportLine[];
+}
+
+export interface ReportLine {
+  episode: string;
+  scene: string;
+  line: number;
+  side: string;
+  text: string;
+  voice: string;
+  status: string;
+  cost_usd: number;
+  error: string | null;
 }
 
 export interface ReportInput {
@@ -77,6 +94,8 @@ export interface ReportInput {
   generatedAt: Date;
   reportDir: string;
   thumbnails: ReadonlyMap<string, string>;
+  /** The speech stage's lines and spend (of `spentUsd`). */
+  speech?: { spentUsd: number; lines: readonly { episodeId: string; sceneId: string; line: number; side: string; text: string; voice: string; status: string; usd: number; error?: string }[] };
 }
 
 /** The report's data (report.json), from the plan and what happened. Pure. */
@@ -97,9 +116,22 @@ export function buildRunReport(input: ReportInput): RunReport {
       cost_usd: roundUsd(input.spentUsd),
       from_scratch_usd: from,
       saved_usd: roundUsd(Math.max(0, from - input.spentUsd)),
+      speech_usd: roundUsd(input.speech?.spentUsd ?? 0),
+      video_usd: roundUsd(input.spentUsd - (input.speech?.spentUsd ?? 0)),
       waste: wasteTotalsJson(totalWaste(input.scenes.filter((s) => s.outcome === 'rendered').map((s) => s.scene))),
       waste_from_scratch: wasteTotalsJson(input.plan.totals.waste),
     },
+    speech: (input.speech?.lines ?? []).map((l) => ({
+      episode: l.episodeId,
+      scene: l.sceneId,
+      line: l.line,
+      side: l.side,
+      text: l.text,
+      voice: l.voice,
+      status: l.status,
+      cost_usd: l.usd,
+      error: l.error ?? null,
+    })),
     episodes: input.plan.episodes.map((ep) => {
       const outcome = input.episodes.find((e) => e.id === ep.id);
       const results = input.scenes.filter((s) => s.scene.episodeId === ep.id);

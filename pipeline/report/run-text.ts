@@ -24,6 +24,10 @@ export function eventLine(e: RunEvent): string | undefined {
       return `FAILED ${at}: ${e.error}`;
     case 'skipped':
       return `skipped ${at}: ${e.reason}`;
+    case 'speech':
+      // A cached line is not news; a voiced, skipped or held one is (held: it may have been billed).
+      if (e.status === 'cached') return undefined;
+      return `${e.status === 'voiced' ? 'voiced' : e.status === 'held' ? 'HELD' : e.status === 'failed' ? 'FAILED voicing' : e.status} ${at} line ${e.line}${e.status === 'voiced' ? `: $${e.costUsd.toFixed(4)}` : ''}${e.error ? `: ${e.error}` : ''}`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'retry':

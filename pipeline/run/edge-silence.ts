@@ -33,7 +33,8 @@ export async function measureEdgeSilence(media: Map<string, MediaFacts>, options
   const bySha = new Map<string, Promise<MediaFacts & { kind: 'audio' }>>();
   await Promise.all(
     [...media].map(async ([location, facts]) => {
-      if (facts.kind !== 'audio' || facts.edges) return;
+      // A line not voiced yet has no file to measure (its facts are an estimate): measured once it is voiced.
+      if (facts.kind !== 'audio' || facts.edges || facts.pending) return;
       let job = bySha.get(facts.sha256);
       if (!job) {
         job = limit(async () => {

@@ -85,7 +85,8 @@ function usesOf(scene: SceneSpec): Use[] {
   } else {
     for (const line of scene.audio.lines) out.push({ ref: line.media, want: 'audio', scene });
   }
-  return out;
+  // A line not voiced yet has no file: its facts are the speech stage's estimate (run/speech.ts).
+  return out.filter((u) => u.ref.kind !== 'speech');
 }
 
 async function inspectOne(

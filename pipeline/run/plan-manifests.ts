@@ -17,12 +17,19 @@ import type { FfmpegPaths } from '../media/ffmpeg.ts';
 import { createRemoteFetcher } from '../media/remote.ts';
 import { plan, planKeys, type Plan, type ProviderInfo } from '../plan/index.ts';
 import { prepare, type Prepared } from './prepare.ts';
+import { speechInfoFor, type SpeechInfo } from '../providers/speech-info.ts';
 import { openSilenceMemo, type EdgeSilenceMemo } from '../cache/silence-memo.ts';
 import { measureEdgeSilence } from './edge-silence.ts';
 
 export interface PlanManifestsOptions {
   /** The cache's state (its file memo and renders); remote inputs go to `<cacheDir>/remote`, clips are in `<cacheDir>/clips`. */
   store: Pick<Store, 'files' | 'renders'>;
+  /** Who voices lines written as text. @default the video provider's voice (speechInfoFor) */
+  speech?: SpeechInfo;
+  /** USD this run already spent by episode (its speech stage), held in the caps before video is admitted. */
+  speechSpentByEpisode?: ReadonlyMap<string, number>;
+  /** Plan scenes with a line not voiced on its estimate (`estimate`), or skip them (`skip`, after the speech stage). @default 'estimate' */
+  unvoiced?: 'estimate' | 'skip';
   cacheDir: string;
   /** Where complete clips are (default: `<cacheDir>/clips`, this machine's alone); a clip only there counts as cached. */
   clips?: ClipStore;
@@ -65,6 +72,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
     random: options.random,
     stats: options.stats,
     fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
+    speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },
     outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
   });
   const series = selectEpisodes(prepared.series, options.episodes);
@@ -77,7 +85,8 @@ export async function planManifests(files: readonly string[], options: PlanManif
     prepared,
     series,
     warnings: prepared.warnings,
-    planWith: (prices = provider.prices, balanceUsd, spentUsd) => plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup }),
+    planWith: (prices = provider.prices, balanceUsd, spentUsd) =>
+      plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, speechSpentByEpisode: options.speechSpentByEpisode, unvoiced: options.unvoiced }),
     outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
   };
 }

@@ -13,6 +13,10 @@ import type { Series } from '../types.ts';
 import type { FfmpegPaths } from '../media/ffmpeg.ts';
 import type { MediaFacts } from '../media/facts.ts';
 import { inspectMedia } from './inspect.ts';
+import { resolveSpeech, type VoicedSeries } from './speech.ts';
+import type { SpeechInfo } from '../providers/speech-info.ts';
+import type { RenderStore } from '../cache/interfaces.ts';
+import type { ClipStore } from '../cache/clips/index.ts';
 import type { PriceTable } from '../cost/price-table.ts';
 
 export interface PrepareOptions {
@@ -32,6 +36,8 @@ export interface PrepareOptions {
    * by commands that write no episode (`cache gc`).
    */
   outputs?: OutputRuleOptions;
+  /** Lines written as text: resolved against the speech cache (voiced ones become their audio files). */
+  speech?: { info: SpeechInfo; renders: Pick<RenderStore, 'getMany'>; clips?: ClipStore; clipsDir: string };
 }
 
 export interface Prepared {
@@ -40,10 +46,16 @@ export interface Prepared {
   drawnSeeds: Map<string, number>;
   /** Warnings only: errors are thrown as ManifestErrors. */
   warnings: Diagnostic[];
+  /** Lines written as text: what is voiced, what is left to voice. */
+  speech?: VoicedSeries;
 }
 
 export async function prepare(files: readonly string[], options: PrepareOptions): Promise<Prepared> {
-  const { series, diagnostics } = await readManifests(files);
+  const read = await readManifests(files);
+  const { diagnostics } = read;
+  const hasText = read.series.episodes.some((e) => e.scenes.some((s) => (s.audio.form === 'lines' ? s.audio.lines.map((l) => l.media) : [s.audio.left, s.audio.right]).some((r) => r?.kind === 'speech')));
+  const speech = hasText && options.speech && !diagnostics.some((d) => d.severity === 'error') ? await resolveSpeech(read.series, { ...options.speech, signal: options.signal }) : undefined;
+  const series = speech?.series ?? read.series;
   const [inspection, outputs] = await Promise.all([
     inspectMedia(series, {
       memo: options.memo,
@@ -55,6 +67,7 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
     }),
     options.outputs ? checkOutputs(series, options.outputs) : [],
   ]);
+  for (const [location, facts] of speech?.pendingFacts ?? []) inspection.media.set(location, facts);
   const all = [...diagnostics, ...inspection.diagnostics];
   if (!all.some((d) => d.severity === 'error')) all.push(...checkSceneLengths(series, inspection.media, options.prices));
   all.push(...outputs);
@@ -66,5 +79,5 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
       if (scene.seed.kind === 'random') drawnSeeds.set(`${ep.id}/${scene.sceneId}`, drawSeed(options.random));
     }
   }
-  return { series, media: inspection.media, drawnSeeds, warnings: all };
+  return { series, media: inspection.media, drawnSeeds, warnings: all, speech };
 }

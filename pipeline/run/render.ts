@@ -32,6 +32,9 @@ import { createLocalPool } from '../stitch/pool.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
+import type { SpeechProvider } from '../providers/speech-types.ts';
+import { createSpeechProvider } from './speech-provider.ts';
+import { budgetsAfterSpeech, speakFirst } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -88,6 +91,8 @@ export interface RenderOptions {
   acceptLivePrices?: boolean;
   /** A ready provider instead of building one (tests, custom providers). */
   providerInstance?: Provider;
+  /** A ready voice for lines written as text (tests). @default the provider's (run/speech-provider.ts) */
+  speechInstance?: SpeechProvider;
   /**
    * When episodes are written: `as-scenes-land` conforms each clip as it is
    * delivered and stitches an episode as soon as its last scene is in;
@@ -160,10 +165,18 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // A named run's row is joined once the plan is known (its fingerprint is the plan's keys), before any spend.
     if (options.runName === undefined) run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
     const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
-    const manifests = await planManifests(files, {
+    const planOptions = {
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
+    };
+    // Lines written as text are voiced first (run/voice.ts); the video is then planned on their audio.
+    const voiced = await speakFirst({
+      manifests: await planManifests(files, planOptions),
+      replan: (spentUsd) => planManifests(files, { ...planOptions, speechSpentByEpisode: spentUsd, unvoiced: 'skip' }),
+      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
+      renders: store.renders, ledger, runId: run?.id, clips, concurrency, events, signal: options.signal, forceSignal: options.forceSignal,
     });
+    const manifests = voiced.manifests;
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -268,7 +281,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       waitPollMs: options.waitPollMs,
       retryAmbiguous: options.retryAmbiguous,
       retryHeld: options.retryHeld,
-      budgets: shared,
+      budgets: shared ?? (voiced.spentUsd > 0 ? budgetsAfterSpeech(plan, voiced.spentByEpisode) : undefined),
       onSceneDone: finisher?.sceneDone,
     });
 
@@ -288,7 +301,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       try {
         const written = await writeRunReport(
           outDir,
-          { plan, scenes: result.scenes, episodes, spentUsd: shared ? (await ledger.holdTotals(runId)).spentUsd : result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date() },
+          { plan, scenes: result.scenes, episodes, spentUsd: shared ? (await ledger.holdTotals(runId)).spentUsd : result.spentUsd, interrupted, runId, version: VERSION, generatedAt: new Date(), speech: { spentUsd: voiced.spentUsd, lines: voiced.lines } },
           { ffmpeg },
         );
         reportPath = written.html;

@@ -17,8 +17,9 @@ import { localRenderArgs } from '../../pipeline/providers/local/args.ts';
 import { FakeAccount } from './wavespeed-account.ts';
 import { AccountLimits, type AccountLimitOptions } from './account-limits.ts';
 import { fieldProblem, mediaProblem, type OwnUpload } from './submit-rules.ts';
+import { fakeSpeechArgs, fakeSpeechCharge, speechProblem } from './speech-rules.ts';
 
-export const ROUTES = ['upload', 'submit', 'result', 'output', 'list'] as const;
+export const ROUTES = ['upload', 'submit', 'result', 'output', 'list', 'speech'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export type Fault =
@@ -119,7 +120,9 @@ export class FakeWavespeed {
   /** USD billed per prediction id (completed predictions only). */
   readonly charges = new Map<string, number>();
   /** Requests per route, counted whole even when `keepRequests` trims the log (benchmarks count polls). */
-  readonly routeCounts: Record<Route, number> = { upload: 0, submit: 0, result: 0, output: 0, list: 0 };
+  readonly routeCounts: Record<Route, number> = { upload: 0, submit: 0, result: 0, output: 0, list: 0, speech: 0 };
+  /** Speech tasks created (MiniMax Speech 02), apart from video submissions. */
+  readonly speechSubmissions: Submission[] = [];
   apiUrl = '';
   cdnUrl = '';
   private api!: Server;
@@ -245,6 +248,8 @@ export class FakeWavespeed {
       if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) return json(res, 401, { code: 401, message: 'Unauthorized' });
       if (req.method === 'POST' && url.pathname === '/api/v3/media/upload/binary') return await this.counted('upload', () => this.upload(req, res));
       if (req.method === 'POST' && url.pathname === '/api/v3/wavespeed-ai/infinitetalk/multi') return await this.counted('submit', () => this.submit(req, res));
+      const speech = /^\/api\/v3\/minimax\/(speech-02-hd|speech-02-turbo)$/.exec(url.pathname);
+      if (req.method === 'POST' && speech) return await this.counted('speech', () => this.speechSubmit(speech[1], req, res));
       const m = /^\/api\/v3\/predictions\/([^/]+)\/result$/.exec(url.pathname);
       if (req.method === 'GET' && m) return await this.counted('result', () => this.result(decodeURIComponent(m[1]), req, res));
       if (req.method === 'POST' && url.pathname === '/api/v3/predictions') return await this.counted('list', () => this.list(req, res));
@@ -343,6 +348,61 @@ export class FakeWavespeed {
       message: 'success',
       data: { id, model: 'wavespeed-ai/infinitetalk/multi', status: 'created', urls: { get: `${this.apiUrl}/api/v3/predictions/${id}/result` }, outputs: [], created_at: new Date().toISOString() },
     });
+  }
+
+  /**
+   * MiniMax Speech 02: refused like the real API (a 400, no task), else a
+   * task that completes after `msPerVideoSecond` per second of audio with a
+   * wav output, billed per character when it completes. Faults: transport
+   * ones, `lost-answer`, `missing-id`, `fail`.
+   */
+  private async speechSubmit(model: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    const text = (await readBody(req)).toString('utf8');
+    const fault = this.nextFault('speech');
+    if (await this.applyTransport(fault, req, res)) return;
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return json(res, 400, { code: 400, message: 'the request body is not valid JSON' });
+    }
+    const problem = speechProblem(body);
+    if (problem) return json(res, 400, { code: 400, message: problem });
+    const id = `speech-${++this.counter}`;
+    this.speechSubmissions.push({ id, body: { ...body, model }, receivedAt });
+    const state: PredictionState = { id, status: 'processing', fault, createdAt: Date.now(), body: { ...body, model } };
+    this.predictions.set(id, state);
+    this.open.add(id);
+    void (async () => {
+      try {
+        const out = path.join(this.options.workDir, `${id}.wav`);
+        const args = fakeSpeechArgs(String(body.text), Number(body.speed ?? 1), out);
+        await runFfmpeg(args, this.options.ffmpeg);
+        state.videoSeconds = Number((await ffprobe(out, this.options.ffmpeg)).format.duration);
+        await new Promise((r) => setTimeout(r, state.videoSeconds! * (this.options.msPerVideoSecond ?? 20)));
+        state.outputFile = out;
+        await this.gate?.promise;
+        this.open.delete(id);
+        if (fault?.kind === 'fail') {
+          state.status = 'failed';
+          state.error = fault.error;
+        } else {
+          state.status = 'completed';
+          this.charges.set(id, fakeSpeechCharge(String(body.text), model));
+        }
+      } catch (error) {
+        state.status = 'failed';
+        state.error = `fake speech failed: ${(error as Error).message}`;
+        this.open.delete(id);
+      }
+    })();
+    if (fault?.kind === 'missing-id') return json(res, 200, { code: 200, message: 'success', data: { model: `minimax/${model}`, status: 'created' } });
+    if (fault?.kind === 'lost-answer') {
+      req.socket.destroy();
+      return;
+    }
+    json(res, 200, { code: 200, message: 'success', data: { id, model: `minimax/${model}`, status: 'created', urls: { get: `${this.apiUrl}/api/v3/predictions/${id}/result` }, outputs: [], created_at: new Date().toISOString() } });
   }
 
   /** Starts queued tasks while under the concurrency cap; renders real output. */
@@ -515,6 +575,7 @@ export class FakeWavespeed {
 
   /** A completed prediction's output URL: the file itself, or the first of `outputRedirect`'s hops. */
   private outputUrl(id: string): string {
+    if (id.startsWith('speech-')) return `${this.cdnUrl}/outputs/${id}.wav`;
     const r = this.options.outputRedirect;
     if (!r) return `${this.cdnUrl}/outputs/${id}.mp4`;
     return `${r.from === 'api' ? this.apiUrl : this.cdnUrl}/redirect/${r.hops ?? 1}/outputs/${id}.mp4`;
@@ -531,7 +592,7 @@ export class FakeWavespeed {
   }
 
   private async serveCdn(pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const out = /^\/outputs\/([^/]+)\.mp4$/.exec(pathname);
+    const out = /^\/outputs\/([^/]+)\.(?:mp4|wav)$/.exec(pathname);
     if (out) {
       this.routeCounts.output++;
       const fault = this.nextFault('output');

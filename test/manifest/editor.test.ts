@@ -195,7 +195,7 @@ describe('completion', () => {
   it('a scene with no audio yet is offered all three, each with its description', async () => {
     const items = await completeAtEnd(SCENE + '        ');
     expect(labels(items)).toEqual(expect.arrayContaining(['left', 'right', 'lines']));
-    expect(docOf(items, 'left')).toBe('Audio for the person on the left.');
+    expect(docOf(items, 'left')).toBe('Audio for the person on the left: a file or URL, or `{ say: text }`.');
     expect(insertOf(items, 'left')).toMatch(/^left: /);
   });
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const pipeline = path.join(import.meta.dirname, '../../pipeline');
 
 /** Lowest first. Root files are the bottom (shared by all) or the top (the entry points). */
-const LAYERS = ['(bottom)', 'cost', 'media', 'manifest', 'import', 'plan', 'cache', 'providers', 'schedule', 'stitch', 'report', 'run', 'commands', '(top)'];
+const LAYERS = ['(bottom)', 'cost', 'media', 'speech', 'manifest', 'import', 'plan', 'cache', 'providers', 'schedule', 'stitch', 'report', 'run', 'commands', '(top)'];
 const BOTTOM = ['types.ts', 'errors.ts', 'defaults.ts', 'events.ts', 'sleep.ts', 'version.ts', 'temp-tag.ts'];
 const TOP = ['cli.ts', 'index.ts'];
 

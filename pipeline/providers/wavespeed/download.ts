@@ -25,7 +25,14 @@ const MAX_OUTPUT_REDIRECTS = 5;
 /** Clips up to this size are checked from the bytes just downloaded (a 5 s 480p clip is about 1 MB). */
 const KEEP_IN_MEMORY = 4 * 1024 * 1024;
 
-export function createDownloader(ctx: ApiContext): (result: PollResult, task: RenderTask, dest: string, signal?: AbortSignal) => Promise<Delivered> {
+/** What a downloaded output is checked with: its length in seconds, or a throw (an unusable output). */
+export type OutputCheck = (file: Buffer | string, task: Pick<RenderTask, 'videoSeconds'>, label: string, tmpPath: string) => Promise<number>;
+
+/** Downloads outputs; `check` @default verifyClip (an mp4 of the planned length); speech checks audio. */
+export function createDownloader(
+  ctx: ApiContext,
+  check: OutputCheck = (file, task, label) => verifyClip(file, task.videoSeconds, label),
+): (result: PollResult, task: Pick<RenderTask, 'episodeId' | 'sceneId' | 'videoSeconds'>, dest: string, signal?: AbortSignal) => Promise<Delivered> {
   const { deps, policy, headersFor } = ctx;
   const madeDirs = new Set<string>();
 
@@ -114,7 +121,7 @@ export function createDownloader(ctx: ApiContext): (result: PollResult, task: Re
           await deps.sleep(baseBackoffMs(attempt, policy), signal);
         }
       }
-      const durationSeconds = await verifyClip(inMemory ?? tmp, task.videoSeconds, `${label} (prediction output)`);
+      const durationSeconds = await check(inMemory ?? tmp, task, `${label} (prediction output)`, tmp);
       if (inMemory) renameSync(tmp, dest);
       else await rename(tmp, dest);
       return { path: dest, bytes, durationSeconds, sha256 };

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { wavespeedAgent } from './agent.ts';
 import { DEFAULTS } from '../../defaults.ts';
-import { AmbiguousSubmitError, DuologueError, HttpStatusError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/interfaces.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
 import { realSleep, type Sleep } from '../../sleep.ts';
@@ -22,6 +22,7 @@ import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelay
 import { redactKey } from './redact.ts';
 import type { TierSetting } from './tiers.ts';
 import { withFreshInputs } from './fresh-inputs.ts';
+import { readResult, type Prediction } from './result.ts';
 import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
@@ -56,28 +57,7 @@ export interface WavespeedOptions {
   onRateLimitWait?: (task: { episodeId: string; sceneId: string; key: string }) => void;
 }
 
-interface Prediction {
-  id?: string;
-  /** On a failed task: 1200 moderation, 1400–1405 input (1402: a media URL could not be fetched), 5000/5003/5004 server side. */
-  code?: unknown;
-  status?: string;
-  outputs?: unknown[];
-  error?: string;
-  timings?: { inference?: number };
-}
-
-const FINAL_FAILURES = new Set(['failed', 'cancelled', 'canceled', 'timeout']);
-
-/** A failed task's numeric code, as a kind duologue acts on (DESIGN.md, WaveSpeed wire). */
-export function failureKind(code: unknown): NonNullable<PollResult['failure']> {
-  const n = typeof code === 'number' ? code : typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : undefined;
-  if (n === undefined) return { kind: 'other' };
-  if (n === 1200) return { kind: 'moderation', code: n };
-  if (n === 1402) return { kind: 'fetch', code: n };
-  if (n >= 1400 && n <= 1405) return { kind: 'input', code: n };
-  if (n === 5000 || n === 5003 || n === 5004) return { kind: 'server', code: n };
-  return { kind: 'other', code: n };
-}
+export { failureKind } from './result.ts';
 
 /**
  * WaveSpeed InfiniteTalk Multi over HTTP (undici). The key is sent only to
@@ -150,38 +130,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     submit: (task, submitOptions = {}) =>
       redact(withInputs(task, submitOptions.signal, (inputs) => submitWith(task, inputs, submitOptions), submitOptions.onNotSubmitted)),
 
-    poll: (id, task, { signal } = {}) =>
-      redact(
-        (async (): Promise<PollResult> => {
-          const label = `${task.episodeId}/${task.sceneId} (prediction ${id})`;
-          const url = apiUrl(`/api/v3/predictions/${encodeURIComponent(id)}/result`);
-          const res = await send({ method: 'GET', url, label: `[GET] "${url}" (${label})`, headers: headersFor(url), mode: 'idempotent', signal }, deps).catch((error: unknown) => {
-            if (error instanceof HttpStatusError && error.status === 404) {
-              throw new PredictionGoneError(`${label}: WaveSpeed does not know this prediction (404): predictions are deleted after 7 days, or a wrong id was attached`, { cause: error });
-            }
-            throw error;
-          });
-          const data = await readEnvelope<Prediction>(res, `result of ${label}`);
-          const status = String(data.status ?? '');
-          if (status === 'completed') {
-            const output = Array.isArray(data.outputs) ? data.outputs[0] : undefined;
-            if (typeof output !== 'string' || !/^https?:\/\//.test(output)) {
-              // Completed (and billed) with nothing to fetch: asking again will not change it.
-              throw new OutputError(`${label}: completed with no output URL`);
-            }
-            // `timings.inference` is in milliseconds (WaveSpeed's docs).
-            const inference = typeof data.timings?.inference === 'number' ? data.timings.inference / 1000 : undefined;
-            return { status: 'completed', outputUrl: output, inferenceSeconds: inference };
-          }
-          if (FINAL_FAILURES.has(status)) {
-            const failure = failureKind(data.code);
-            const what = failure.code !== undefined ? ` [${failure.kind} error ${failure.code}]` : '';
-            return { status: 'failed', error: `${status}${data.error ? `: ${data.error}` : ''}${what}`, failure };
-          }
-          if (status === 'created' || status === 'processing' || status === 'queued') return { status: status === 'created' ? 'created' : 'processing' };
-          throw new DuologueError('E_API', `${label}: unknown status ${JSON.stringify(data.status)}`);
-        })(),
-      ),
+    poll: (id, task, { signal } = {}) => redact(readResult(ctx, id, `${task.episodeId}/${task.sceneId} (prediction ${id})`, signal)),
 
     async wait(id, task, waitOptions = {}) {
       try {
