@@ -68,7 +68,9 @@ const ONE_SCENE = 'version: 1\ndefaults: { image: two-people.png }\nepisodes:\n 
 const SUBMIT = '/api/v3/wavespeed-ai/infinitetalk/multi';
 
 describe('attack: a worker frozen inside its submit, its request landing late', () => {
-  it.fails('one paid prediction per key (BUG: the other worker looks twice, finds nothing yet, and pays again)', { timeout: 120_000 }, async () => {
+  // Skipped, not it.fails: whether B's second look comes before A's late request lands depends on the
+  // machine's load (it passed once in the full suite), so neither outcome is certain. Open bug, issue 13.
+  it.skip('one paid prediction per key (open bug, timing-dependent: the other worker looks twice, finds nothing yet, and pays again)', { timeout: 120_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
     fake.script('submit', { kind: 'slow', ms: 15_000 });
