@@ -20,13 +20,8 @@
  * `submitted` in markSubmitting's transaction (onCharged already runs
  * there) and never deleting a submitted hold would close it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../pipeline/cache/postgres/db.ts';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { describe, expect, it } from 'vitest';
+import { useHostWorkers, query } from '../helpers/attack-hosts.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
@@ -34,37 +29,10 @@ import { tinyProject } from '../helpers/tasks.ts';
 
 const pg = usePostgres();
 const s3 = useS3();
-const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
-const preload = path.join(import.meta.dirname, '../helpers/fake-host.mjs');
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, worker } = useHostWorkers();
 
-function worker(host: string, manifest: string, env: NodeJS.ProcessEnv, extra: string[]) {
-  const dir = mkdtempSync(path.join(tmpdir(), `dl-attack-${host}-`));
-  const args = ['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(dir, 'cache'), '--out', path.join(dir, 'out'), '--no-report', '--json', ...extra];
-  const child = spawn(process.execPath, ['--import', preload, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true', ...env, DUOLOGUE_TEST_HOSTNAME: host } });
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stderr: () => stderr, stdout: () => stdout, exit };
-}
 
-async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const server = connect(url);
-  try {
-    return await server.sql.rows<T>(text, values);
-  } finally {
-    await server.pool.end();
-  }
-}
 
 const ONE_SCENE = 'version: 1\ndefaults: { image: two-people.png }\nepisodes:\n  - id: ep1\n    scenes:\n      - { id: talk, left: tone-1s.wav, right: tone-2500ms.wav, seed: 5 }\n';
 
