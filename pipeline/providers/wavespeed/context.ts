@@ -1,5 +1,6 @@
 import type { HttpDeps } from './http.ts';
 import type { WavespeedPolicy } from './policy.ts';
+import { redactKey } from './redact.ts';
 
 /** What the client's parts share: the HTTP collaborators and where the key may go. */
 export interface ApiContext {
@@ -9,4 +10,21 @@ export interface ApiContext {
   apiUrl: (path: string) => string;
   /** Headers for a URL: the Authorization header only for the API's own origin. */
   headersFor: (url: string, extra?: Record<string, string>) => Record<string, string>;
+}
+
+/**
+ * The context every WaveSpeed client (video, speech) builds the same way, so
+ * the rule "the key goes to the API's origin only, and never into an error"
+ * is written once: `redact` strips the key from whatever a call throws.
+ */
+export function apiContext(base: URL, apiKey: string, deps: HttpDeps, policy: WavespeedPolicy): { ctx: ApiContext; redact: <T>(promise: Promise<T>) => Promise<T> } {
+  const apiUrl = (p: string) => new URL(p, base).toString();
+  const headersFor = (url: string, extra: Record<string, string> = {}) =>
+    new URL(url).origin === base.origin ? { ...extra, authorization: `Bearer ${apiKey}` } : extra;
+  const redact = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error: unknown) => {
+      redactKey(error, apiKey);
+      throw error;
+    });
+  return { ctx: { deps, policy, apiUrl, headersFor }, redact };
 }

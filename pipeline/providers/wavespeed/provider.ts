@@ -8,7 +8,7 @@ import { realSleep, type Sleep } from '../../sleep.ts';
 import { PROVIDERS } from '../info.ts';
 import type { PollResult, Provider, RenderTask, SubmitOptions, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
-import type { ApiContext } from './context.ts';
+import { apiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
 import { createStatusBoard } from './status-board.ts';
@@ -19,7 +19,6 @@ import type { AccountWindow, WindowOptions } from '../../cache/submit-window.ts'
 import { ACCOUNT_TIERS } from './tiers.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
 import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
-import { redactKey } from './redact.ts';
 import type { TierSetting } from './tiers.ts';
 import { withFreshInputs } from './fresh-inputs.ts';
 import { readResult, type Prediction } from './result.ts';
@@ -79,16 +78,9 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     policy,
     onRetry: options.onRetry,
   };
-  const apiUrl = (p: string) => new URL(p, base).toString();
-  /** Auth only for the API's own origin; any other host gets no key. */
-  const headersFor = (url: string, extra: Record<string, string> = {}) =>
-    new URL(url).origin === base.origin ? { ...extra, authorization: `Bearer ${options.apiKey}` } : extra;
-  const ctx: ApiContext = { deps, policy, apiUrl, headersFor };
-  const redact = <T>(promise: Promise<T>): Promise<T> =>
-    promise.catch((error: unknown) => {
-      redactKey(error, options.apiKey);
-      throw error;
-    });
+  // Auth only for the API's own origin; any other host gets no key, and no error carries it.
+  const { ctx, redact } = apiContext(base, options.apiKey, deps, policy);
+  const { apiUrl, headersFor } = ctx;
   const uploader = createUploader(ctx, options);
   // One limiter for the whole run: every submit of this provider goes through it.
   const tier = options.tier ?? 'auto';

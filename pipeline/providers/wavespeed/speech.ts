@@ -14,11 +14,10 @@ import { SPEECH_PRICES } from '../../speech/prices.ts';
 import type { SpeechProvider, SpeechTask } from '../speech-types.ts';
 import type { SpeechSpec } from '../../types.ts';
 import { wavespeedAgent } from './agent.ts';
-import type { ApiContext } from './context.ts';
+import { apiContext } from './context.ts';
 import { createDownloader } from './download.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, baseBackoffMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
-import { redactKey } from './redact.ts';
 import { readResult, type Prediction } from './result.ts';
 
 export interface WavespeedSpeechOptions {
@@ -53,15 +52,9 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
   const ownsDispatcher = !options.dispatcher;
   const dispatcher = options.dispatcher ?? wavespeedAgent(policy);
   const deps: HttpDeps = { dispatcher, sleep: options.sleep ?? realSleep, random: options.random ?? Math.random, now: options.now ?? Date.now, policy, onRetry: options.onRetry };
-  const apiUrl = (p: string) => new URL(p, base).toString();
-  const headersFor = (url: string, extra: Record<string, string> = {}) =>
-    new URL(url).origin === base.origin ? { ...extra, authorization: `Bearer ${options.apiKey}` } : extra;
-  const ctx: ApiContext = { deps, policy, apiUrl, headersFor };
-  const redact = <T>(promise: Promise<T>): Promise<T> =>
-    promise.catch((error: unknown) => {
-      redactKey(error, options.apiKey);
-      throw error;
-    });
+  // Auth only for the API's own origin; any other host gets no key, and no error carries it.
+  const { ctx, redact } = apiContext(base, options.apiKey, deps, policy);
+  const { apiUrl, headersFor } = ctx;
   // Audio, not mp4: checked by decoding it, its length is what it is (nothing is billed by length).
   const download = createDownloader(ctx, async (_file, _task, label, tmp) => {
     const probe = await ffprobe(tmp, options.ffmpeg).catch((cause: unknown) => {
