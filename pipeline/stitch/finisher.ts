@@ -97,6 +97,10 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
       // A failure here is not the episode's verdict: the stitch conforms again and reports it.
       p = options.pool.run('conform', () => conformClip(clip, result.scene.key, format, { dir: conformDir, ffmpeg: options.ffmpeg, signal, stats: options.stats })).catch(() => undefined);
       conforming.set(id, p);
+      // Waited for by finish() and stop() like a stitch: a conform stopped by Ctrl-C removes its temp
+      // files in its own finally, which must have run before render() returns (its episode may never
+      // get to a stitch that would wait for it).
+      track(p.then(() => undefined));
     }
     return p;
   };
