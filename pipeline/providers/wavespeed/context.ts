@@ -1,6 +1,22 @@
+import type { Dispatcher } from 'undici';
+import type { Sleep } from '../../sleep.ts';
 import type { HttpDeps } from './http.ts';
 import type { WavespeedPolicy } from './policy.ts';
 import { redactKey } from './redact.ts';
+
+/** How a WaveSpeed client (video or speech) reaches the API: the same options for both. */
+export interface WavespeedConnectionOptions {
+  apiKey: string;
+  /** @default https://api.wavespeed.ai (env WAVESPEED_BASE_URL) */
+  baseUrl?: string;
+  /** @default one keep-alive Agent with the policy's timeouts and connection cap (agent.ts) */
+  dispatcher?: Dispatcher;
+  policy?: Partial<WavespeedPolicy>;
+  sleep?: Sleep;
+  now?: () => number;
+  random?: () => number;
+  onRetry?: HttpDeps['onRetry'];
+}
 
 /** What the client's parts share: the HTTP collaborators and where the key may go. */
 export interface ApiContext {

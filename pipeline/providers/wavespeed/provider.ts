@@ -1,14 +1,13 @@
-import type { Dispatcher } from 'undici';
 import { wavespeedAgent } from './agent.ts';
 import { DEFAULTS } from '../../defaults.ts';
 import { AmbiguousSubmitError, DuologueError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/interfaces.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
-import { realSleep, type Sleep } from '../../sleep.ts';
+import { realSleep } from '../../sleep.ts';
 import { PROVIDERS } from '../info.ts';
 import type { PollResult, Provider, RenderTask, SubmitOptions, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
-import { apiContext } from './context.ts';
+import { apiContext, type WavespeedConnectionOptions } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
 import { createStatusBoard } from './status-board.ts';
@@ -26,21 +25,11 @@ import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
 
-export interface WavespeedOptions {
-  apiKey: string;
-  /** @default https://api.wavespeed.ai (env WAVESPEED_BASE_URL) */
-  baseUrl?: string;
+export interface WavespeedOptions extends WavespeedConnectionOptions {
   ffmpeg: FfmpegPaths;
   /** Where built dialogue/silent tracks are written before upload. */
   workDir: string;
   uploads: UploadMemo;
-  /** @default one keep-alive Agent with the policy's timeouts and connection cap (agent.ts) */
-  dispatcher?: Dispatcher;
-  policy?: Partial<WavespeedPolicy>;
-  sleep?: Sleep;
-  now?: () => number;
-  random?: () => number;
-  onRetry?: HttpDeps['onRetry'];
   /** The account level whose limits pace submits; `auto` learns them from 429s. @default auto (env WAVESPEED_TIER) */
   tier?: TierSetting;
   /** Where `auto` starts (starts per window, tasks in flight): the run's concurrency. @default 4 */

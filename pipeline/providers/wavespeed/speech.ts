@@ -5,31 +5,22 @@
  * video client's parts (http.ts send/readEnvelope, result.ts, the output
  * downloader): the same retry rules, the key only to the API's origin.
  */
-import type { Dispatcher } from 'undici';
 import { DEFAULTS } from '../../defaults.ts';
 import { AmbiguousSubmitError, DuologueError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
 import { ffprobe, type FfmpegPaths } from '../../media/ffmpeg.ts';
-import { realSleep, type Sleep } from '../../sleep.ts';
+import { realSleep } from '../../sleep.ts';
 import { SPEECH_PRICES } from '../../speech/prices.ts';
 import type { SpeechProvider, SpeechTask } from '../speech-types.ts';
 import type { SpeechSpec } from '../../types.ts';
 import { wavespeedAgent } from './agent.ts';
-import { apiContext } from './context.ts';
+import { apiContext, type WavespeedConnectionOptions } from './context.ts';
 import { createDownloader } from './download.ts';
 import { readEnvelope, send, type HttpDeps } from './http.ts';
 import { DEFAULT_POLICY, baseBackoffMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
 import { readResult, type Prediction } from './result.ts';
 
-export interface WavespeedSpeechOptions {
-  apiKey: string;
-  baseUrl?: string;
+export interface WavespeedSpeechOptions extends WavespeedConnectionOptions {
   ffmpeg: FfmpegPaths;
-  dispatcher?: Dispatcher;
-  policy?: Partial<WavespeedPolicy>;
-  sleep?: Sleep;
-  now?: () => number;
-  random?: () => number;
-  onRetry?: HttpDeps['onRetry'];
 }
 
 /** The request body MiniMax takes. Pure. */
