@@ -214,6 +214,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
       checkJoin(options.runName, joined, mine);
       run = { id: joined.id, finished: false };
+      await ledger.joinWorker(joined.id);
       if (!joined.created) {
         // Joined late (a rerun job, a worker started after the others): episodes are admitted against
         // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
