@@ -87,7 +87,7 @@ describe('attack: named runs, what the user is told', () => {
       await rendering;
     }
   });
-  it.fails('a manifest with a seed: random scene can be rendered by two workers of one run (BUG: each draws its own seed, the second is refused)', { timeout: 60_000 }, async () => {
+  it('a manifest with a seed: random scene can be rendered by two workers of one run: the second plans with the seed the first drew', { timeout: 60_000 }, async () => {
     const { manifest } = tinyProject(TWO_EPISODES.replace('seed: 2 }', 'seed: random }'));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-random-'));
     const worker = () => runCli(['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report', '--json', '--run', 'nightly-random', '--budget', '40']);
@@ -95,5 +95,7 @@ describe('attack: named runs, what the user is told', () => {
     expect(first.code, first.stderr).toBe(0);
     const second = await worker();
     expect(second.code, second.stderr).toBe(0);
+    // The same keys: the first worker's seed, so the second finds both scenes rendered.
+    expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rendered: 0, cached: 2 });
   });
 });
