@@ -148,10 +148,18 @@ describe('duologue status', () => {
     await joiner.renders.claim(req('s5'));
     await joiner.renders.markSubmitting(req('s5').key);
     await joiner.close();
+    // Another worker of it that finished already: its result is the run's, but the run still has a live worker.
+    const early = await openStore({ dir: cacheDir, owner: 'ci-runner-4:999:1:d', now: clock, leaseMs: LEASE });
+    await early.ledger.joinRun({ name: 'nightly', provider: 'wavespeed', args: ['render'], plannedUsd: 0.3, capJson: '{}', planFingerprint: 'fp' });
+    await early.ledger.joinWorker(named.id);
+    await early.ledger.finish(named.id, 'complete');
+    await early.close();
 
     const status = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout);
     const beat = new Date(t).toISOString();
+    expect(status.runs.find((r: { id: number }) => r.id === named.id)).toMatchObject({ name: 'nightly', result: 'complete', live_workers: 1 });
     expect(status.workers).toEqual([
+      { run: named.id, run_name: 'nightly', owner: 'ci-runner-4:999:1:d', host: 'ci-runner-4', pid: process.pid, last_heartbeat: beat, scenes_done: 0, claimed: 0, in_flight: 0, state: 'finished' },
       { run: named.id, run_name: 'nightly', owner: 'ci-runner-3:888:1:c', host: 'ci-runner-3', pid: process.pid, last_heartbeat: beat, scenes_done: 1, claimed: 1, in_flight: 1, state: 'live' },
       { run: runA, run_name: null, owner: 'ci-runner-1:777:1:a', host: 'ci-runner-1', pid: process.pid, last_heartbeat: beat, scenes_done: 1, claimed: 1, in_flight: 0, state: 'live' },
       { run: runB, run_name: null, owner: 'ci-runner-2:4242:1:b', host: 'ci-runner-2', pid: process.pid, last_heartbeat: new Date(stoppedAt).toISOString(), scenes_done: 0, claimed: 1, in_flight: 1, state: 'lapsed' },
@@ -163,9 +171,10 @@ describe('duologue status', () => {
     const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;
     expect(text).toMatch(
       new RegExp(
-        `workers: 3\n.*\n +#${named.id} nightly +ci-runner-3 +${process.pid} +[0-9]+ s ago +1 +1 +1 +live\n +#${runA} +ci-runner-1 +${process.pid} +[0-9]+ s ago +1 +1 +0 +live\n +#${runB} +ci-runner-2 +${process.pid} +[0-9]+ s ago +0 +1 +1 +lapsed\n`,
+        `workers: 4\n.*\n +#${named.id} nightly +ci-runner-4 +${process.pid} +[0-9]+ s ago +0 +0 +0 +finished\n +#${named.id} nightly +ci-runner-3 +${process.pid} +[0-9]+ s ago +1 +1 +1 +live\n +#${runA} +ci-runner-1 +${process.pid} +[0-9]+ s ago +1 +1 +0 +live\n +#${runB} +ci-runner-2 +${process.pid} +[0-9]+ s ago +0 +1 +1 +lapsed\n`,
       ),
     );
+    expect(text).toMatch(new RegExp(`recent runs:\n.*\n +#${named.id} nightly +[0-9-]+ [0-9:]+ +wavespeed +running \\(1 live\\)`)); // the run's row, named, with its live workers
     expect(text).toMatch(/lapsed claims: 1 \(their worker stopped renewing them.*\)\n {2}ep1\/s1 {2}key s10000000000 {2}in-flight \(prediction pred-s1\) — held by ci-runner-2:4242:1:b, lapsed [0-9]+ s ago\n/);
     expect(text).not.toContain('ep1/s3  in-flight'); // a live worker's claim is not lapsed
   });
