@@ -45,6 +45,8 @@ export interface PlanManifestsOptions {
   signal?: AbortSignal;
   /** Draws seeds for `seed: random` (tests fix it). */
   random?: (maxExclusive: number) => number;
+  /** Seeds drawn already for `seed: random` scenes, by `episode/scene` (a named run's): used instead of drawing. */
+  seeds?: ReadonlyMap<string, number>;
   stats?: { hashed: number; probed: number; memoHits: number };
   /** Where measured edge silence is remembered. @default the cache dir's own (`<cacheDir>/memo/silence`) */
   silenceMemo?: EdgeSilenceMemo;
@@ -70,6 +72,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
     prices: provider.prices,
     signal: options.signal,
     random: options.random,
+    seeds: options.seeds,
     stats: options.stats,
     fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
     speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },

@@ -25,7 +25,8 @@ import type { TierSetting } from '../providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
 import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
 import { SharedBudgets } from '../schedule/shared-budget.ts';
-import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
+import { sharedPoolName } from './named-run.ts';
+import { joinWithSeeds } from './run-seeds.ts';
 import type { Sleep } from '../sleep.ts';
 import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
@@ -176,7 +177,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
       renders: store.renders, ledger, runId: run?.id, clips, concurrency, events, signal: options.signal, forceSignal: options.forceSignal,
     });
-    const manifests = voiced.manifests;
+    let manifests = voiced.manifests;
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -210,10 +211,20 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
-      const mine = { capJson: capJsonOf(options.budgetUsd, plan), planFingerprint: planFingerprint(plan) };
-      const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
-      checkJoin(options.runName, joined, mine);
+      const { joined, ...planned } = await joinWithSeeds({
+        ledger,
+        start: { name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd },
+        budgetOption: options.budgetUsd,
+        manifests,
+        plan,
+        replan: async (seeds) => {
+          const again = await planManifests(files, { ...planOptions, seeds });
+          return { manifests: again, plan: again.planWith(pre.prices, pre.balanceUsd) };
+        },
+      });
+      ({ manifests, plan } = planned);
       run = { id: joined.id, finished: false };
+      await ledger.joinWorker(joined.id);
       if (!joined.created) {
         // Joined late (a rerun job, a worker started after the others): episodes are admitted against
         // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
