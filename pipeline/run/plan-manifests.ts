@@ -30,6 +30,8 @@ export interface PlanManifestsOptions {
   speechSpentByEpisode?: ReadonlyMap<string, number>;
   /** Plan scenes with a line not voiced on its estimate (`estimate`), or skip them (`skip`, after the speech stage). @default 'estimate' */
   unvoiced?: 'estimate' | 'skip';
+  /** Plan under no cap at all (a scene's exact figures once its lines are voiced: its episode was admitted already). @default false */
+  uncapped?: boolean;
   cacheDir: string;
   /** Where complete clips are (default: `<cacheDir>/clips`, this machine's alone); a clip only there counts as cached. */
   clips?: ClipStore;
@@ -86,7 +88,9 @@ export async function planManifests(files: readonly string[], options: PlanManif
     series,
     warnings: prepared.warnings,
     planWith: (prices = provider.prices, balanceUsd, spentUsd) =>
-      plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, speechSpentByEpisode: options.speechSpentByEpisode, unvoiced: options.unvoiced }),
+      options.uncapped
+        ? plan({ ...prepared, series: { ...series, manifests: series.manifests.map((m) => ({ ...m, budget: undefined })) }, provider: { ...provider, prices }, lookup, unvoiced: options.unvoiced })
+        : plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, speechSpentByEpisode: options.speechSpentByEpisode, unvoiced: options.unvoiced }),
     outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
   };
 }

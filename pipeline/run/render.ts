@@ -34,7 +34,10 @@ import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
 import { createSpeechProvider } from './speech-provider.ts';
-import { budgetsAfterSpeech, speakFirst } from './voice.ts';
+import pLimit from 'p-limit';
+import { Budgets } from '../schedule/budget.ts';
+import { sceneResolver } from './resolve-scenes.ts';
+import { speechJobs, startSpeech, type SpeechRun } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -169,14 +172,16 @@ export async function render(files: readonly string[], options: RenderOptions): 
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
     };
-    // Lines written as text are voiced first (run/voice.ts); the video is then planned on their audio.
-    const voiced = await speakFirst({
-      manifests: await planManifests(files, planOptions),
-      replan: (spentUsd) => planManifests(files, { ...planOptions, speechSpentByEpisode: spentUsd, unvoiced: 'skip' }),
-      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
-      renders: store.renders, ledger, runId: run?.id, clips, concurrency, events, signal: options.signal, forceSignal: options.forceSignal,
-    });
-    const manifests = voiced.manifests;
+    // Scenes whose lines are text are planned on their estimated (bound) lengths; run/voice.ts voices them
+    // beside the video scheduler, and each scene gets its exact key once its lines are voiced.
+    const manifests = await planManifests(files, planOptions);
+    const toVoice = speechJobs(manifests).jobs.length;
+    if (toVoice > 0 && options.runName !== undefined) {
+      // Every worker of a named run must plan the same keys (planFingerprint), but a scene's video key is
+      // made from its speech's bytes: a worker joining after some lines are voiced plans other keys than
+      // one that joined before. Until the fingerprint is taken from the text, named runs do not voice.
+      throw new DuologueError('E_USAGE', `${toVoice} line${toVoice === 1 ? '' : 's'} written as text still to voice: a named run (--run) cannot voice lines yet; voice them with one render without --run first`);
+    }
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -198,7 +203,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
             onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
             onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),
           }));
-    // Live price and balance, asked before anything is paid for; the plan admits episodes under both.
+    // Live price and balance, asked before anything is paid for (speech included); the plan admits
+    // episodes under both, each on its speech and its video's upper bound.
     const pre = await preflight({
       provider,
       acceptLivePrices: options.acceptLivePrices,
@@ -248,6 +254,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
       concurrency,
       episodes: plan.episodes.map((e) => ({ id: e.id, scenes: e.scenes.length })),
     });
+    if (pre.unquoted) {
+      events.emitEvent({ type: 'warning', message: `no live price quote for ${pre.unquoted.join(', ')}: every scene to render there waits for its lines' speech; reserving and recording at the price table's prices` });
+    }
     if (pre.quote && pre.prices !== info.prices) {
       events.emitEvent({ type: 'warning', message: `WaveSpeed quotes $${pre.quote.quotedUsd.toFixed(4)}, the table says $${pre.quote.tableUsd.toFixed(4)} (${pre.quote.scene}): reserving and recording at the quoted prices (--accept-live-prices)` });
     }
@@ -266,24 +275,60 @@ export async function render(files: readonly string[], options: RenderOptions): 
     if (pipelined) {
       finisher = createFinisher(plan, { ...finishing, events, seams: options.episodeSeams, pool: createLocalPool({ size: options.localWorkers, signal: options.signal }) });
     }
-    const result = await schedule({
+    // One set of caps and one concurrency cap for both stages; speech tasks are queued first.
+    const budgets = shared ?? new Budgets(plan);
+    const limit = pLimit(concurrency);
+    const speechStop = new AbortController();
+    const stopSpeech = () => speechStop.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', stopSpeech, { once: true });
+    if (options.signal?.aborted) stopSpeech();
+    const speech: SpeechRun = startSpeech({
+      manifests,
       plan,
-      provider: priced,
-      store,
+      resolve: sceneResolver((episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }), pre.prices),
+      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
+      renders: store.renders,
+      ledger,
       runId,
-      events,
-      clipsDir,
       clips,
+      budgets,
       concurrency,
-      signal: options.signal,
+      limit,
+      events,
+      signal: speechStop.signal,
       forceSignal: options.forceSignal,
-      sleep: options.sleep,
-      waitPollMs: options.waitPollMs,
-      retryAmbiguous: options.retryAmbiguous,
-      retryHeld: options.retryHeld,
-      budgets: shared ?? (voiced.spentUsd > 0 ? budgetsAfterSpeech(plan, voiced.spentByEpisode) : undefined),
-      onSceneDone: finisher?.sceneDone,
     });
+    let result: ScheduleResult;
+    let voiced;
+    try {
+      result = await schedule({
+        plan,
+        provider: priced,
+        store,
+        runId,
+        events,
+        clipsDir,
+        clips,
+        concurrency,
+        signal: options.signal,
+        forceSignal: options.forceSignal,
+        sleep: options.sleep,
+        waitPollMs: options.waitPollMs,
+        retryAmbiguous: options.retryAmbiguous,
+        retryHeld: options.retryHeld,
+        budgets,
+        limit,
+        deferred: speech.gate,
+        onSceneDone: finisher?.sceneDone,
+      });
+    } finally {
+      // The scheduler ended (or failed): no line is voiced for a scene that will not be rendered.
+      if (!speechStop.signal.aborted) speechStop.abort();
+      options.signal?.removeEventListener('abort', stopSpeech);
+      // Never rejects: awaited here so no speech request outlives the run's store.
+      voiced = await speech.done;
+    }
+    if (voiced.error !== undefined) throw voiced.error;
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
     const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)));
