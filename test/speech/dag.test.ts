@@ -50,7 +50,15 @@ describe('speech and video as one DAG', () => {
     const events: RunEvent[] = [];
     const bus = new RunEvents();
     bus.on('event', (e) => events.push(e));
-    const result = await render([file], { provider: 'wavespeed', apiKey: KEY, baseUrl: fake.apiUrl, policy: FAST_POLICY, leaseMs: 2_000, cacheDir, outDir: path.join(cacheDir, 'out'), events: bus, report: false, waitPollMs: 20, concurrency: 2 });
+    const running = render([file], { provider: 'wavespeed', apiKey: KEY, baseUrl: fake.apiUrl, policy: FAST_POLICY, leaseMs: 2_000, cacheDir, outDir: path.join(cacheDir, 'out'), events: bus, report: false, waitPollMs: 20, concurrency: 2 });
+    // Once "Hi." is voiced, no prediction finishes until s1's video is submitted: proves the order whatever the machine's load.
+    const speechOf = (text: string) => fake.speechSubmissions.find((s) => s.body.text === text);
+    await until(() => fake.charges.has(speechOf('Hi.')?.id ?? ''), '"Hi." voiced');
+    fake.hold();
+    await until(() => fake.submissions.length === 1, "s1's video submitted");
+    expect(fake.charges.has(speechOf(LONG)?.id ?? '')).toBe(false); // s2's speech is still being made
+    fake.release();
+    const result = await running;
 
     const videoS1 = at(events, (e) => e.type === 'submitted' && e.episode === 'e1' && e.scene === 's1');
     const speechS2 = at(events, (e) => e.type === 'speech' && e.episode === 'e1' && e.scene === 's2' && e.status === 'voiced');
@@ -94,9 +102,13 @@ describe('speech and video as one DAG', () => {
       }
     };
     const first = renderChild({ manifest: file, cacheDir, baseUrl: fake.apiUrl, concurrency: 2 });
+    // As above: once "Hi." is voiced nothing finishes, so the kill lands with s2's speech in flight, whatever the load.
+    await until(() => fake.charges.has(fake.speechSubmissions.find((s) => s.body.text === 'Hi.')?.id ?? ''), '"Hi." voiced');
+    fake.hold();
     await until(() => fake.submissions.length === 1 && inFlightSpeech() === 1, "s1's video submitted while s2's speech is in flight");
     first.proc.kill('SIGKILL');
     expect(await first.exit).toBeNull();
+    fake.release();
 
     const second = renderChild({ manifest: file, cacheDir, baseUrl: fake.apiUrl, concurrency: 2 });
     expect(await second.exit).toBe(0);
