@@ -37,6 +37,7 @@ import { createSpeechProvider } from './speech-provider.ts';
 import pLimit from 'p-limit';
 import { Budgets } from '../schedule/budget.ts';
 import { sceneResolver } from './resolve-scenes.ts';
+import { latePriceCheck } from './late-quote.ts';
 import { speechJobs, startSpeech, type SpeechRun } from './voice.ts';
 
 export interface RenderOptions {
@@ -254,9 +255,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
       concurrency,
       episodes: plan.episodes.map((e) => ({ id: e.id, scenes: e.scenes.length })),
     });
-    if (pre.unquoted) {
-      events.emitEvent({ type: 'warning', message: `no live price quote for ${pre.unquoted.join(', ')}: every scene to render there waits for its lines' speech; reserving and recording at the price table's prices` });
-    }
     if (pre.quote && pre.prices !== info.prices) {
       events.emitEvent({ type: 'warning', message: `WaveSpeed quotes $${pre.quote.quotedUsd.toFixed(4)}, the table says $${pre.quote.tableUsd.toFixed(4)} (${pre.quote.scene}): reserving and recording at the quoted prices (--accept-live-prices)` });
     }
@@ -285,7 +283,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const speech: SpeechRun = startSpeech({
       manifests,
       plan,
-      resolve: sceneResolver((episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }), pre.prices),
+      resolve: sceneResolver(
+        (episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }),
+        pre.prices,
+        latePriceCheck(provider, pre.unquoted ?? [], { signal: options.signal, warn: (message) => events.emitEvent({ type: 'warning', message }) }),
+      ),
       provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
       renders: store.renders,
       ledger,

@@ -10,10 +10,14 @@
 import type { PriceTable } from '../cost/price-table.ts';
 import type { PlannedScene } from '../plan/index.ts';
 import { NOT_VOICED } from '../schedule/deferred.ts';
+import type { PriceCheck } from './late-quote.ts';
 import type { ManifestPlan } from './plan-manifests.ts';
 
-/** `replan(episodeIds)`: planManifests on those episodes, uncapped, unvoiced scenes skipped. */
-export function sceneResolver(replan: (episodeIds: string[]) => Promise<Pick<ManifestPlan, 'planWith'>>, prices: PriceTable): (scenes: PlannedScene[]) => Promise<void> {
+/**
+ * `replan(episodeIds)`: planManifests on those episodes, uncapped, unvoiced scenes skipped.
+ * `check`: the live price of a resolution preflight could not quote (late-quote.ts).
+ */
+export function sceneResolver(replan: (episodeIds: string[]) => Promise<Pick<ManifestPlan, 'planWith'>>, prices: PriceTable, check?: PriceCheck): (scenes: PlannedScene[]) => Promise<void> {
   return async (scenes) => {
     const episodes = [...new Set(scenes.map((s) => s.episodeId))];
     const exact = (await replan(episodes)).planWith(prices);
@@ -26,6 +30,8 @@ export function sceneResolver(replan: (episodeIds: string[]) => Promise<Pick<Man
         continue;
       }
       Object.assign(scene, now);
+      const refused = await check?.(scene);
+      if (refused !== undefined) Object.assign(scene, { action: 'skip', skipReason: refused, costUsd: 0 });
     }
   };
 }
