@@ -19,7 +19,15 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.stop()));
 });
 
-describe('the balance with lines written as text', () => {
+const ONE = `version: 1
+defaults: { image: two-people.png }
+cast: { left: { voice: Wise_Woman } }
+episodes:
+  - id: e1
+    scenes: [{ id: s1, left: { say: "Hello there, how are you today?" } }]
+`;
+
+describe('the balance and the live price with lines written as text', () => {
   it('is read before the first speech submit, and an episode whose speech and video bound it cannot pay is not even voiced', async () => {
     const fake = await startFake();
     fakes.push(fake);
@@ -51,5 +59,25 @@ episodes:
     expect(result.episodes.map((e) => e.status)).toEqual(['complete', 'incomplete']);
     const spend = events.filter((e): e is Extract<RunEvent, { type: 'spend' }> => e.type === 'spend');
     expect(spend.every((s) => s.spentUsd + s.reservedUsd <= 0.3 + 1e-9)).toBe(true);
+  });
+
+  it('a price that differs, for scenes that waited for their speech, is checked before their video submit: nothing is paid at it; the next run stops before any spend', async () => {
+    const fake = await startFake();
+    fakes.push(fake);
+    fake.account.priceFactor = 1.5;
+    const { manifest } = tinyProject(ONE);
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-sp-price-'));
+    const events: RunEvent[] = [];
+    const bus = new RunEvents();
+    bus.on('event', (e) => events.push(e));
+    const opts = { provider: 'wavespeed' as const, apiKey: KEY, baseUrl: fake.apiUrl, policy: FAST_POLICY, leaseMs: 2_000, cacheDir, outDir: path.join(cacheDir, 'out'), report: false, waitPollMs: 20 };
+    const result = await render([manifest], { ...opts, events: bus });
+    expect(fake.speechSubmissions).toHaveLength(1); // speech is priced per character, not by this quote
+    expect(fake.submissions).toHaveLength(0);
+    expect(result.schedule.scenes[0]).toMatchObject({ outcome: 'skipped', error: expect.stringContaining('live price differs') });
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('WaveSpeed quotes'))).toBe(true);
+    // Its line is voiced now: the quote is asked up front, and the run stops before spending.
+    await expect(render([manifest], opts)).rejects.toMatchObject({ code: 'E_PRICE' });
+    expect(fake.submissions).toHaveLength(0);
   });
 });
