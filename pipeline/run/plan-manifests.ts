@@ -26,8 +26,6 @@ export interface PlanManifestsOptions {
   store: Pick<Store, 'files' | 'renders'>;
   /** Who voices lines written as text. @default the video provider's voice (speechInfoFor) */
   speech?: SpeechInfo;
-  /** USD this run already spent by episode (its speech stage), held in the caps before video is admitted. */
-  speechSpentByEpisode?: ReadonlyMap<string, number>;
   /** Plan scenes with a line not voiced on its estimate (`estimate`), or skip them (`skip`, after the speech stage). @default 'estimate' */
   unvoiced?: 'estimate' | 'skip';
   /** Plan under no cap at all (a scene's exact figures once its lines are voiced: its episode was admitted already). @default false */
@@ -90,7 +88,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
     planWith: (prices = provider.prices, balanceUsd, spentUsd) =>
       options.uncapped
         ? plan({ ...prepared, series: { ...series, manifests: series.manifests.map((m) => ({ ...m, budget: undefined })) }, provider: { ...provider, prices }, lookup, unvoiced: options.unvoiced })
-        : plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, speechSpentByEpisode: options.speechSpentByEpisode, unvoiced: options.unvoiced }),
+        : plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, unvoiced: options.unvoiced }),
     outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
   };
 }
