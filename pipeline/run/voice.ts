@@ -86,8 +86,9 @@ export function startSpeech(options: SpeechRunOptions): SpeechRun {
   const { budgets, events } = options;
   const done = (async (): Promise<SpeechStep> => {
     let error: unknown;
-    const provider = work.length > 0 ? options.provider() : undefined;
+    let provider: SpeechProvider | undefined;
     try {
+      provider = work.length > 0 ? options.provider() : undefined;
       // Called before the scheduler's first lane takes a slot: every speech task is ahead of every video task in the queue.
       if (provider) {
         await voiceLines({
