@@ -28,6 +28,13 @@ export interface PlanManifestsOptions {
   speech?: SpeechInfo;
   /** Plan scenes with a line not voiced on its estimate (`estimate`), or skip them (`skip`, after the speech stage). @default 'estimate' */
   unvoiced?: 'estimate' | 'skip';
+  /**
+   * Plan every line written as text as not voiced yet, whatever the speech
+   * cache holds: the keys then depend on the manifests alone (a named run's
+   * fingerprint, the same for a worker that joins before or after lines are
+   * voiced). @default false
+   */
+  speechAsText?: boolean;
   /** Plan under no cap at all (a scene's exact figures once its lines are voiced: its episode was admitted already). @default false */
   uncapped?: boolean;
   cacheDir: string;
@@ -72,7 +79,7 @@ export async function planManifests(files: readonly string[], options: PlanManif
     random: options.random,
     stats: options.stats,
     fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-    speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },
+    speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.speechAsText ? { getMany: async () => new Map() } : options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },
     outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
   });
   const series = selectEpisodes(prepared.series, options.episodes);

@@ -26,7 +26,7 @@ import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
 import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
 import { SharedBudgets } from '../schedule/shared-budget.ts';
 import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
-import type { Sleep } from '../sleep.ts';
+import { realSleep, type Sleep } from '../sleep.ts';
 import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
@@ -38,7 +38,7 @@ import pLimit from 'p-limit';
 import { Budgets } from '../schedule/budget.ts';
 import { sceneResolver } from './resolve-scenes.ts';
 import { latePriceCheck } from './late-quote.ts';
-import { speechJobs, startSpeech, type SpeechRun } from './voice.ts';
+import { startSpeech, type SpeechRun } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -176,13 +176,6 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Scenes whose lines are text are planned on their estimated (bound) lengths; run/voice.ts voices them
     // beside the video scheduler, and each scene gets its exact key once its lines are voiced.
     const manifests = await planManifests(files, planOptions);
-    const toVoice = speechJobs(manifests).jobs.length;
-    if (toVoice > 0 && options.runName !== undefined) {
-      // Every worker of a named run must plan the same keys (planFingerprint), but a scene's video key is
-      // made from its speech's bytes: a worker joining after some lines are voiced plans other keys than
-      // one that joined before. Until the fingerprint is taken from the text, named runs do not voice.
-      throw new DuologueError('E_USAGE', `${toVoice} line${toVoice === 1 ? '' : 's'} written as text still to voice: a named run (--run) cannot voice lines yet; voice them with one render without --run first`);
-    }
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -217,7 +210,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
-      const mine = { capJson: capJsonOf(options.budgetUsd, plan), planFingerprint: planFingerprint(plan) };
+      // A scene's video key is made from its speech's bytes, so a worker joining after some lines are voiced
+      // plans other keys than one that joined before: with lines written as text, the fingerprint is of the
+      // plan with every line as text (keys from the manifests alone).
+      const work = manifests.prepared.speech ? (await planManifests(files, { ...planOptions, speechAsText: true })).planWith(pre.prices) : plan;
+      const mine = { capJson: capJsonOf(options.budgetUsd, plan), planFingerprint: planFingerprint(work) };
       const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
       checkJoin(options.runName, joined, mine);
       run = { id: joined.id, finished: false };
@@ -226,7 +223,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
         // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
         // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
         // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
-        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').map((s) => s.key)))];
+        // A line still to voice is its scene's miss too: its speech hold (another worker voicing it) is in this plan already.
+        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').flatMap((s) => [s.key, ...s.pendingSpeech.map((p) => p.key)])))];
         const taken = new Map<string, number>();
         for (const p of plan.budgets) {
           if (p.kind === 'balance') continue;
@@ -296,6 +294,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
       budgets,
       concurrency,
       limit,
+      // A line another run or worker is voicing is waited for, as a video key is.
+      waitFor: { sleep: options.sleep ?? realSleep, waitPollMs: options.waitPollMs ?? 1_000 },
       events,
       signal: speechStop.signal,
       forceSignal: options.forceSignal,

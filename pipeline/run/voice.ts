@@ -17,7 +17,7 @@ import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
 import type { RunBudgets } from '../schedule/budget.ts';
 import { SceneGate } from '../schedule/deferred.ts';
-import { voiceLines, type SpeechResult, type SpeechWork } from '../schedule/speech.ts';
+import { voiceLines, type SpeechResult, type SpeechStageOptions, type SpeechWork } from '../schedule/speech.ts';
 import type { ManifestPlan } from './plan-manifests.ts';
 import type { LineReport } from './speech.ts';
 
@@ -51,6 +51,7 @@ export interface SpeechRunOptions {
   budgets: RunBudgets;
   concurrency: number;
   limit: LimitFunction;
+  waitFor?: SpeechStageOptions['waitFor'];
   events?: RunEvents;
   signal?: AbortSignal;
   forceSignal?: AbortSignal;
@@ -101,6 +102,7 @@ export function startSpeech(options: SpeechRunOptions): SpeechRun {
           budgets,
           concurrency: options.concurrency,
           limit: options.limit,
+          waitFor: options.waitFor,
           onSettled: (job, r) => {
             results.set(job.task.key, r);
             gate.settled(job.task.key, r.status === 'voiced' || r.status === 'cached');

@@ -18,6 +18,7 @@ import type { SpeechProvider, SpeechTask } from '../providers/speech-types.ts';
 import type { SpeechKeyInput } from '../speech/key.ts';
 import { billedChars } from '../speech/prices.ts';
 import type { RunBudgets } from './budget.ts';
+import type { Sleep } from '../sleep.ts';
 
 /** One speech to make, with every line that uses it (run/speech.ts lists them). */
 export interface SpeechWork {
@@ -51,6 +52,12 @@ export interface SpeechStageOptions {
   limit?: LimitFunction;
   /** Each key's outcome as soon as it is known (the scenes waiting on it are released then). */
   onSettled?: (job: SpeechWork, result: SpeechResult) => void;
+  /**
+   * A line another run (or another worker of this named run) is voicing is
+   * waited for, polling every `waitPollMs`, then used as cached. Without it,
+   * such a line is skipped. @default skipped
+   */
+  waitFor?: { sleep: Sleep; waitPollMs: number };
   /** A hold was made, settled or given back: the live view's money line. */
   onSpend?: () => void;
   events?: RunEvents;
@@ -103,7 +110,17 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
       await renders.forget(task.key, found.problem);
       return voiceOne(job);
     }
-    if (claim.kind === 'busy') return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'another run is voicing this line' });
+    if (claim.kind === 'busy') {
+      if (!options.waitFor) return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'another run is voicing this line' });
+      // Its holder is voicing it (or its lease runs out and the key is claimed here): nothing is paid while waiting.
+      events?.emitEvent({ type: 'waiting', episode: first.episodeId, scene: first.sceneId, key: task.key, reason: 'another run is voicing this line' });
+      try {
+        await options.waitFor.sleep(options.waitFor.waitPollMs, signal);
+      } catch {
+        return done({ key: task.key, status: 'interrupted', costUsd: 0 });
+      }
+      return voiceOne(job);
+    }
     const row = claim.row;
     // A submit that may have been billed is never sent again by a billed provider: a person looks first.
     if (provider.billed && (row.status === 'submitting' || row.status === 'ambiguous')) {

@@ -117,11 +117,3 @@ describe('speech and video as one DAG', () => {
     expect(second.events.some((e) => e.type === 'resumed' && e.scene === 's1')).toBe(true);
   });
 });
-
-describe('lines written as text under a named run', () => {
-  it('are refused before anything is spent or recorded (see README: the plan fingerprint)', async () => {
-    const { manifest: file } = tinyProject(manifest('', episode('e1', 'Hi.', LONG)));
-    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-dag-run-'));
-    await expect(render([file], { provider: 'local', runName: 'night', cacheDir, outDir: path.join(cacheDir, 'out'), report: false })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringContaining('named run (--run) cannot voice lines yet') });
-  });
-});
