@@ -84,4 +84,29 @@ describe('render --run NAME with lines written as text', () => {
     expect(fake.speechSubmissions).toHaveLength(6);
     expect(fake.submissions).toHaveLength(4);
   });
+
+  it('under a cap smaller than the work, the two workers together voice and render only what the cap admitted, within it', async () => {
+    const fake = await startFake({ msPerVideoSecond: 100 });
+    fakes.push(fake);
+    const { dir, manifest } = tinyProject(SHOW);
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-sp-named-cap-'));
+    dirs.push(dir, cacheDir);
+    // Each episode holds up to ≈ $0.45 (10 s + 5 s of video bound, and its speech): $0.60 admits ep1 only.
+    const cap = 0.6;
+    const args = (out: string) => ['render', manifest, '--provider', 'wavespeed', '--cache-dir', cacheDir, '--out', path.join(cacheDir, out), '--no-report', '--budget', String(cap), '--run', 'night'];
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '2' };
+    const workers = await Promise.all(['w1', 'w2'].map((w) => runBin(args(w), env)));
+    for (const w of workers) expect(w.code, w.stderr).toBe(1); // incomplete: ep2 does not fit
+    expect(fake.speechSubmissions.map((s) => String(s.body.text)).sort()).toEqual(['And its answer, 1.', 'Episode 1 ends here.', 'Episode 1, first line.']);
+    expect(fake.submissions).toHaveLength(2);
+    expect(fake.chargedUsd).toBeLessThanOrEqual(cap);
+    const d = new Database(path.join(cacheDir, 'duologue.db'), { readonly: true });
+    try {
+      const run = d.prepare('SELECT id, spent_usd FROM runs').get() as { id: number; spent_usd: number };
+      expect(run.spent_usd).toBe(fake.chargedUsd);
+      expect(d.prepare("SELECT state, count(*) AS n FROM run_holds WHERE run_id = ? GROUP BY state").all(run.id)).toEqual([{ state: 'spent', n: 5 }]);
+    } finally {
+      d.close();
+    }
+  });
 });
