@@ -117,3 +117,27 @@ describe('speech and video as one DAG', () => {
     expect(second.events.some((e) => e.type === 'resumed' && e.scene === 's1')).toBe(true);
   });
 });
+
+describe('the queue', () => {
+  it('speech tasks go first: under one slot, a scene of audio files waits for the lines to be voiced', async () => {
+    const { manifest: file } = tinyProject(`version: 1
+defaults: { image: two-people.png }
+cast: { left: { voice: Wise_Woman } }
+episodes:
+  - id: e1
+    scenes:
+      - { id: files, left: tone-1s.wav }
+      - { id: text, left: { say: "Said in a moment." } }
+`);
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-dag-queue-'));
+    const events: RunEvent[] = [];
+    const bus = new RunEvents();
+    bus.on('event', (e) => events.push(e));
+    const result = await render([file], { provider: 'local', cacheDir, outDir: path.join(cacheDir, 'out'), events: bus, report: false, concurrency: 1 });
+    const voiced = at(events, (e) => e.type === 'speech' && e.status === 'voiced');
+    const filesDone = at(events, (e) => e.type === 'done' && e.scene === 'files');
+    expect(voiced).toBeGreaterThanOrEqual(0);
+    expect(filesDone).toBeGreaterThan(voiced);
+    expect(result.episodes[0].status).toBe('complete');
+  });
+});
