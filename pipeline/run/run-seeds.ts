@@ -23,20 +23,23 @@ export interface JoinWithSeeds {
   plan: Plan;
   /** Plans again with these seeds for `seed: random` scenes (the run's). */
   replan(seeds: ReadonlyMap<string, number>): Promise<{ manifests: ManifestPlan; plan: Plan }>;
+  /** The plan whose keys are the run's fingerprint (with lines written as text: keys from the text). @default the plan */
+  fingerprintPlan?: (manifests: ManifestPlan, plan: Plan) => Promise<Plan>;
 }
 
 /** Joins (or creates) the run, planning with its seeds; refuses, before any spend, a worker whose caps or work differ. */
 export async function joinWithSeeds(o: JoinWithSeeds): Promise<{ joined: NamedRun; manifests: ManifestPlan; plan: Plan }> {
   let { manifests, plan } = o;
+  const fingerprint = async () => planFingerprint(o.fingerprintPlan ? await o.fingerprintPlan(manifests, plan) : plan);
   const joined = await o.ledger.joinRun({
     ...o.start,
     plannedUsd: plan.totals.costUsd,
     capJson: capJsonOf(o.budgetOption, plan),
-    planFingerprint: planFingerprint(plan),
+    planFingerprint: await fingerprint(),
     drawnSeeds: Object.fromEntries(manifests.prepared.drawnSeeds),
   });
   if (!joined.created && drewOthers(manifests.prepared.drawnSeeds, joined.drawnSeeds)) ({ manifests, plan } = await o.replan(new Map(Object.entries(joined.drawnSeeds))));
-  checkJoin(o.start.name, joined, { capJson: capJsonOf(o.budgetOption, plan), planFingerprint: planFingerprint(plan) });
+  checkJoin(o.start.name, joined, { capJson: capJsonOf(o.budgetOption, plan), planFingerprint: await fingerprint() });
   return { joined, manifests, plan };
 }
 
