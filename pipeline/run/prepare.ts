@@ -5,7 +5,7 @@
  */
 import { ManifestErrors, type Diagnostic } from '../errors.ts';
 import type { FileMemo } from '../cache/interfaces.ts';
-import { readManifestsWhere, type ReadIn } from '../manifest/read-in-worker.ts';
+import { readManifests } from '../manifest/load.ts';
 import { checkSceneLengths } from '../manifest/media-rules.ts';
 import { checkOutputs, type OutputRuleOptions } from '../manifest/output-rules.ts';
 import { drawSeed } from '../manifest/seed.ts';
@@ -38,8 +38,6 @@ export interface PrepareOptions {
   outputs?: OutputRuleOptions;
   /** Lines written as text: resolved against the speech cache (voiced ones become their audio files). */
   speech?: { info: SpeechInfo; renders: Pick<RenderStore, 'getMany'>; clips?: ClipStore; clipsDir: string };
-  /** Where manifests are parsed: `auto` (a worker thread for large ones, so their garbage never sizes the main heap), `worker`, `thread`. @default 'auto' */
-  readIn?: ReadIn;
 }
 
 export interface Prepared {
@@ -53,7 +51,7 @@ export interface Prepared {
 }
 
 export async function prepare(files: readonly string[], options: PrepareOptions): Promise<Prepared> {
-  const read = await readManifestsWhere(files, options.readIn, options.signal);
+  const read = await readManifests(files);
   const { diagnostics } = read;
   const hasText = read.series.episodes.some((e) => e.scenes.some((s) => (s.audio.form === 'lines' ? s.audio.lines.map((l) => l.media) : [s.audio.left, s.audio.right]).some((r) => r?.kind === 'speech')));
   const speech = hasText && options.speech && !diagnostics.some((d) => d.severity === 'error') ? await resolveSpeech(read.series, { ...options.speech, signal: options.signal }) : undefined;
