@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const script = path.join(import.meta.dirname, '../fixtures/scripts/heap-churn.mts');
+
+/** Heap MB before and after each full collection, from V8's --trace-gc lines. */
+function fullCollections(mode: 'bounded' | 'unbounded'): { before: number; after: number }[] {
+  const run = spawnSync(process.execPath, ['--trace-gc', '--import', 'tsx', script, mode], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return [...run.stdout.matchAll(/Mark-Compact ([\d.]+) \([\d.]+\) -> ([\d.]+)/g)].map((m) => ({ before: Number(m[1]), after: Number(m[2]) }));
+}
+
+/** The largest heap a full collection met, over what the one before it left live (once ≥ 20 MB is live). */
+function worstGrowth(gcs: { before: number; after: number }[]): number {
+  let worst = 0;
+  for (let i = 1; i < gcs.length; i++) if (gcs[i - 1].after >= 20) worst = Math.max(worst, gcs[i].before / gcs[i - 1].after);
+  return worst;
+}
+
+describe('the CLI heap policy (boundHeapGrowth)', () => {
+  it('keeps the heap within ~1.5–2.3× the live data between full collections (young objects promoted meanwhile included), where V8 alone lets it reach ~4×', () => {
+    const bounded = fullCollections('bounded');
+    expect(bounded.filter((g) => g.after >= 20).length).toBeGreaterThanOrEqual(2);
+    expect(worstGrowth(bounded)).toBeLessThan(3);
+    // The same program without the policy: the bound is what made the difference.
+    expect(worstGrowth(fullCollections('unbounded'))).toBeGreaterThan(worstGrowth(bounded));
+  });
+});
