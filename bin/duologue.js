@@ -3,6 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Before anything runs: a long render's heap grows to at most 1.5× its live data (see pipeline/run/heap.ts).
+(await import('../pipeline/run/heap.ts')).boundHeapGrowth();
 const { main } = await import('../pipeline/cli.ts');
 
 // First Ctrl-C: stop submitting, record what is in flight, exit 130.

@@ -13,6 +13,7 @@ export { prepare } from './run/prepare.ts';
 export { planManifests } from './run/plan-manifests.ts';
 export { plan, planKeys } from './plan/index.ts';
 export { render } from './run/render.ts';
+export { boundHeapGrowth } from './run/heap.ts';
 export { importFountain } from './import/index.ts';
 export { stitchEpisode as stitch } from './stitch/episode.ts';
 export { episodeFormat } from './stitch/format.ts';

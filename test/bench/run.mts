@@ -14,6 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fieldsTable, machineLoad, provenance } from './markdown.ts';
 import { quick } from './options.ts';
+import { boundHeapGrowth } from '../../pipeline/run/heap.ts';
+
+// The CLI's memory policy (bin/duologue.js sets it too): the benches run render's code in this process.
+boundHeapGrowth();
 
 const args = process.argv.slice(2);
 const md = args.includes('--md');
