@@ -4,7 +4,10 @@
  * first such scene released, before its video is submitted. A price that
  * differs from the table is not paid mid-run (the run's holds were made at
  * the table's): that resolution's scenes are held back, and the next run,
- * whose lines are voiced by then, asks the quote before any spend.
+ * whose lines are voiced by then, asks the quote before any spend; unless
+ * the user said to go on at live prices (`--accept-live-prices`): then the
+ * resolution is repriced at the quote (`accept`), and each scene's video is
+ * reserved and recorded at it, its hold still checked against every cap.
  */
 import { roundUsd } from '../cost/estimate.ts';
 import type { PlannedScene } from '../plan/index.ts';
@@ -13,7 +16,11 @@ import type { Provider } from '../providers/types.ts';
 /** Resolves to why `scene` must not be submitted at this run's prices (undefined: it may). */
 export type PriceCheck = (scene: PlannedScene) => Promise<string | undefined>;
 
-export function latePriceCheck(provider: Provider, unquoted: readonly string[], options: { signal?: AbortSignal; warn: (message: string) => void }): PriceCheck | undefined {
+export function latePriceCheck(
+  provider: Provider,
+  unquoted: readonly string[],
+  options: { signal?: AbortSignal; warn: (message: string) => void; accept?: (resolution: string, ratio: number) => void },
+): PriceCheck | undefined {
   const account = provider.account;
   if (!account || unquoted.length === 0) return undefined;
   const verdicts = new Map<string, Promise<string | undefined>>();
@@ -26,7 +33,12 @@ export function latePriceCheck(provider: Provider, unquoted: readonly string[], 
         const quotedUsd = roundUsd(await account.quote(scene, { signal: options.signal }));
         if (quotedUsd === scene.estimateUsd) return undefined;
         const why = `WaveSpeed quotes $${quotedUsd.toFixed(4)}, the table says $${scene.estimateUsd.toFixed(4)} (${scene.episodeId}/${scene.sceneId}, ${scene.resolution})`;
-        options.warn(`${why}: no ${scene.resolution} scene is submitted this run; run again to be asked before any spend (its lines are voiced now)`);
+        if (options.accept) {
+          options.accept(scene.resolution, quotedUsd / scene.estimateUsd);
+          options.warn(`${why}: reserving and recording ${scene.resolution} scenes at the quoted prices (--accept-live-prices)`);
+          return undefined;
+        }
+        options.warn(`${why}: no ${scene.resolution} scene is submitted this run; run again to be asked before any spend (its lines are voiced now), or with --accept-live-prices to go on at the quote`);
         return `live price differs: ${why}`;
       })().catch((error: unknown) => `no live price quote: ${(error as Error).message}`);
       verdicts.set(scene.resolution, verdict);

@@ -104,3 +104,12 @@ export function withPrices(provider: Provider, prices: PriceTable): Provider {
   if (prices === provider.info.prices) return provider;
   return Object.create(provider, { info: { value: { ...provider.info, prices }, enumerable: true } }) as Provider;
 }
+
+/**
+ * The provider, charging and reserving at prices that may still move during
+ * the run: a live quote accepted when the first scene whose lines were text
+ * is released (late-quote.ts), read at each use.
+ */
+export function withLivePrices(provider: Provider, prices: () => PriceTable): Provider {
+  return Object.create(provider, { info: { get: () => (prices() === provider.info.prices ? provider.info : { ...provider.info, prices: prices() }), enumerable: true } }) as Provider;
+}

@@ -14,7 +14,7 @@ import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import type { Plan } from '../plan/index.ts';
 import { planManifests } from './plan-manifests.ts';
-import { preflight, unaffordable, withPrices } from './preflight.ts';
+import { preflight, scaledTable, unaffordable, withLivePrices } from './preflight.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
 import { createLocalProvider } from '../providers/local/provider.ts';
 import type { Provider } from '../providers/types.ts';
@@ -207,7 +207,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
       planWith: manifests.planWith,
     });
     let plan = pre.plan;
-    const priced = withPrices(provider, pre.prices);
+    // Moved once more if a live price is accepted for a resolution preflight could not quote (lines as text).
+    let livePrices = pre.prices;
+    const priced = withLivePrices(provider, () => livePrices);
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
@@ -295,8 +297,12 @@ export async function render(files: readonly string[], options: RenderOptions): 
       plan,
       resolve: sceneResolver(
         (episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }),
-        pre.prices,
-        latePriceCheck(provider, pre.unquoted ?? [], { signal: options.signal, warn: (message) => events.emitEvent({ type: 'warning', message }) }),
+        () => livePrices,
+        latePriceCheck(provider, pre.unquoted ?? [], {
+          signal: options.signal,
+          warn: (message) => events.emitEvent({ type: 'warning', message }),
+          ...(options.acceptLivePrices ? { accept: (resolution: string, ratio: number) => (livePrices = scaledTable(livePrices, { [resolution]: ratio })) } : {}),
+        }),
       ),
       provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
       renders: store.renders,

@@ -17,11 +17,19 @@ import type { ManifestPlan } from './plan-manifests.ts';
  * `replan(episodeIds)`: planManifests on those episodes, uncapped, unvoiced scenes skipped.
  * `check`: the live price of a resolution preflight could not quote (late-quote.ts).
  */
-export function sceneResolver(replan: (episodeIds: string[]) => Promise<Pick<ManifestPlan, 'planWith'>>, prices: PriceTable, check?: PriceCheck): (scenes: PlannedScene[]) => Promise<void> {
+export function sceneResolver(
+  replan: (episodeIds: string[]) => Promise<Pick<ManifestPlan, 'planWith'>>,
+  prices: PriceTable | (() => PriceTable),
+  check?: PriceCheck,
+): (scenes: PlannedScene[]) => Promise<void> {
+  const current = typeof prices === 'function' ? prices : () => prices;
   return async (scenes) => {
     const episodes = [...new Set(scenes.map((s) => s.episodeId))];
-    const exact = (await replan(episodes)).planWith(prices);
-    const found = new Map(exact.episodes.flatMap((e) => e.scenes).map((s) => [`${s.episodeId}\n${s.sceneId}`, s]));
+    const planned = await replan(episodes);
+    const exactAt = (table: PriceTable) => new Map(planned.planWith(table).episodes.flatMap((e) => e.scenes).map((s) => [`${s.episodeId}\n${s.sceneId}`, s]));
+    const table = current();
+    const found = exactAt(table);
+    const accepted: PlannedScene[] = [];
     for (const scene of scenes) {
       const now = found.get(`${scene.episodeId}\n${scene.sceneId}`);
       if (!now || now.pendingSpeech.length > 0) {
@@ -32,6 +40,12 @@ export function sceneResolver(replan: (episodeIds: string[]) => Promise<Pick<Man
       Object.assign(scene, now);
       const refused = await check?.(scene);
       if (refused !== undefined) Object.assign(scene, { action: 'skip', skipReason: refused, costUsd: 0 });
+      else accepted.push(scene);
+    }
+    // A live price accepted during the checks: the scenes are priced (and so reserved) at it, not the table's.
+    if (current() !== table) {
+      const repriced = exactAt(current());
+      for (const scene of accepted) Object.assign(scene, repriced.get(`${scene.episodeId}\n${scene.sceneId}`));
     }
   };
 }
