@@ -21,8 +21,8 @@ export function speechProblem(body: unknown): string | undefined {
   return undefined;
 }
 
-/** ffmpeg args for the fake's "speech": a tone of ~14 characters a second (at least 0.3 s). */
-export function fakeSpeechArgs(text: string, speed: number, out: string): string[] {
-  const seconds = Math.max(0.3, [...text].length / 14 / speed);
+/** ffmpeg args for the fake's "speech": a tone of ~14 characters a second (at least 0.3 s), `extraSeconds` longer (a slow, pause-heavy read). */
+export function fakeSpeechArgs(text: string, speed: number, out: string, extraSeconds = 0): string[] {
+  const seconds = Math.max(0.3, [...text].length / 14 / speed + extraSeconds);
   return ['-f', 'lavfi', '-i', `sine=frequency=260:sample_rate=24000:duration=${seconds.toFixed(3)}`, '-ac', '1', '-c:a', 'pcm_s16le', out];
 }

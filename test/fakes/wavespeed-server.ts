@@ -354,7 +354,7 @@ export class FakeWavespeed {
    * MiniMax Speech 02: refused like the real API (a 400, no task), else a
    * task that completes after `msPerVideoSecond` per second of audio with a
    * wav output, billed per character when it completes. Faults: transport
-   * ones, `lost-answer`, `missing-id`, `fail`.
+   * ones, `lost-answer`, `missing-id`, `fail`, `stretch` (the audio runs that much longer than the text's usual read).
    */
   private async speechSubmit(model: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
@@ -377,7 +377,7 @@ export class FakeWavespeed {
     void (async () => {
       try {
         const out = path.join(this.options.workDir, `${id}.wav`);
-        const args = fakeSpeechArgs(String(body.text), Number(body.speed ?? 1), out);
+        const args = fakeSpeechArgs(String(body.text), Number(body.speed ?? 1), out, fault?.kind === 'stretch' ? fault.seconds : 0);
         await runFfmpeg(args, this.options.ffmpeg);
         state.videoSeconds = Number((await ffprobe(out, this.options.ffmpeg)).format.duration);
         await new Promise((r) => setTimeout(r, state.videoSeconds! * (this.options.msPerVideoSecond ?? 20)));
