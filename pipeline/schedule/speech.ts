@@ -188,8 +188,8 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
       return done({ key: task.key, status: 'voiced', costUsd: hold });
     } catch (error) {
       const message = failureDetail(error);
-      if (!sent && !predictionId) {
-        // Nothing was sent (or the answer proved no task): nothing was charged.
+      if ((!sent || error instanceof TaskNotCreatedError) && !predictionId) {
+        // Nothing was sent (or the answer proved no task, the last one too): nothing was charged.
         if (hold > 0) await budget.release(hold, task.key);
         if (isAbort(error) || error instanceof TaskNotCreatedError) await renders.release(task.key);
         else await renders.markFailed(task.key, message);

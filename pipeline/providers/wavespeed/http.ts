@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { AmbiguousSubmitError, DuologueError, HttpStatusError, InsufficientBalanceError, RateLimitedError, StoppedBeforeTaskError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, HttpStatusError, InsufficientBalanceError, RateLimitedError, StoppedBeforeTaskError, TaskNotCreatedError, abortError } from '../../errors.ts';
 import type { Sleep } from '../../sleep.ts';
 import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
 
@@ -162,6 +162,8 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       }
     } else {
       if (++failures >= policy.maxAttempts) {
+        // Only an answer that proved no task was created reaches here in a submit: nothing can have been billed.
+        if (call.mode === 'submit') throw new TaskNotCreatedError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason}); no task was created`);
         throw new DuologueError('E_API', `${call.label}: gave up after ${attempt} attempts (last: ${retryReason})`);
       }
       delayMs = waitMs ?? backoffMs(failures, policy, deps.random);

@@ -13,7 +13,7 @@ import type { SpeechSpec } from '../../types.ts';
 import { connect, type WavespeedConnectionOptions } from './context.ts';
 import { createDownloader } from './download.ts';
 import { readEnvelope, send } from './http.ts';
-import { pollDelayMs } from './policy.ts';
+import { deadlineFor, pollDelayMs } from './policy.ts';
 import { readPatiently, readResult, type Prediction } from './result.ts';
 
 export interface WavespeedSpeechOptions extends WavespeedConnectionOptions {
@@ -75,6 +75,8 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
               beforeAttempt: () => onSubmitting?.({ model: `minimax/${task.model}`, at: deps.now(), body }),
               onNoTask: onNotSubmitted,
               requestSignal: forceSignal ?? new AbortController().signal,
+              // A 429 proves no task exists: the line waits out the rate limit, as a video submit does, up to its deadline.
+              retryForMs: deadlineFor(task.estimateSeconds, policy),
             },
             deps,
           );
