@@ -131,7 +131,10 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
     const budget = budgets.for(first.episodeId);
     // A resumed prediction was charged to the run that submitted it; a new one is held first.
     hold = resume || !provider.billed ? 0 : job.usd;
-    if (hold > 0 && !(await budget.reserve(hold, task.key))) {
+    // A named run's worker killed (or paused past its lease) after submitting this line left its hold on the
+    // run's books: taken over here, so the prediction's charge is settled as spent, not held for good.
+    if (resume && provider.billed && budget.adopt) hold = await budget.adopt(task.key);
+    if (hold > 0 && !resume && !(await budget.reserve(hold, task.key))) {
       hold = 0;
       await renders.release(task.key);
       return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'over budget' });
