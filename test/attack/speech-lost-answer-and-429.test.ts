@@ -57,3 +57,20 @@ describe('attack: faults on the speech endpoint', () => {
     expect(summaryOf(cli.stdout).cost_usd).toBeCloseTo(f.chargedUsd, 4);
   });
 });
+
+describe('attack: the way out that status names for a held line', () => {
+  it('`render --retry-ambiguous` (what `duologue status` advises) voices a held line again', { timeout: 60_000 }, async () => {
+    const f = await startFake();
+    fakes.push(f);
+    f.script('speech', { kind: 'lost-answer' });
+    const p = scriptProject();
+    expect((await render(p, f)).code).toBe(1);
+    const status = await runCli(['status', '--cache-dir', p.cacheDir], fakeEnv(f));
+    expect(status.stdout).toContain('--retry-ambiguous');
+    const again = await render(p, f, ['--retry-ambiguous']);
+    expect(again.code, again.stderr).toBe(0);
+    // The user chose to pay again for the one line whose answer was lost; nothing else is resent.
+    expect(f.speechSubmissions).toHaveLength(3);
+    expect(f.submissions).toHaveLength(1);
+  });
+});
