@@ -314,6 +314,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       limit,
       // A line another run or worker is voicing is waited for, as a video key is.
       waitFor: { sleep: options.sleep ?? realSleep, waitPollMs: options.waitPollMs ?? 1_000 },
+      retryAmbiguous: options.retryAmbiguous,
       events,
       signal: speechStop.signal,
       forceSignal: options.forceSignal,

@@ -52,6 +52,7 @@ export interface SpeechRunOptions {
   concurrency: number;
   limit: LimitFunction;
   waitFor?: SpeechStageOptions['waitFor'];
+  retryAmbiguous?: boolean;
   events?: RunEvents;
   signal?: AbortSignal;
   forceSignal?: AbortSignal;
@@ -103,6 +104,7 @@ export function startSpeech(options: SpeechRunOptions): SpeechRun {
           concurrency: options.concurrency,
           limit: options.limit,
           waitFor: options.waitFor,
+          retryAmbiguous: options.retryAmbiguous,
           onSettled: (job, r) => {
             results.set(job.task.key, r);
             gate.settled(job.task.key, r.status === 'voiced' || r.status === 'cached');

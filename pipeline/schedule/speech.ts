@@ -58,6 +58,8 @@ export interface SpeechStageOptions {
    * such a line is skipped. @default skipped
    */
   waitFor?: { sleep: Sleep; waitPollMs: number };
+  /** Voice again a line whose earlier submit may have been billed without an answer (the user checked: `--retry-ambiguous`). @default held */
+  retryAmbiguous?: boolean;
   /** A hold was made, settled or given back: the live view's money line. */
   onSpend?: () => void;
   events?: RunEvents;
@@ -123,9 +125,9 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
     }
     const row = claim.row;
     // A submit that may have been billed is never sent again by a billed provider: a person looks first.
-    if (provider.billed && (row.status === 'submitting' || row.status === 'ambiguous')) {
+    if (provider.billed && (row.status === 'submitting' || row.status === 'ambiguous') && !options.retryAmbiguous) {
       await renders.release(task.key);
-      return done({ key: task.key, status: 'held', costUsd: 0, error: 'an earlier submit of this line may have been billed; see `duologue status` (it is not sent again)' });
+      return done({ key: task.key, status: 'held', costUsd: 0, error: 'an earlier submit of this line may have been billed; see `duologue status` (it is not sent again unless run with --retry-ambiguous)' });
     }
     const resume = provider.resumable && row.status === 'in-flight' && row.prediction_id ? row.prediction_id : undefined;
     const budget = budgets.for(first.episodeId);
