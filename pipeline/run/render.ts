@@ -315,6 +315,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       // A line another run or worker is voicing is waited for, as a video key is.
       waitFor: { sleep: options.sleep ?? realSleep, waitPollMs: options.waitPollMs ?? 1_000 },
       retryAmbiguous: options.retryAmbiguous,
+      retryHeld: options.retryHeld,
       events,
       signal: speechStop.signal,
       forceSignal: options.forceSignal,

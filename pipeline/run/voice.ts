@@ -53,6 +53,7 @@ export interface SpeechRunOptions {
   limit: LimitFunction;
   waitFor?: SpeechStageOptions['waitFor'];
   retryAmbiguous?: boolean;
+  retryHeld?: boolean;
   events?: RunEvents;
   signal?: AbortSignal;
   forceSignal?: AbortSignal;
@@ -105,6 +106,7 @@ export function startSpeech(options: SpeechRunOptions): SpeechRun {
           limit: options.limit,
           waitFor: options.waitFor,
           retryAmbiguous: options.retryAmbiguous,
+          retryHeld: options.retryHeld,
           onSettled: (job, r) => {
             results.set(job.task.key, r);
             gate.settled(job.task.key, r.status === 'voiced' || r.status === 'cached');

@@ -18,6 +18,7 @@ import type { SpeechProvider, SpeechTask } from '../providers/speech-types.ts';
 import type { SpeechKeyInput } from '../speech/key.ts';
 import { billedChars } from '../speech/prices.ts';
 import type { RunBudgets } from './budget.ts';
+import { MAX_PAID_ATTEMPTS } from './job.ts';
 import type { Sleep } from '../sleep.ts';
 
 /** One speech to make, with every line that uses it (run/speech.ts lists them). */
@@ -60,6 +61,8 @@ export interface SpeechStageOptions {
   waitFor?: { sleep: Sleep; waitPollMs: number };
   /** Voice again a line whose earlier submit may have been billed without an answer (the user checked: `--retry-ambiguous`). @default held */
   retryAmbiguous?: boolean;
+  /** Voice once more a line held after MAX_PAID_ATTEMPTS paid predictions without usable audio (`--retry-held`). @default held */
+  retryHeld?: boolean;
   /** A hold was made, settled or given back: the live view's money line. */
   onSpend?: () => void;
   events?: RunEvents;
@@ -130,6 +133,11 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
       return done({ key: task.key, status: 'held', costUsd: 0, error: 'an earlier submit of this line may have been billed; see `duologue status` (it is not sent again unless run with --retry-ambiguous)' });
     }
     const resume = provider.resumable && row.status === 'in-flight' && row.prediction_id ? row.prediction_id : undefined;
+    // Paid for and unusable each time (audio that never decodes): held, as a video key is, not paid for on every run.
+    if (!resume && provider.billed && (row.paid_attempts ?? 0) >= MAX_PAID_ATTEMPTS && !options.retryHeld) {
+      await renders.release(task.key);
+      return done({ key: task.key, status: 'held', costUsd: 0, error: `held: paid ${row.paid_attempts} times without usable audio (last: ${row.error ?? 'unknown'}); not paid again. Run with --retry-held to try once more` });
+    }
     const budget = budgets.for(first.episodeId);
     // A resumed prediction was charged to the run that submitted it; a new one is held first.
     hold = resume || !provider.billed ? 0 : job.usd;

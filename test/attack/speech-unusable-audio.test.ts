@@ -33,3 +33,20 @@ describe('attack: paid speech that is never usable', () => {
     expect(last).toMatch(/held/i);
   });
 });
+
+describe('attack: the way out of a held line', () => {
+  it('--retry-held voices it once more', { timeout: 60_000 }, async () => {
+    const f = await startFake();
+    fakes.push(f);
+    f.script('output', { kind: 'not-mp4' }, { kind: 'not-mp4' });
+    const p = scriptProject([['Only one line.']]);
+    const render = (extra: string[] = []) => runCli(['render', p.manifest, '--provider', 'wavespeed', '--cache-dir', p.cacheDir, '--out', p.outDir, '--no-report', ...extra], fakeEnv(f));
+    expect((await render()).code).toBe(1);
+    expect((await render()).code).toBe(1);
+    expect((await render()).code).toBe(1); // held
+    expect(f.speechSubmissions).toHaveLength(2);
+    const again = await render(['--retry-held']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(f.speechSubmissions).toHaveLength(3);
+  });
+});
