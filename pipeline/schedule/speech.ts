@@ -12,13 +12,13 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { ClipStore } from '../cache/clips/index.ts';
 import { clipPath } from '../cache/clips/locate.ts';
 import type { RenderStore, RunLedger } from '../cache/interfaces.ts';
-import { AmbiguousSubmitError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
+import { AmbiguousSubmitError, OutputError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { RunEvents } from '../events.ts';
 import type { SpeechProvider, SpeechTask } from '../providers/speech-types.ts';
 import type { SpeechKeyInput } from '../speech/key.ts';
 import { billedChars } from '../speech/prices.ts';
 import type { RunBudgets } from './budget.ts';
-import { MAX_PAID_ATTEMPTS } from './job.ts';
+import { MAX_OUTPUT_MISSES, MAX_PAID_ATTEMPTS } from './job.ts';
 import type { Sleep } from '../sleep.ts';
 
 /** One speech to make, with every line that uses it (run/speech.ts lists them). */
@@ -187,6 +187,16 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
         if (clips.shared) await clips.publish(task.key, delivered.path, signal);
       } catch (error) {
         if (isAbort(error)) throw error;
+        if (!(error instanceof OutputError) || error.unavailable) {
+          // Paid, and maybe fine: the fetch failed (output host down, or the output not there yet). The prediction
+          // is kept and the next run fetches it again at no charge; one never there a person looks at (as video).
+          const misses = await renders.missedOutput(task.key);
+          if (misses < MAX_OUTPUT_MISSES) await renders.release(task.key);
+          else await renders.markFailed(task.key, `${failureDetail(error)} (${misses} times in a row)`, { status: 'ambiguous' });
+          if (hold > 0) await settle(hold, 'in-flight', failureDetail(error));
+          const next = misses < MAX_OUTPUT_MISSES ? 'is kept and the next run fetches it again' : `could not be fetched ${misses} times in a row: look at it on the dashboard; --retry-ambiguous voices the line again (paying again)`;
+          return done({ key: task.key, status: 'failed', costUsd: hold, error: `${failureDetail(error)}; prediction ${predictionId} ${next}` });
+        }
         // Completed is billed: the charge stands even though the audio is unusable.
         await renders.markFailed(task.key, failureDetail(error), { paid: {} });
         if (hold > 0) await settle(hold, 'failed', failureDetail(error));

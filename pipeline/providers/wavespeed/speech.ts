@@ -5,7 +5,7 @@
  * video client's parts (http.ts send/readEnvelope, result.ts, the output
  * downloader): the same retry rules, the key only to the API's origin.
  */
-import { AmbiguousSubmitError, DuologueError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, OutputError, abortError } from '../../errors.ts';
 import { ffprobe, type FfmpegPaths } from '../../media/ffmpeg.ts';
 import { SPEECH_PRICES } from '../../speech/prices.ts';
 import type { SpeechProvider, SpeechTask } from '../speech-types.ts';
@@ -40,11 +40,12 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
   const { apiUrl, headersFor } = ctx;
   // Audio, not mp4: checked by decoding it, its length is what it is (nothing is billed by length).
   const download = createDownloader(ctx, async (_file, _task, label, tmp) => {
+    // An OutputError: what was delivered is unusable (paid; only a new prediction helps), not a fetch that may work next time.
     const probe = await ffprobe(tmp, options.ffmpeg).catch((cause: unknown) => {
-      throw new DuologueError('E_API', `${label}: the audio cannot be decoded`, { cause });
+      throw new OutputError(`${label}: the audio cannot be decoded`, { cause });
     });
     const seconds = Number(probe.format?.duration);
-    if (!probe.streams?.some((s) => s.codec_type === 'audio') || !(seconds > 0)) throw new DuologueError('E_API', `${label}: the output has no audio`);
+    if (!probe.streams?.some((s) => s.codec_type === 'audio') || !(seconds > 0)) throw new OutputError(`${label}: the output has no audio`);
     return seconds;
   });
   const label = (t: SpeechTask) => `${t.episodeId}/${t.sceneId} line ${t.line}`;
