@@ -73,4 +73,20 @@ describe('attack: kill -9 during speech and the mixed phase', () => {
     if (code === 1) expect(last.stderr()).toMatch(/may have been billed|HELD/);
     else expect(f.submissions).toHaveLength(3);
   });
+
+  it('Ctrl-C during speech: exit 130, and the next run resumes what was submitted without paying again', { timeout: 60_000 }, async () => {
+    const f = await startFake({ msPerVideoSecond: 250 });
+    fakes.push(f);
+    const p = scriptProject(LINES.slice(0, 1));
+    const first = render(p, f);
+    await until(() => f.speechSubmissions.length >= 2, 'two speech submits');
+    first.child.kill('SIGINT');
+    expect(await first.exit, first.stderr()).toBe(130);
+    const again = render(p, f);
+    expect(await again.exit, again.stderr()).toBe(0);
+    const texts = f.speechSubmissions.map((s) => s.body.text);
+    expect(texts).toHaveLength(3);
+    expect(new Set(texts).size).toBe(3);
+    expect(f.submissions).toHaveLength(1);
+  });
 });
