@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ffprobe, type FfmpegPaths } from '../../pipeline/media/ffmpeg.ts';
+import { fakeSpeechCharge } from './speech-rules.ts';
 
 export type AccountRoute = 'balance' | 'price' | 'billings';
 
@@ -45,6 +46,8 @@ export class FakeAccount {
   balanceUsd = 1_000_000;
   /** WaveSpeed's prices against the fake's base rule (1 = the table duologue ships). */
   priceFactor = 1;
+  /** WaveSpeed's speech prices (MiniMax) against the fake's base rule; quotes and charges move together. */
+  speechPriceFactor = 1;
   /** The same, for one resolution only (over `priceFactor`). */
   priceFactors: Partial<Record<string, number>> = {};
   /** Quote a `discounted_price` of this fraction of the price (e.g. 0.8), or none. */
@@ -164,6 +167,11 @@ export class FakeAccount {
 
   private async quote(body: { model_id?: string; inputs?: Record<string, unknown> }, res: ServerResponse): Promise<void> {
     this.quotes.push(body as Record<string, unknown>);
+    const speech = /^minimax\/(speech-02-hd|speech-02-turbo)$/.exec(body.model_id ?? '');
+    if (speech && typeof body.inputs?.text === 'string') {
+      const price = round(fakeSpeechCharge(body.inputs.text, speech[1]) * this.speechPriceFactor);
+      return send(res, 200, { code: 200, message: 'success', data: { model_id: body.model_id, price, discounted_price: price, currency: 'USD' } });
+    }
     if (body.model_id !== 'wavespeed-ai/infinitetalk/multi' || !body.inputs) return send(res, 400, { code: 400, message: 'model_id and inputs are required' });
     let price: number;
     try {

@@ -389,7 +389,7 @@ export class FakeWavespeed {
           state.error = fault.error;
         } else {
           state.status = 'completed';
-          this.charges.set(id, fakeSpeechCharge(String(body.text), model));
+          this.charges.set(id, Math.round(fakeSpeechCharge(String(body.text), model) * this.account.speechPriceFactor * 10_000) / 10_000);
         }
       } catch (error) {
         state.status = 'failed';
