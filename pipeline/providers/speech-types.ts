@@ -42,5 +42,7 @@ export interface SpeechProvider {
   wait(predictionId: string, task: SpeechTask, options?: CallOptions): Promise<PollResult>;
   /** Fetches the audio to a temp file beside `dest`, checks it decodes, renames it to `dest`. */
   download(result: PollResult, task: SpeechTask, dest: string, options?: CallOptions): Promise<DeliveredSpeech>;
+  /** What voicing `task` costs today, USD, as the provider quotes it (asked before any spend; none: not asked). */
+  quote?(task: SpeechTask, options?: CallOptions): Promise<number>;
   close?(): Promise<void>;
 }

@@ -35,11 +35,12 @@ import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
 import { createSpeechProvider } from './speech-provider.ts';
+import { checkSpeechPrice } from './speech-quote.ts';
 import pLimit from 'p-limit';
 import { Budgets } from '../schedule/budget.ts';
 import { sceneResolver } from './resolve-scenes.ts';
 import { latePriceCheck } from './late-quote.ts';
-import { startSpeech, type SpeechRun } from './voice.ts';
+import { speechJobs, startSpeech, type SpeechRun } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -206,6 +207,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
       signal: options.signal,
       planWith: manifests.planWith,
     });
+    // Speech's live price too, before any spend (the speech stage and its holds use the table's).
+    const admitted = new Set(pre.plan.episodes.filter((e) => e.admitted).map((e) => e.id));
+    await checkSpeechPrice(speechJobs(manifests).jobs, admitted, options.speechInstance ?? (() => createSpeechProvider({ ...options, cacheDir, ffmpeg })), { signal: options.signal });
     let plan = pre.plan;
     // Moved once more if a live price is accepted for a resolution preflight could not quote (lines as text).
     let livePrices = pre.prices;

@@ -114,6 +114,23 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
           return { path: got.path, bytes: got.bytes, sha256: got.sha256 ?? '', durationSeconds: got.durationSeconds };
         })(),
       ),
+    quote: (task, { signal } = {}) =>
+      redact(
+        (async () => {
+          // The same quote endpoint as video's (account.ts), for the MiniMax model; creates nothing, so retried freely.
+          const url = apiUrl('/api/v3/model/price');
+          const text = JSON.stringify({ model_id: `minimax/${task.model}`, inputs: speechBody(task.spec) });
+          const what = `speech price quote for ${label(task)}`;
+          const res = await send({ method: 'POST', url, label: `[POST] "${url}" (${label(task)})`, headers: headersFor(url, { 'content-type': 'application/json' }), body: () => text, mode: 'idempotent', signal }, deps);
+          const data = await readEnvelope<{ price?: unknown; discounted_price?: unknown }>(res, what);
+          const usd = (v: unknown) => (typeof v === 'string' ? Number(v) : v);
+          const price = usd(data.price);
+          if (typeof price !== 'number' || !Number.isFinite(price)) throw new DuologueError('E_API', `${what}: expected an amount of USD, got ${JSON.stringify(data.price)}`);
+          // A discount shows as a lower `discounted_price`; that is what is charged.
+          const discounted = usd(data.discounted_price);
+          return typeof discounted === 'number' && Number.isFinite(discounted) && discounted >= 0 && discounted < price ? discounted : price;
+        })(),
+      ),
     async close() {
       await close();
     },
