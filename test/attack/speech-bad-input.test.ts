@@ -19,6 +19,8 @@ const cases: [string, string, RegExp][] = [
   ['blank text', `{ say: "   " }`, /say/],
   ['over-long text', `{ say: "${'a'.repeat(5001)}" }`, /5[,.]?000/],
   ['a voice id that is no voice', `{ say: "Hello there.", voice: "not a voice!" }`, /voice/],
+  // A cloned voice id may be anything shaped like one, but a system voice in the wrong case is a typo the API would refuse mid-run.
+  ['a system voice in the wrong case', `{ say: "Hello there.", voice: wise_woman }`, /Wise_Woman/],
   ['an emotion MiniMax does not know', `{ say: "Hello there.", emotion: ecstatic }`, /emotion/],
 ];
 
