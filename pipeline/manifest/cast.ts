@@ -4,6 +4,7 @@
  * its cache key is made of. Pure.
  */
 import { SPEECH } from '../defaults.ts';
+import { SYSTEM_VOICES } from '../speech/voices.ts';
 import type { Side, SpeechSpec } from '../types.ts';
 
 /** Shapes guaranteed by the schema. */
@@ -34,6 +35,8 @@ export function speechSpec(say: RawSay, side: Side, cast: RawCast): { ok: true; 
   const v = cast[side] ?? {};
   const voice = say.voice ?? v.voice;
   if (voice === undefined) return { ok: false, message: `no voice for the ${side} side: set \`cast: { ${side}: { voice: ... } }\` (top level or episode), or \`voice:\` on the line` };
+  const typo = systemVoiceTypo(voice);
+  if (typo) return { ok: false, message: `voice "${voice}" is not a voice: did you mean the system voice ${typo}? (voice ids are case-sensitive; the API refuses it only after other lines are paid for)` };
   const emotion = say.emotion ?? v.emotion;
   return {
     ok: true,
@@ -48,4 +51,14 @@ export function speechSpec(say: RawSay, side: Side, cast: RawCast): { ok: true; 
       ...(emotion === undefined ? {} : { emotion }),
     },
   };
+}
+
+/**
+ * A system voice written in another case or spacing (`wise_woman`, `WiseWoman`):
+ * shaped like a cloned voice id, so the schema takes it, but no account has
+ * a cloned voice named after a system one. Returns the system voice meant.
+ */
+export function systemVoiceTypo(voice: string): string | undefined {
+  const fold = (v: string) => v.toLowerCase().replace(/[_\s-]/g, '');
+  return (SYSTEM_VOICES as readonly string[]).includes(voice) ? undefined : SYSTEM_VOICES.find((s) => fold(s) === fold(voice));
 }
