@@ -214,6 +214,8 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
       if ((!sent || error instanceof TaskNotCreatedError) && !predictionId) {
         // Nothing was sent (or the answer proved no task, the last one too): nothing was charged.
         if (hold > 0) await budget.release(hold, task.key);
+        // Marked submitting for its last attempt, whose answer proved no task: not "maybe billed" for the next run.
+        if (sent && error instanceof TaskNotCreatedError) await renders.markPending(task.key);
         if (isAbort(error) || error instanceof TaskNotCreatedError) await renders.release(task.key);
         else await renders.markFailed(task.key, message);
         return done({ key: task.key, status: isAbort(error) ? 'interrupted' : 'failed', costUsd: 0, error: isAbort(error) ? undefined : message });
