@@ -14,7 +14,7 @@ import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import type { Plan } from '../plan/index.ts';
 import { planManifests } from './plan-manifests.ts';
-import { preflight, scaledTable, unaffordable, withLivePrices } from './preflight.ts';
+import { preflight, scaledTable, unaffordable, withLivePrices, withPrices } from './preflight.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
 import { createLocalProvider } from '../providers/local/provider.ts';
 import type { Provider } from '../providers/types.ts';
@@ -213,7 +213,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     let plan = pre.plan;
     // Moved once more if a live price is accepted for a resolution preflight could not quote (lines as text).
     let livePrices = pre.prices;
-    const priced = withLivePrices(provider, () => livePrices);
+    const priced = options.acceptLivePrices && pre.unquoted?.length ? withLivePrices(provider, () => livePrices) : withPrices(provider, pre.prices);
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
