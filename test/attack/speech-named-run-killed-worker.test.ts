@@ -5,7 +5,9 @@
  * submits were answered: the next worker resumes those predictions (never
  * submits them again) and takes over the killed worker's holds, so once it
  * has finished nothing is left held on the run's books and what was charged
- * is what is spent.
+ * is what is spent. (3) A worker killed mid-submit (the task is created and
+ * billed without its answer): the line is held by every later worker, never
+ * resent, and the killed worker's hold stays on the books (it is the charge).
  */
 import { describe, expect, it } from 'vitest';
 import { query, useHostWorkers } from '../helpers/attack-hosts.ts';
@@ -71,5 +73,31 @@ describe('attack: lines as text in a named run on PostgreSQL', () => {
     expect(b.stderr()).toContain('resum');
     expect(f.submissions).toHaveLength(2);
     expect(await books(url, 'script-killed')).toEqual({ held: 0, spent: f.chargedUsd });
+  });
+
+  it('a worker killed mid-submit: the line is held (never resent) and its hold stays counted against the cap', { timeout: 120_000 }, async () => {
+    const f = await startFake({ msPerVideoSecond: 100 });
+    fakes.push(f);
+    // The first speech submit is answered only after 1.5 s; the task is created all the same (and billed).
+    f.script('speech', { kind: 'slow', ms: 1500 });
+    const p = scriptProject(LINES.slice(0, 1));
+    const url = await pg.fresh();
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.02', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: url, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/speech-midsubmit` };
+    const run = ['--run', 'script-midsubmit', '--budget', '2', '--concurrency', '1'];
+    const a = worker('machine-a', p.manifest, env, run);
+    await until(() => f.routeCounts.speech >= 1, 'the first speech submit');
+    a.child.kill('SIGKILL');
+    await a.exit;
+    await until(() => f.speechSubmissions.length >= 1 && f.charges.size >= 1, 'the fake to make (and bill) the orphaned speech');
+    const b = worker('machine-b', p.manifest, env, run);
+    expect(await b.exit).toBe(1);
+    expect(b.stderr()).toMatch(/may have been billed/);
+    const texts = f.speechSubmissions.map((s) => s.body.text);
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(f.submissions).toHaveLength(0);
+    // The killed worker's hold is still on the books (the line may be billed: it is), beside what B spent.
+    const { held, spent } = await books(url, 'script-midsubmit');
+    expect(Math.round((held + spent) * 1e4) / 1e4).toBe(f.chargedUsd);
+    expect(held).toBeGreaterThan(0);
   });
 });
