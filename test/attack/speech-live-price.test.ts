@@ -32,6 +32,20 @@ describe('attack: a live speech price that differs from the table', () => {
     expect(cli.stderr).toMatch(/quotes \$0\.00\d+/);
   });
 
+  it('with --accept-live-prices: voiced, reserved and recorded at the quote', { timeout: 60_000 }, async () => {
+    const f = await startFake();
+    fakes.push(f);
+    f.account.speechPriceFactor = 3;
+    const p = scriptProject();
+    const cli = await render(p, f, ['--accept-live-prices', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(f.speechSubmissions).toHaveLength(2);
+    expect(cli.stderr).toMatch(/reserving and recording speech at the quoted price/);
+    const summary = cli.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; cost_usd?: number }).find((e) => e.type === 'summary')!;
+    // Speech at 3× the table, rounded per line as the provider does: within a cent-hundredth of what was charged.
+    expect(Math.abs(summary.cost_usd! - f.chargedUsd)).toBeLessThanOrEqual(0.0002);
+  });
+
   it('the table price: the run goes on', { timeout: 60_000 }, async () => {
     const f = await startFake();
     fakes.push(f);
