@@ -209,7 +209,11 @@ export async function render(files: readonly string[], options: RenderOptions): 
     });
     // Speech's live price too, before any spend (the speech stage and its holds use the table's).
     const admitted = new Set(pre.plan.episodes.filter((e) => e.admitted).map((e) => e.id));
-    await checkSpeechPrice(speechJobs(manifests).jobs, admitted, options.speechInstance ?? (() => createSpeechProvider({ ...options, cacheDir, ffmpeg })), { signal: options.signal });
+    const speechPriceRatio = await checkSpeechPrice(speechJobs(manifests).jobs, admitted, options.speechInstance ?? (() => createSpeechProvider({ ...options, cacheDir, ffmpeg })), {
+      signal: options.signal,
+      accept: options.acceptLivePrices,
+      warn: (message) => events.emitEvent({ type: 'warning', message }),
+    });
     let plan = pre.plan;
     // Moved once more if a live price is accepted for a resolution preflight could not quote (lines as text).
     let livePrices = pre.prices;
@@ -298,6 +302,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     if (options.signal?.aborted) stopSpeech();
     const speech: SpeechRun = startSpeech({
       manifests,
+      priceRatio: speechPriceRatio,
       plan,
       resolve: sceneResolver(
         (episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }),

@@ -38,6 +38,8 @@ export interface SpeechRun {
 
 export interface SpeechRunOptions {
   manifests: Pick<ManifestPlan, 'prepared' | 'series'>;
+  /** The live speech price over the table's, accepted by the user (--accept-live-prices): each line is held and recorded at it. @default 1 */
+  priceRatio?: number;
   /** The run's plan (the estimate for scenes whose lines are text): its admission says which lines are voiced. */
   plan: Plan;
   /** Gives released scenes their exact key and cost, in place (run/resolve-scenes.ts). */
@@ -69,7 +71,10 @@ export function speechJobs(manifests: Pick<ManifestPlan, 'prepared' | 'series'>)
 }
 
 export function startSpeech(options: SpeechRunOptions): SpeechRun {
-  const { jobs, lines } = speechJobs(options.manifests);
+  const listed = speechJobs(options.manifests);
+  const ratio = options.priceRatio ?? 1;
+  const lines = listed.lines;
+  const jobs = ratio === 1 ? listed.jobs : listed.jobs.map((j) => ({ ...j, usd: roundUsd(j.usd * ratio) }));
   if (jobs.length === 0) return { done: Promise.resolve({ lines, spentUsd: 0 }) };
 
   // Admission is the plan's: a line is voiced only if its episode's speech and video bound fit.
