@@ -12,7 +12,7 @@ import type { RunEvents } from '../events.ts';
 import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { realSleep, type Sleep } from '../sleep.ts';
-import type { ClipStore } from '../cache/clips/index.ts';
+import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { runJob, type JobDeps, type JobOutcome } from './job.ts';
 import { submissionOrder } from './order.ts';
 
@@ -26,6 +26,8 @@ export interface ScheduleOptions {
   clipsDir: string;
   /** Where complete clips are shared (default: `clipsDir`, this machine's alone). */
   clips?: ClipStore;
+  /** Keys other workers completed stay in the shared clip store (their results carry `remote`): see JobDeps. */
+  deferSharedClips?: boolean;
   /** @default 4 */
   concurrency?: number;
   /** Stops the run: no new submit, in-flight work recorded. A submit request already sent is let finish. */
@@ -54,6 +56,8 @@ export interface SceneResult {
   scene: PlannedScene;
   outcome: SceneOutcome;
   clip?: string;
+  /** The clip is still only in the shared store (`clip` is where fetching it puts it): whoever needs its bytes fetches it. */
+  remote?: ClipRow;
   costUsd: number;
   error?: string;
   code?: string;
@@ -152,6 +156,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     events,
     clipsDir: options.clipsDir,
     clips: options.clips,
+    deferSharedClips: options.deferSharedClips,
     retryAmbiguous: options.retryAmbiguous ?? false,
     retryHeld: options.retryHeld ?? false,
     now: options.now ?? Date.now,
@@ -246,7 +251,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           if (i > 0) events.emitEvent({ type: 'cached', ...at });
           break;
         case 'cached':
-          await record(scene, { outcome: 'cached', clip: outcome.clip, costUsd: 0 });
+          await record(scene, { outcome: 'cached', clip: outcome.clip, ...(outcome.remote ? { remote: outcome.remote } : {}), costUsd: 0 });
           events.emitEvent({ type: 'cached', ...at });
           break;
         case 'failed':

@@ -31,6 +31,11 @@ export interface EpisodeSeams {
   claim?: (episodeId: string, signal: AbortSignal) => Promise<boolean>;
   /** Writes the episode's file. @default stitchEpisode: a local temp file renamed over the output */
   write?: EpisodeWriter;
+  /**
+   * `write` takes a slot of the pool itself, only for its ffmpeg work (it may wait on other workers
+   * first, and must not hold a slot meanwhile). @default false: the finisher runs `write` in a slot
+   */
+  writePooled?: boolean;
 }
 
 export interface FinisherOptions extends FinishOptions {
@@ -118,7 +123,8 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
         decide(state, { ...outcome, reason: 'written by another worker of this run' });
         return;
       }
-      await options.pool.run('stitch', () => writeEpisode(state.ep, scenes, outcome, finishOptions, write));
+      const writing = () => writeEpisode(state.ep, scenes, outcome, finishOptions, write);
+      await (options.seams?.writePooled ? writing() : options.pool.run('stitch', writing));
     } catch (error) {
       if (isAbort(error)) return;
       throw error;
