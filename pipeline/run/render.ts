@@ -288,6 +288,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
       outputs = await openEpisodeOutputs(outTarget);
       seams = {
         writePooled: true,
+        // The worker that claims an episode conforms its clips (stitch/shared-writer.ts).
+        conformDelivered: false,
         write: sharedEpisodeWriter({
           stitches: store.stitches,
           outputs,

@@ -36,6 +36,12 @@ export interface EpisodeSeams {
    * first, and must not hold a slot meanwhile). @default false: the finisher runs `write` in a slot
    */
   writePooled?: boolean;
+  /**
+   * Conform each clip this process rendered as soon as it is delivered. `false` when another worker
+   * may stitch its episode (a shared store): that worker conforms the episode's clips when it stitches,
+   * so a conform here would most often be thrown away. @default true
+   */
+  conformDelivered?: boolean;
 }
 
 export interface FinisherOptions extends FinishOptions {
@@ -141,7 +147,7 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
       state.results.set(result.scene, result);
       // A clip delivered now is conformed now. A cache hit is left to the stitch: an episode that is
       // up to date conforms nothing, and one that is not finds its earlier conforms on disk.
-      if (result.clip && result.outcome === 'rendered') state.conforms.push(conform(result, state.format));
+      if (result.clip && result.outcome === 'rendered' && options.seams?.conformDelivered !== false) state.conforms.push(conform(result, state.format));
       const scenes = state.ep.scenes;
       if (state.writing || state.results.size < scenes.length || scenes.some((s) => !state.results.get(s)?.clip)) return;
       // The last scene is in: write the episode once its clips are conformed. Episodes with a

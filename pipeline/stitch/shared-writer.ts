@@ -12,6 +12,7 @@ import type { EpisodeStitches, StitchRow } from '../cache/interfaces.ts';
 import { BY_ANOTHER_WORKER, UP_TO_DATE_PREFIX } from '../events.ts';
 import type { Sleep } from '../sleep.ts';
 import { tempTag } from '../temp-tag.ts';
+import { conformClip } from './conform.ts';
 import { stitchEpisode, type StitchInput, type StitchOptions, type StitchResult } from './episode.ts';
 import { episodeOutputName, type EpisodeOutputs } from './outputs/index.ts';
 import type { LocalPool } from './pool.ts';
@@ -39,11 +40,14 @@ export interface SharedWriterDeps {
   runId?: number;
   /** @default stitchEpisode */
   stitch?: typeof stitchEpisode;
+  /** @default conformClip */
+  conform?: typeof conformClip;
 }
 
 /** An EpisodeWriter that writes each episode once across every worker sharing the store. */
 export function sharedEpisodeWriter(deps: SharedWriterDeps): EpisodeWriter {
   const stitch = deps.stitch ?? stitchEpisode;
+  const conform = deps.conform ?? conformClip;
   return async (input: StitchInput, options: StitchOptions): Promise<StitchResult> => {
     const missing = input.scenes.filter((s) => !s.clip);
     if (missing.length > 0 && !input.allowPartial) {
@@ -70,9 +74,18 @@ export function sharedEpisodeWriter(deps: SharedWriterDeps): EpisodeWriter {
           renewEveryMs: Math.max(1, Math.floor(deps.leaseMs / 3)),
           signal,
           stitch: async (stitchSignal) => {
-            // Downloads first, outside the pool: an ffmpeg slot is not held while bytes arrive.
-            const scenes: StitchInput['scenes'] = [];
-            for (const s of input.scenes) scenes.push(s.clip ? { ...s, clip: (await deps.fetchClip(s.identity, stitchSignal)) ?? s.clip } : s);
+            // Each clip fetched (outside the pool: no ffmpeg slot is held while bytes arrive), then
+            // conformed on the pool, all at once; the stitch then finds every conform done.
+            const conformDir = path.join(options.workDir, 'conformed');
+            const scenes = await Promise.all(
+              input.scenes.map(async (s) => {
+                if (!s.clip) return s;
+                const clip = (await deps.fetchClip(s.identity, stitchSignal)) ?? s.clip;
+                // A failure here is not the episode's verdict: the stitch conforms again and reports it.
+                await deps.pool.run('conform', () => conform(clip, s.identity, input.format, { dir: conformDir, ffmpeg: options.ffmpeg, signal: stitchSignal, stats: options.stats })).catch(() => undefined);
+                return { ...s, clip };
+              }),
+            );
             return deps.pool.run('stitch', () => stitchHere({ ...input, scenes }, options, stitchSignal));
           },
         },

@@ -2,7 +2,8 @@
  * The finisher's shared writer on a real store (SQLite, two owners on other
  * hosts) and a real folder: a fake stitch (gated, counting its calls, writing
  * the same bytes stitchEpisode would put in its temp output and sidecar).
- * The worker that wins an episode fetches its clips, stitches and publishes;
+ * The worker that wins an episode fetches its clips, conforms them on the
+ * pool, stitches and publishes;
  * the other waits while it is held (through its sleep, not a pool slot) and
  * then reports it written, without fetching or stitching anything.
  */
@@ -53,6 +54,7 @@ async function worker(dir: string, owner: string, outDir: string, stitch: Return
   const outputs = await openEpisodeOutputs({ kind: 'dir', dir: outDir });
   closing.push(store, outputs);
   const fetched: string[] = [];
+  const conformed: string[] = [];
   const write = sharedEpisodeWriter({
     stitches: store.stitches,
     outputs,
@@ -63,9 +65,13 @@ async function worker(dir: string, owner: string, outDir: string, stitch: Return
     pollMs: 250,
     sleep,
     stitch: stitch.fn,
+    conform: async (clip) => {
+      conformed.push(clip);
+      return { video: `${clip}.v`, audio: `${clip}.a`, frames: 25 };
+    },
   });
   const workDir = mkdtempSync(path.join(tmpdir(), 'dl-writer-work-'));
-  return { store, write: (i: StitchInput) => write(i, { workDir, ffmpeg: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' } }), fetched, sleep, workDir };
+  return { store, write: (i: StitchInput) => write(i, { workDir, ffmpeg: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe' } }), fetched, conformed, sleep, workDir };
 }
 
 describe('shared episode writer', () => {
@@ -94,6 +100,8 @@ describe('shared episode writer', () => {
     expect(b.sleep).toHaveBeenCalledWith(250, expect.any(AbortSignal));
     // A fetched the clips and stitched from the fetched copies; B neither fetched nor stitched.
     expect(a.fetched).toEqual(['k1', 'k2']);
+    expect(a.conformed.sort()).toEqual(['/fetched/k1.mp4', '/fetched/k2.mp4']);
+    expect(b.conformed).toEqual([]);
     expect(stitchA.calls[0]!.scenes.map((s) => s.clip)).toEqual(['/fetched/k1.mp4', '/fetched/k2.mp4']);
     expect(b.fetched).toEqual([]);
     expect(stitchB.calls).toHaveLength(0);
