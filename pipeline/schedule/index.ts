@@ -14,6 +14,7 @@ import type { Provider } from '../providers/types.ts';
 import { realSleep, type Sleep } from '../sleep.ts';
 import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { runJob, type JobDeps, type JobOutcome } from './job.ts';
+import { createBusyWatch } from './busy-watch.ts';
 import { submissionOrder } from './order.ts';
 
 export interface ScheduleOptions {
@@ -226,6 +227,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   };
   const sleep = options.sleep ?? realSleep;
   const waitPollMs = options.waitPollMs ?? 1_000;
+  /** Keys other runs hold: read together each poll, claimed again only once a claim could get them. */
+  const busy = createBusyWatch({ renders: store.renders, sleep, pollMs: waitPollMs, now: options.now ?? Date.now, signal: stop.signal });
 
   /**
    * A key's attempts after its first, then its scenes' books. A key another live run holds is waited
@@ -236,7 +239,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     while (outcome.outcome === 'busy') {
       events.emitEvent({ type: 'waiting', episode: leader.episodeId, scene: leader.sceneId, key: leader.key, reason: 'another run is rendering this key' });
       try {
-        await sleep(waitPollMs, stop.signal);
+        await busy.until(leader.key);
       } catch {
         outcome = { outcome: 'interrupted', costUsd: 0 };
         break;

@@ -17,7 +17,7 @@ import { tinyProject } from '../helpers/tasks.ts';
 const s3 = useS3();
 
 describe('render --out s3://', () => {
-  it('one machine, embedded store: the episode in the bucket is the folder run\'s bytes; the report names its URL; a rerun uploads nothing', { timeout: 60_000 }, async () => {
+  it('one machine, embedded store: the episode in the bucket is the folder run\'s bytes; the report names its URL; a rerun uploads nothing', { timeout: 150_000 }, async () => {
     const { manifest } = tinyProject();
     const cache = path.join(mkdtempSync(path.join(tmpdir(), 'dl-out-s3-')), 'cache');
     const folder = path.join(path.dirname(cache), 'out');

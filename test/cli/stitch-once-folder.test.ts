@@ -38,7 +38,7 @@ async function fake(): Promise<FakeWavespeed> {
 }
 
 describe('one stitcher per episode, one shared folder', () => {
-  it('workers of one host sharing a local --out folder: each episode stitched once, the bytes of one machine alone, with its sidecar', { timeout: 60_000 }, async () => {
+  it('workers of one host sharing a local --out folder: each episode stitched once, the bytes of one machine alone, with its sidecar', { timeout: 150_000 }, async () => {
     const { manifest } = tinyProject(SHOW);
     // The reference: the same manifest on one machine alone (SQLite, a folder).
     const alone = await fake();

@@ -123,7 +123,7 @@ function clipsHere(m: Machine): Set<string> {
 }
 
 describe('one stitcher per episode', () => {
-  it('three machines, --out s3://: each episode stitched once, by one worker, the bytes of one machine alone; only it downloads the others\' clips', { timeout: 60_000 }, async () => {
+  it('three machines, --out s3://: each episode stitched once, by one worker, the bytes of one machine alone; only it downloads the others\' clips', { timeout: 150_000 }, async () => {
     const { manifest } = tinyProject(SHOW);
     const expected = await singleMachine(manifest);
     const f = await fake();
@@ -173,7 +173,7 @@ describe('one stitcher per episode', () => {
     for (const m of machines) expect(m.stderr() + m.stdout()).not.toContain(S3_SECRET);
   });
 
-  it('a worker killed -9 while it holds an episode\'s stitch claim: another worker writes the episode after its lease', { timeout: 60_000 }, async () => {
+  it('a worker killed -9 while it holds an episode\'s stitch claim: another worker writes the episode after its lease', { timeout: 150_000 }, async () => {
     const { manifest } = tinyProject(`version: 1\ndefaults: { image: two-people.png, prompt: two people talking }\nepisodes:\n  - id: ep1\n    scenes:\n${scene('a', 41)}${scene('b', 42)}`);
     const f = await fake();
     const { store, env } = await sharedEnv(f, 'kill-stitch');
