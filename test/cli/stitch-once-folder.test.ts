@@ -52,7 +52,8 @@ describe('one stitcher per episode, one shared folder', () => {
 
     const f = await fake();
     const store = await pg.fresh();
-    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: store, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/folder` };
+    // A 20 s lease: nobody dies here, and a loaded machine must not lapse a stitch claim (a takeover is correct, but not "once").
+    const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '20', DUOLOGUE_STORE: store, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/folder` };
     const outDir = mkdtempSync(path.join(tmpdir(), 'dl-shared-out-'));
     // One host name for all three: one folder, so one output per episode.
     const machines = [0, 1, 2].map(() => startMachine('one-host', manifest, env, ['--run', 'night', '--out', outDir], children));

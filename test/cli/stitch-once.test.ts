@@ -44,9 +44,16 @@ async function fake(): Promise<FakeWavespeed> {
   return f;
 }
 
-async function sharedEnv(f: FakeWavespeed, prefix: string) {
+/**
+ * `leaseSeconds`: 1 where a killed worker's claims must lapse quickly; longer where nobody dies, so that a
+ * loaded machine pausing a worker past its lease (a takeover: correct, but not "stitched once") cannot happen.
+ */
+async function sharedEnv(f: FakeWavespeed, prefix: string, leaseSeconds = 1) {
   const store = await pg.fresh();
-  return { store, env: { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: store, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/${prefix}` } };
+  return {
+    store,
+    env: { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: f.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: String(leaseSeconds), DUOLOGUE_STORE: store, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/${prefix}` },
+  };
 }
 
 async function query<T>(url: string, text: string): Promise<T[]> {
@@ -127,7 +134,7 @@ describe('one stitcher per episode', () => {
     const { manifest } = tinyProject(SHOW);
     const expected = await singleMachine(manifest);
     const f = await fake();
-    const { store, env } = await sharedEnv(f, 'clips');
+    const { store, env } = await sharedEnv(f, 'clips', 20);
     const out = `s3://${BUCKET}/episodes/night`;
     const machines = HOSTS.map((h) => startMachine(h, manifest, env, ['--run', 'night', '--out', out], children));
     const codes = await Promise.all(machines.map((m) => m.exit));
