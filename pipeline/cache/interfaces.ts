@@ -190,8 +190,17 @@ export interface RunLedger {
    * fingerprint, or, when a worker created it already, joined as it is (the
    * caller compares `capJson` and `planFingerprint` and refuses a worker that
    * disagrees). Each worker finishes it as it ends: the last one's result stands.
+   * The seeds drawn for `seed: random` are stored by the worker that creates
+   * the run; every later one is given them, to plan the same keys.
    */
   joinRun(info: NamedRunStart): Promise<NamedRun>;
+  /**
+   * This store's owner works on the named run from now on (called once its
+   * join is accepted): `duologue status` lists it as one of the run's
+   * workers, the heartbeat (`renders.renew`) beats it, `finish` ends it, and
+   * the scenes it writes count as its done ones.
+   */
+  joinWorker(runId: number): Promise<void>;
   /**
    * A named run's hold: `usd` for `key` in `pool`, taken only if every pool's
    * spent + held + usd stays within its limit (`limitUsd`, and `accountLimitUsd`
@@ -238,6 +247,8 @@ export interface NamedRunStart {
   capJson: string;
   /** Hash of the manifests' cache keys (workers must render the same work). */
   planFingerprint: string;
+  /** Seeds this worker drew for `seed: random` scenes, by `episode/scene`: stored when it creates the run. */
+  drawnSeeds?: Readonly<Record<string, number>>;
 }
 
 export interface NamedRun {
@@ -246,6 +257,8 @@ export interface NamedRun {
   created: boolean;
   capJson: string;
   planFingerprint: string;
+  /** The seeds the run's first worker drew for `seed: random` scenes, by `episode/scene` (empty when none). */
+  drawnSeeds: Record<string, number>;
 }
 
 export interface HoldRequest {
@@ -343,7 +356,11 @@ export interface CacheAdmin {
   attach(key: string, predictionId: string, seen?: Pick<RenderRow, 'status' | 'owner'>): Promise<boolean>;
   /** The last `limit` runs, newest first; `running`: unfinished and its process still runs. */
   recentRuns(limit: number): Promise<{ run: RunRow; running: boolean }[]>;
-  /** The workers of the last `limit` runs that recorded who ran them, newest first (`duologue status`). */
+  /**
+   * The last `limit` workers, newest run first (`duologue status`): an
+   * unnamed run is its own worker, a named run has one per process that
+   * joined it. Each with its heartbeat, done scenes and open claims.
+   */
   workers(limit: number): Promise<Worker[]>;
   /** Open renders whose claim's lease has lapsed (their worker stopped beating): the next claim takes them over. */
   lapsedClaims(): Promise<RenderRow[]>;

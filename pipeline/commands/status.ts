@@ -21,6 +21,8 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     const held = await store.admin.heldRenders(MAX_PAID_ATTEMPTS);
     const workers = await store.admin.workers(STATUS_WORKERS);
     const lapsed = await store.admin.lapsedClaims();
+    // A named run's row holds the result of the worker that finished last so far: while another of its workers beats, it still runs.
+    const live = (runId: number) => workers.filter((w) => w.runId === runId && w.state === 'live').length;
     // Whether a live process holds each open render's claim, as the store tells.
     const alive = new Map(open.map((o) => [o.row, o.holderAlive]));
     // A dead run's "submitting" row will not be resumed: it needs a person, so it is listed there only.
@@ -32,6 +34,7 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
         `${JSON.stringify({
           runs: runs.map((r) => ({ ...r, started_at: new Date(r.started_at).toISOString(), finished_at: r.finished_at ? new Date(r.finished_at).toISOString() : null,
             heartbeat_at: r.heartbeat_at ? new Date(r.heartbeat_at).toISOString() : null,
+            live_workers: live(r.id),
           })),
           in_flight: inFlight.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, prediction_id: r.prediction_id, state: state(r) })),
           attention: attention.map((r) => ({ key: r.key, episode: r.episode_id, scene: r.scene_id, status: r.status, error: r.error })),
@@ -44,8 +47,8 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
     const lines: string[] = ['recent runs:'];
     const rows = [['run', 'started', 'provider', 'result', 'planned', 'spent', 'budget']];
     for (const { run: r, running } of recent) {
-      const result = r.result ?? (running ? 'running' : 'died');
-      rows.push([`#${r.id}`, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19), r.provider, result, usd(r.planned_usd), usd(r.spent_usd), r.budget_usd === null ? '-' : usd(r.budget_usd)]);
+      const result = r.name && live(r.id) > 0 ? `running (${live(r.id)} live)` : (r.result ?? (running ? 'running' : 'died'));
+      rows.push([r.name ? `#${r.id} ${r.name}` : `#${r.id}`, new Date(r.started_at).toISOString().replace('T', ' ').slice(0, 19), r.provider, result, usd(r.planned_usd), usd(r.spent_usd), r.budget_usd === null ? '-' : usd(r.budget_usd)]);
     }
     lines.push(...(runs.length ? table(rows, ['l', 'l', 'l', 'l', 'r', 'r', 'r']).map((l) => `  ${l}`) : ['  none']));
     for (const r of runs) if (r.note) lines.push(`  #${r.id}: ${r.note}`);

@@ -30,7 +30,7 @@ export function planFingerprint(plan: Pick<Plan, 'episodes'>): string {
 }
 
 /** Refuses, before any spend, a worker whose caps or work differ from the run it joins; says what differs. */
-export function checkJoin(name: string, joined: NamedRun, mine: { capJson: string; planFingerprint: string }): void {
+export function checkJoin(name: string, joined: Pick<NamedRun, 'created' | 'capJson' | 'planFingerprint'>, mine: { capJson: string; planFingerprint: string }): void {
   if (joined.created) return;
   if (joined.capJson !== mine.capJson) {
     const theirs = JSON.parse(joined.capJson) as { budgetUsd: number | null; pools: [string, number][] };

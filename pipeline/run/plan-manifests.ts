@@ -26,10 +26,17 @@ export interface PlanManifestsOptions {
   store: Pick<Store, 'files' | 'renders'>;
   /** Who voices lines written as text. @default the video provider's voice (speechInfoFor) */
   speech?: SpeechInfo;
-  /** USD this run already spent by episode (its speech stage), held in the caps before video is admitted. */
-  speechSpentByEpisode?: ReadonlyMap<string, number>;
   /** Plan scenes with a line not voiced on its estimate (`estimate`), or skip them (`skip`, after the speech stage). @default 'estimate' */
   unvoiced?: 'estimate' | 'skip';
+  /**
+   * Plan every line written as text as not voiced yet, whatever the speech
+   * cache holds: the keys then depend on the manifests alone (a named run's
+   * fingerprint, the same for a worker that joins before or after lines are
+   * voiced). @default false
+   */
+  speechAsText?: boolean;
+  /** Plan under no cap at all (a scene's exact figures once its lines are voiced: its episode was admitted already). @default false */
+  uncapped?: boolean;
   cacheDir: string;
   /** Where complete clips are (default: `<cacheDir>/clips`, this machine's alone); a clip only there counts as cached. */
   clips?: ClipStore;
@@ -45,6 +52,8 @@ export interface PlanManifestsOptions {
   signal?: AbortSignal;
   /** Draws seeds for `seed: random` (tests fix it). */
   random?: (maxExclusive: number) => number;
+  /** Seeds drawn already for `seed: random` scenes, by `episode/scene` (a named run's): used instead of drawing. */
+  seeds?: ReadonlyMap<string, number>;
   stats?: { hashed: number; probed: number; memoHits: number };
   /** Where measured edge silence is remembered. @default the cache dir's own (`<cacheDir>/memo/silence`) */
   silenceMemo?: EdgeSilenceMemo;
@@ -70,9 +79,10 @@ export async function planManifests(files: readonly string[], options: PlanManif
     prices: provider.prices,
     signal: options.signal,
     random: options.random,
+    seeds: options.seeds,
     stats: options.stats,
     fetchRemote: createRemoteFetcher(path.join(cacheDir, 'remote')),
-    speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },
+    speech: { info: options.speech ?? speechInfoFor(provider.id), renders: options.speechAsText ? { getMany: async () => new Map() } : options.store.renders, clips: options.clips, clipsDir: path.join(cacheDir, 'clips') },
     outputs: options.outputs ? { outDir: options.outputs.outDir, cacheDir, allowOutside: options.outputs.allowOutside } : undefined,
   });
   const series = selectEpisodes(prepared.series, options.episodes);
@@ -86,7 +96,9 @@ export async function planManifests(files: readonly string[], options: PlanManif
     series,
     warnings: prepared.warnings,
     planWith: (prices = provider.prices, balanceUsd, spentUsd) =>
-      plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, speechSpentByEpisode: options.speechSpentByEpisode, unvoiced: options.unvoiced }),
+      options.uncapped
+        ? plan({ ...prepared, series: { ...series, manifests: series.manifests.map((m) => ({ ...m, budget: undefined })) }, provider: { ...provider, prices }, lookup, unvoiced: options.unvoiced })
+        : plan({ ...prepared, series, provider: { ...provider, prices }, budgetUsd: options.budgetUsd, balanceUsd, spentUsd, lookup, unvoiced: options.unvoiced }),
     outputOf: (episodeId, output) => episodeOutput({ id: episodeId, output }, outDir),
   };
 }

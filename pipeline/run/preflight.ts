@@ -1,5 +1,5 @@
 /**
- * Before the first paid submit of a run, ask the provider's account (when it
+ * Before the first paid submit of a run (speech or video), ask the provider's account (when it
  * has one) what the run is up against: today's price for one real scene
  * (compared with the price table) and the balance (a second cap beside the
  * budget). Nothing here is paid for.
@@ -25,6 +25,8 @@ export interface Preflight {
   prices: PriceTable;
   balanceUsd?: number;
   quote?: { scene: string; quotedUsd: number; tableUsd: number };
+  /** Resolutions whose every scene to render waits for its speech: no quote could be asked for them before the run. */
+  unquoted?: string[];
 }
 
 export async function preflight(options: PreflightOptions): Promise<Preflight> {
@@ -33,11 +35,19 @@ export async function preflight(options: PreflightOptions): Promise<Preflight> {
   const draft = planWith(table);
   const account = provider.account;
   // One scene this run would pay for at the table's prices, per resolution (a price may change at
-  // one resolution only). None (all cached, or nothing fits the budget): the account is not asked
-  // anything — a run with nothing to pay for sends no request.
+  // one resolution only); a scene whose lines are still text has no audio to quote on yet. Nothing
+  // to pay for (all cached, or nothing fits the budget): the account is not asked anything — a run
+  // with nothing to pay for sends no request.
   const firsts = new Map<string, PlannedScene>();
-  for (const s of draft.episodes.flatMap((e) => e.scenes)) if (s.action === 'render' && s.estimateUsd > 0 && !firsts.has(s.resolution)) firsts.set(s.resolution, s);
-  if (!account || firsts.size === 0) return { plan: draft, prices: table };
+  const waiting = new Set<string>();
+  for (const s of draft.episodes.flatMap((e) => e.scenes)) {
+    if (s.action !== 'render' || s.estimateUsd <= 0) continue;
+    if (s.pendingSpeech.length > 0) waiting.add(s.resolution);
+    else if (!firsts.has(s.resolution)) firsts.set(s.resolution, s);
+  }
+  // The balance is read before any paid submit, speech included: it caps speech and video alike.
+  if (!account || (firsts.size === 0 && waiting.size === 0 && draft.totals.speechUsd <= 0)) return { plan: draft, prices: table };
+  const unquoted = [...waiting].filter((r) => !firsts.has(r));
 
   const quotes: { scene: string; resolution: string; quotedUsd: number; tableUsd: number }[] = [];
   for (const s of firsts.values()) {
@@ -58,7 +68,13 @@ export async function preflight(options: PreflightOptions): Promise<Preflight> {
   }
   const quote = quotes[0];
   const balanceUsd = roundUsd(await account.balance({ signal }));
-  return { plan: planWith(prices, balanceUsd), prices, balanceUsd, quote: { scene: quote.scene, quotedUsd: quote.quotedUsd, tableUsd: quote.tableUsd } };
+  return {
+    plan: planWith(prices, balanceUsd),
+    prices,
+    balanceUsd,
+    ...(quote ? { quote: { scene: quote.scene, quotedUsd: quote.quotedUsd, tableUsd: quote.tableUsd } } : {}),
+    ...(unquoted.length > 0 ? { unquoted } : {}),
+  };
 }
 
 /**

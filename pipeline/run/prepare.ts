@@ -27,6 +27,8 @@ export interface PrepareOptions {
   fetchRemote?: (url: string, signal?: AbortSignal) => Promise<string>;
   /** Draws seeds for `seed: random`; a collaborator so tests can fix it. */
   random?: (maxExclusive: number) => number;
+  /** Seeds drawn already for `seed: random` scenes, by `episode/scene` (a named run's): used instead of drawing. */
+  seeds?: ReadonlyMap<string, number>;
   signal?: AbortSignal;
   /** Kill a probe of an input that runs longer than this. @default CHILD_TIMEOUTS.ffprobeMs */
   probeTimeoutMs?: number;
@@ -76,7 +78,8 @@ export async function prepare(files: readonly string[], options: PrepareOptions)
   const drawnSeeds = new Map<string, number>();
   for (const ep of series.episodes) {
     for (const scene of ep.scenes) {
-      if (scene.seed.kind === 'random') drawnSeeds.set(`${ep.id}/${scene.sceneId}`, drawSeed(options.random));
+      const at = `${ep.id}/${scene.sceneId}`;
+      if (scene.seed.kind === 'random') drawnSeeds.set(at, options.seeds?.get(at) ?? drawSeed(options.random));
     }
   }
   return { series, media: inspection.media, drawnSeeds, warnings: all, speech };

@@ -25,20 +25,24 @@ import type { TierSetting } from '../providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
 import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
 import { SharedBudgets } from '../schedule/shared-budget.ts';
-import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
-import type { Sleep } from '../sleep.ts';
+import { sharedPoolName } from './named-run.ts';
+import { joinWithSeeds } from './run-seeds.ts';
+import { realSleep, type Sleep } from '../sleep.ts';
 import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
 import { openEpisodeOutputs, parseOutTarget, type EpisodeOutputs, type OutTarget } from '../stitch/outputs/index.ts';
 import { sharedEpisodeWriter } from '../stitch/shared-writer.ts';
 import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
-import { realSleep } from '../sleep.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
 import { createSpeechProvider } from './speech-provider.ts';
-import { budgetsAfterSpeech, speakFirst } from './voice.ts';
+import pLimit from 'p-limit';
+import { Budgets } from '../schedule/budget.ts';
+import { sceneResolver } from './resolve-scenes.ts';
+import { latePriceCheck } from './late-quote.ts';
+import { startSpeech, type SpeechRun } from './voice.ts';
 
 export interface RenderOptions {
   provider: ProviderId;
@@ -185,14 +189,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
     };
-    // Lines written as text are voiced first (run/voice.ts); the video is then planned on their audio.
-    const voiced = await speakFirst({
-      manifests: await planManifests(files, planOptions),
-      replan: (spentUsd) => planManifests(files, { ...planOptions, speechSpentByEpisode: spentUsd, unvoiced: 'skip' }),
-      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
-      renders: store.renders, ledger, runId: run?.id, clips, concurrency, events, signal: options.signal, forceSignal: options.forceSignal,
-    });
-    const manifests = voiced.manifests;
+    // Scenes whose lines are text are planned on their estimated (bound) lengths; run/voice.ts voices them
+    // beside the video scheduler, and each scene gets its exact key once its lines are voiced.
+    let manifests = await planManifests(files, planOptions);
     provider =
       options.providerInstance ??
       (options.provider === 'local'
@@ -214,7 +213,8 @@ export async function render(files: readonly string[], options: RenderOptions): 
             onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
             onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),
           }));
-    // Live price and balance, asked before anything is paid for; the plan admits episodes under both.
+    // Live price and balance, asked before anything is paid for (speech included); the plan admits
+    // episodes under both, each on its speech and its video's upper bound.
     const pre = await preflight({
       provider,
       acceptLivePrices: options.acceptLivePrices,
@@ -226,16 +226,32 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
-      const mine = { capJson: capJsonOf(options.budgetUsd, plan), planFingerprint: planFingerprint(plan) };
-      const joined = await ledger.joinRun({ name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd, plannedUsd: plan.totals.costUsd, ...mine });
-      checkJoin(options.runName, joined, mine);
+      const { joined, ...planned } = await joinWithSeeds({
+        ledger,
+        start: { name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd },
+        budgetOption: options.budgetUsd,
+        manifests,
+        plan,
+        replan: async (seeds) => {
+          const again = await planManifests(files, { ...planOptions, seeds });
+          return { manifests: again, plan: again.planWith(pre.prices, pre.balanceUsd) };
+        },
+        // A scene's video key is made from its speech's bytes, so a worker joining after some lines are voiced
+        // plans other keys than one that joined before: with lines written as text, the fingerprint is of the
+        // plan with every line as text (keys from the manifests alone, on the same seeds).
+        fingerprintPlan: async (m, p) =>
+          m.prepared.speech ? (await planManifests(files, { ...planOptions, speechAsText: true, seeds: m.prepared.drawnSeeds })).planWith(pre.prices) : p,
+      });
+      ({ manifests, plan } = planned);
       run = { id: joined.id, finished: false };
+      await ledger.joinWorker(joined.id);
       if (!joined.created) {
         // Joined late (a rerun job, a worker started after the others): episodes are admitted against
         // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
         // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
         // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
-        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').map((s) => s.key)))];
+        // A line still to voice is its scene's miss too: its speech hold (another worker voicing it) is in this plan already.
+        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').flatMap((s) => [s.key, ...s.pendingSpeech.map((p) => p.key)])))];
         const taken = new Map<string, number>();
         for (const p of plan.budgets) {
           if (p.kind === 'balance') continue;
@@ -304,29 +320,71 @@ export async function render(files: readonly string[], options: RenderOptions): 
       };
     }
     if (pipelined) finisher = createFinisher(plan, { ...finishing, events, seams, pool });
-    const result = await schedule({
+    // One set of caps and one concurrency cap for both stages; speech tasks are queued first.
+    const budgets = shared ?? new Budgets(plan);
+    const limit = pLimit(concurrency);
+    const speechStop = new AbortController();
+    const stopSpeech = () => speechStop.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', stopSpeech, { once: true });
+    if (options.signal?.aborted) stopSpeech();
+    const speech: SpeechRun = startSpeech({
+      manifests,
       plan,
-      provider: priced,
-      store,
+      resolve: sceneResolver(
+        (episodes) => planManifests(files, { ...planOptions, episodes, uncapped: true, unvoiced: 'skip' }),
+        pre.prices,
+        latePriceCheck(provider, pre.unquoted ?? [], { signal: options.signal, warn: (message) => events.emitEvent({ type: 'warning', message }) }),
+      ),
+      provider: () => options.speechInstance ?? createSpeechProvider({ ...options, cacheDir, ffmpeg, onRetry: (r) => events.emitEvent({ type: 'retry', ...r }) }),
+      renders: store.renders,
+      ledger,
       runId,
-      events,
-      clipsDir,
       clips,
+      budgets,
       concurrency,
-      signal: options.signal,
+      limit,
+      // A line another run or worker is voicing is waited for, as a video key is.
+      waitFor: { sleep: options.sleep ?? realSleep, waitPollMs: options.waitPollMs ?? 1_000 },
+      events,
+      signal: speechStop.signal,
       forceSignal: options.forceSignal,
-      sleep: options.sleep,
-      waitPollMs: options.waitPollMs,
-      retryAmbiguous: options.retryAmbiguous,
-      retryHeld: options.retryHeld,
-      budgets: shared ?? (voiced.spentUsd > 0 ? budgetsAfterSpeech(plan, voiced.spentByEpisode) : undefined),
-      // Only the worker that stitches an episode downloads the clips other workers rendered for it.
-      deferSharedClips: clips.shared && seams?.write !== undefined && options.episodeSeams === undefined,
-      onSceneDone: (r) => {
-        if (r.remote) remote.set(r.scene.key, r.remote);
-        finisher?.sceneDone(r);
-      },
     });
+    let result: ScheduleResult;
+    let voiced;
+    try {
+      result = await schedule({
+        plan,
+        provider: priced,
+        store,
+        runId,
+        events,
+        clipsDir,
+        clips,
+        concurrency,
+        signal: options.signal,
+        forceSignal: options.forceSignal,
+        sleep: options.sleep,
+        waitPollMs: options.waitPollMs,
+        retryAmbiguous: options.retryAmbiguous,
+        retryHeld: options.retryHeld,
+        budgets,
+        limit,
+        deferred: speech.gate,
+        // Only the worker that stitches an episode downloads the clips other workers rendered for it.
+        deferSharedClips: clips.shared && seams?.write !== undefined && options.episodeSeams === undefined,
+        onSceneDone: (r) => {
+          if (r.remote) remote.set(r.scene.key, r.remote);
+          finisher?.sceneDone(r);
+        },
+      });
+    } finally {
+      // The scheduler ended (or failed): no line is voiced for a scene that will not be rendered.
+      if (!speechStop.signal.aborted) speechStop.abort();
+      options.signal?.removeEventListener('abort', stopSpeech);
+      // Never rejects: awaited here so no speech request outlives the run's store.
+      voiced = await speech.done;
+    }
+    if (voiced.error !== undefined) throw voiced.error;
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
     const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)), seams?.write);

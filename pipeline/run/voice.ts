@@ -1,65 +1,77 @@
 /**
- * Render's speech step: before any video is submitted, voice the lines
- * written as text of the episodes the budget admits (on their estimated,
- * bound lengths), then plan again on the real audio. The money of both
- * stages is one run's: speech is held against the same caps, and what it
- * spent is carried into the video budget, so spent + reserved stays within
- * the cap across both.
+ * Render's speech stage, started beside the video scheduler: the lines
+ * written as text of the episodes the plan admitted (on their estimated,
+ * bound lengths) are queued first under the run's one concurrency cap, and
+ * each scene is released to the video scheduler (through the SceneGate) as
+ * soon as its last line is voiced. Speech and video hold and spend in the
+ * same budgets, so spent + reserved stays within every cap across both: the
+ * plan admitted each episode on its speech plus its video's upper bound, and
+ * a scene's video reserves its exact cost when it is submitted.
  */
+import type { LimitFunction } from 'p-limit';
 import { roundUsd } from '../cost/estimate.ts';
-import { DuologueError } from '../errors.ts';
 import type { RenderStore, RunLedger } from '../cache/interfaces.ts';
 import type { ClipStore } from '../cache/clips/index.ts';
 import type { RunEvents } from '../events.ts';
-import type { Plan } from '../plan/index.ts';
+import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
-import { Budgets } from '../schedule/budget.ts';
-import { voiceLines, type SpeechWork } from '../schedule/speech.ts';
+import type { RunBudgets } from '../schedule/budget.ts';
+import { SceneGate } from '../schedule/deferred.ts';
+import { voiceLines, type SpeechResult, type SpeechStageOptions, type SpeechWork } from '../schedule/speech.ts';
 import type { ManifestPlan } from './plan-manifests.ts';
 import type { LineReport } from './speech.ts';
 
 export interface SpeechStep {
-  /** The plan on the voiced audio (the input one when nothing was voiced). */
-  manifests: ManifestPlan;
   /** Per line: text, voice, what its speech cost this run, how it ended. */
   lines: LineReport[];
-  /** Speech spend of this run, by episode (its first admitted use). */
-  spentByEpisode: Map<string, number>;
   spentUsd: number;
+  /** What stopped the stage (the cache could not be written...): rethrown once the video has settled. */
+  error?: unknown;
 }
 
-export interface SpeechStepOptions {
-  manifests: ManifestPlan;
-  /** Plans again (the lines voiced now hit), with the speech spend held in the caps and unvoiced scenes skipped. */
-  replan: (spentUsd: ReadonlyMap<string, number>) => Promise<ManifestPlan>;
+export interface SpeechRun {
+  /** The scenes waiting for their lines, for the video scheduler (none when nothing is to voice). */
+  gate?: SceneGate;
+  /** Settles when every line is voiced (or not); never rejects (a failure releases every waiting scene as not voiced). */
+  done: Promise<SpeechStep>;
+}
+
+export interface SpeechRunOptions {
+  manifests: Pick<ManifestPlan, 'prepared' | 'series'>;
+  /** The run's plan (the estimate for scenes whose lines are text): its admission says which lines are voiced. */
+  plan: Plan;
+  /** Gives released scenes their exact key and cost, in place (run/resolve-scenes.ts). */
+  resolve: (scenes: PlannedScene[]) => Promise<void>;
   /** Made only when there is something to voice. */
   provider: () => SpeechProvider;
   renders: RenderStore;
   ledger: Pick<RunLedger, 'scene' | 'submitted'>;
-  /** The run's ledger id; none (a named run, joined later) cannot voice yet. */
-  runId: number | undefined;
+  runId: number;
   clips: ClipStore;
+  budgets: RunBudgets;
   concurrency: number;
+  limit: LimitFunction;
+  waitFor?: SpeechStageOptions['waitFor'];
   events?: RunEvents;
   signal?: AbortSignal;
   forceSignal?: AbortSignal;
 }
 
-export async function speakFirst(options: SpeechStepOptions): Promise<SpeechStep> {
-  const { manifests } = options;
+/** The text lines of the episodes asked for, and one job per speech key still to make (none: nothing to voice). */
+export function speechJobs(manifests: Pick<ManifestPlan, 'prepared' | 'series'>): { jobs: SpeechWork[]; lines: LineReport[] } {
   const speech = manifests.prepared.speech;
   const wanted = new Set(manifests.series.episodes.map((e) => e.id));
   const lines = (speech?.lines ?? []).filter((l) => wanted.has(l.episodeId));
   const jobs = (speech?.jobs ?? []).map((j) => ({ ...j, uses: j.uses.filter((u) => wanted.has(u.episodeId)) })).filter((j) => j.uses.length > 0);
-  if (jobs.length === 0) return { manifests, lines, spentByEpisode: new Map(), spentUsd: 0 };
-  const runId = options.runId;
-  if (runId === undefined) {
-    throw new DuologueError('E_USAGE', `${jobs.length} line${jobs.length === 1 ? '' : 's'} written as text still to voice: a named run (--run) cannot voice lines yet; voice them with one render without --run first`);
-  }
+  return { jobs, lines };
+}
 
-  // Admission on the estimate: an episode is voiced only if its speech and its video's bound fit.
-  const draft = options.manifests.planWith();
-  const admitted = new Set(draft.episodes.filter((e) => e.admitted).map((e) => e.id));
+export function startSpeech(options: SpeechRunOptions): SpeechRun {
+  const { jobs, lines } = speechJobs(options.manifests);
+  if (jobs.length === 0) return { done: Promise.resolve({ lines, spentUsd: 0 }) };
+
+  // Admission is the plan's: a line is voiced only if its episode's speech and video bound fit.
+  const admitted = new Set(options.plan.episodes.filter((e) => e.admitted).map((e) => e.id));
   const work: SpeechWork[] = [];
   const skipped: SpeechWork[] = [];
   for (const job of jobs) {
@@ -70,30 +82,52 @@ export async function speakFirst(options: SpeechStepOptions): Promise<SpeechStep
   for (const job of skipped) {
     for (const use of job.uses) options.events?.emitEvent({ type: 'speech', episode: use.episodeId, scene: use.sceneId, line: use.line, key: job.task.key, status: 'skipped', costUsd: 0, error: 'over budget' });
   }
-  const provider = options.provider();
-  let results;
-  try {
-    results = await voiceLines({
-      jobs: work,
-      provider,
-      renders: options.renders,
-      ledger: options.ledger,
-      runId,
-      clips: options.clips,
-      budgets: new Budgets(draft),
-      concurrency: options.concurrency,
-      events: options.events,
-      signal: options.signal,
-      forceSignal: options.forceSignal,
-    });
-  } finally {
-    await provider.close?.();
-  }
-  const spentByEpisode = new Map<string, number>();
-  for (const job of work) {
-    const usd = results.get(job.task.key)?.costUsd ?? 0;
-    if (usd > 0) spentByEpisode.set(job.uses[0].episodeId, roundUsd((spentByEpisode.get(job.uses[0].episodeId) ?? 0) + usd));
-  }
+  const gate = new SceneGate(options.plan, options.resolve);
+  const results = new Map<string, SpeechResult>();
+  const { budgets, events } = options;
+  const done = (async (): Promise<SpeechStep> => {
+    let error: unknown;
+    let provider: SpeechProvider | undefined;
+    try {
+      provider = work.length > 0 ? options.provider() : undefined;
+      // Called before the scheduler's first lane takes a slot: every speech task is ahead of every video task in the queue.
+      if (provider) {
+        await voiceLines({
+          jobs: work,
+          provider,
+          renders: options.renders,
+          ledger: options.ledger,
+          runId: options.runId,
+          clips: options.clips,
+          budgets,
+          concurrency: options.concurrency,
+          limit: options.limit,
+          waitFor: options.waitFor,
+          onSettled: (job, r) => {
+            results.set(job.task.key, r);
+            gate.settled(job.task.key, r.status === 'voiced' || r.status === 'cached');
+          },
+          onSpend: () => events?.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
+          events,
+          signal: options.signal,
+          forceSignal: options.forceSignal,
+        });
+      }
+    } catch (e) {
+      error = e;
+    } finally {
+      gate.close();
+      await provider?.close?.();
+    }
+    return { ...report(lines, work, results), ...(error === undefined ? {} : { error }) };
+  })();
+  return { gate, done };
+}
+
+/** Per line, what its speech did this run; the stage's spend. */
+function report(lines: LineReport[], work: SpeechWork[], results: ReadonlyMap<string, SpeechResult>): SpeechStep {
+  let spentUsd = 0;
+  for (const job of work) spentUsd += results.get(job.task.key)?.costUsd ?? 0;
   const firstUse = new Map(work.map((j) => [j.task.key, j.uses[0]]));
   const reported = lines.map((l): LineReport => {
     if (l.status !== 'pending') return l;
@@ -103,15 +137,5 @@ export async function speakFirst(options: SpeechStepOptions): Promise<SpeechStep
     const mine = first?.episodeId === l.episodeId && first.sceneId === l.sceneId && first.line === l.line;
     return { ...l, status: r.status, usd: mine ? r.costUsd : 0, ...(r.error ? { error: r.error } : {}) };
   });
-  const spentUsd = roundUsd([...spentByEpisode.values()].reduce((a, b) => a + b, 0));
-  // Planned again even when stopped: a scene whose line is still text must never reach a video submit.
-  const replanned = await options.replan(spentByEpisode);
-  return { manifests: replanned, lines: reported, spentByEpisode, spentUsd };
-}
-
-/** The video stage's budgets, with what the speech stage spent already counted in each episode's cap. */
-export function budgetsAfterSpeech(plan: Plan, spentByEpisode: ReadonlyMap<string, number>): Budgets {
-  const budgets = new Budgets(plan);
-  for (const [episodeId, usd] of spentByEpisode) budgets.for(episodeId).carry(usd);
-  return budgets;
+  return { lines: reported, spentUsd: roundUsd(spentUsd) };
 }

@@ -69,15 +69,6 @@ export class Budget implements CapBudget {
     this.account?.settle(reservedUsd, chargedUsd);
   }
 
-  /**
-   * Money this run spent before this budget was made (its speech stage):
-   * counted in this cap, not in the account's (a balance read after it
-   * already lacks it).
-   */
-  carry(usd: number): void {
-    this.spentUsd = roundUsd(this.spentUsd + usd);
-  }
-
   /** Nothing was charged: the hold is given back. */
   release(reservedUsd: number): void {
     this.reservedUsd = roundUsd(this.reservedUsd - reservedUsd);

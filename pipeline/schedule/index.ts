@@ -4,7 +4,7 @@
  * submits and records what is in flight; a 401 stops everything.
  */
 import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { Budgets, type RunBudgets } from './budget.ts';
 import { DuologueError, cacheError } from '../errors.ts';
 import type { SceneOutcome, Store, StoreParts } from '../cache/interfaces.ts';
@@ -16,6 +16,7 @@ import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { runJob, type JobDeps, type JobOutcome } from './job.ts';
 import { createBusyWatch } from './busy-watch.ts';
 import { submissionOrder } from './order.ts';
+import type { DeferredScenes } from './deferred.ts';
 
 export interface ScheduleOptions {
   plan: Plan;
@@ -49,6 +50,13 @@ export interface ScheduleOptions {
   order?: 'longest-first' | 'fifo';
   /** A named run's caps, shared with its other workers through the store (`--run`). @default this process's own, in memory */
   budgets?: RunBudgets;
+  /**
+   * Scenes waiting for their lines' speech (deferred.ts): queued as each is
+   * released, with its exact key and cost, while the rest renders. @default none
+   */
+  deferred?: DeferredScenes;
+  /** The run's one concurrency cap, shared with the speech stage (its tasks queued first). @default its own, of `concurrency` */
+  limit?: LimitFunction;
   /** Each scene's result as soon as it is booked (clip delivered, cached, failed, skipped...): episodes are finished from it while the rest renders. */
   onSceneDone?: (result: SceneResult) => void;
 }
@@ -137,8 +145,10 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
 
   // One job per key: scenes with identical inputs and seed share one render.
   const byKey = new Map<string, PlannedScene[]>();
+  const deferred = options.deferred;
   for (const ep of plan.episodes) {
     for (const scene of ep.scenes) {
+      if (deferred?.held.has(scene)) continue; // queued once its lines are voiced
       if (scene.action === 'skip') {
         await record(scene, { outcome: 'skipped', costUsd: 0, error: scene.skipReason });
         events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: scene.skipReason ?? 'skipped' });
@@ -149,7 +159,9 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   }
 
   const concurrency = options.concurrency ?? 4;
-  const limit = pLimit(concurrency);
+  const limit = options.limit ?? pLimit(concurrency);
+  /** Keys whose job has its outcome: a scene released later with one of them is its own job (a cache hit by then). */
+  const closed = new Set<string>();
   const deps: JobDeps = {
     provider: options.provider,
     store,
@@ -168,6 +180,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     spend: () => events.emitEvent({ type: 'spend', reservedUsd: budgets.reservedUsd, spentUsd: budgets.spentUsd, budgetUsd: budgets.limitUsd ?? null }),
     // Inside the completion's transaction: the leader rendered, the scenes sharing its key cached.
     onRendered: async (tx, leader, r) => {
+      closed.add(leader.key);
       for (const [i, scene] of byKey.get(leader.key)!.entries()) {
         await ledgerRow(tx, scene, i === 0 ? { outcome: 'rendered', costUsd: r.costUsd, note: r.note } : { outcome: 'cached', costUsd: 0 });
       }
@@ -246,6 +259,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       }
       outcome = await limit(() => attempt(leader));
     }
+    closed.add(leader.key);
     for (const [i, scene] of byKey.get(leader.key)!.entries()) {
       const at = { episode: scene.episodeId, scene: scene.sceneId, key: scene.key };
       switch (outcome.outcome) {
@@ -277,8 +291,51 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   // Silver scale) stayed live all run: ~8 MB, which V8's heap growth made several times that in peak RSS.
   let next = 0;
   const finishing = new Set<Promise<void>>();
+  // While speech is being made, scenes keep coming: an idle lane waits for the next released one.
+  let open = deferred !== undefined;
+  let idle: (() => void)[] = [];
+  const wakeLanes = () => {
+    const woken = idle;
+    idle = [];
+    for (const w of woken) w();
+  };
+  const release = async (scene: PlannedScene) => {
+    if (scene.action === 'skip') {
+      await record(scene, { outcome: 'skipped', costUsd: 0, error: scene.skipReason });
+      events.emitEvent({ type: 'skipped', episode: scene.episodeId, scene: scene.sceneId, reason: scene.skipReason ?? 'skipped' });
+      return;
+    }
+    const group = byKey.get(scene.key);
+    if (group && !closed.has(scene.key)) {
+      group.push(scene); // rendered once, by the key's job already queued
+      return;
+    }
+    byKey.set(scene.key, [scene]);
+    leaders.push(scene);
+    if (scene.action !== 'cached') events.emitEvent({ type: 'queued', episode: scene.episodeId, scene: scene.sceneId, key: scene.key, estimateUsd: scene.estimateUsd, videoSeconds: scene.videoSeconds });
+  };
+  const feed = (async () => {
+    if (!deferred) return;
+    try {
+      for (let batch = await deferred.next(); batch !== null; batch = await deferred.next()) {
+        for (const scene of batch) await release(scene);
+        wakeLanes();
+      }
+    } catch (error) {
+      fatal ??= error;
+      stop.abort(error);
+    } finally {
+      open = false;
+      wakeLanes();
+    }
+  })();
   const lane = async () => {
-    while (next < leaders.length) {
+    for (;;) {
+      if (next >= leaders.length) {
+        if (!open) break;
+        await new Promise<void>((r) => idle.push(r));
+        continue;
+      }
       const leader = leaders[next++];
       let first: JobOutcome;
       try {
@@ -292,7 +349,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       finishing.add(done);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, leaders.length) }, lane));
+  await Promise.all([feed, ...Array.from({ length: deferred ? concurrency : Math.min(concurrency, leaders.length) }, lane)]);
   while (finishing.size > 0) await Promise.all([...finishing]);
   clearInterval(heartbeat);
   options.signal?.removeEventListener('abort', onAbort);

@@ -8,7 +8,7 @@
  * billed without an answer is held, never sent again: one paid prediction
  * per key.
  */
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { ClipStore } from '../cache/clips/index.ts';
 import { clipPath } from '../cache/clips/locate.ts';
 import type { RenderStore, RunLedger } from '../cache/interfaces.ts';
@@ -18,6 +18,7 @@ import type { SpeechProvider, SpeechTask } from '../providers/speech-types.ts';
 import type { SpeechKeyInput } from '../speech/key.ts';
 import { billedChars } from '../speech/prices.ts';
 import type { RunBudgets } from './budget.ts';
+import type { Sleep } from '../sleep.ts';
 
 /** One speech to make, with every line that uses it (run/speech.ts lists them). */
 export interface SpeechWork {
@@ -47,6 +48,18 @@ export interface SpeechStageOptions {
   /** The run's caps: speech is held against its first episode's. */
   budgets: RunBudgets;
   concurrency: number;
+  /** The run's one concurrency cap, shared with the video scheduler. @default its own, of `concurrency` */
+  limit?: LimitFunction;
+  /** Each key's outcome as soon as it is known (the scenes waiting on it are released then). */
+  onSettled?: (job: SpeechWork, result: SpeechResult) => void;
+  /**
+   * A line another run (or another worker of this named run) is voicing is
+   * waited for, polling every `waitPollMs`, then used as cached. Without it,
+   * such a line is skipped. @default skipped
+   */
+  waitFor?: { sleep: Sleep; waitPollMs: number };
+  /** A hold was made, settled or given back: the live view's money line. */
+  onSpend?: () => void;
   events?: RunEvents;
   signal?: AbortSignal;
   /** Second Ctrl-C: cuts even a sent submit. */
@@ -56,13 +69,21 @@ export interface SpeechStageOptions {
 /** Voices every job (at most `concurrency` at once); resolves to each key's outcome. */
 export async function voiceLines(options: SpeechStageOptions): Promise<Map<string, SpeechResult>> {
   const { provider, renders, ledger, runId, clips, budgets, events, signal } = options;
-  const limit = pLimit(options.concurrency);
+  const limit = options.limit ?? pLimit(options.concurrency);
   const results = new Map<string, SpeechResult>();
   // Claims are leases: renewed while the stage runs, so a long wait is not taken for a dead run.
   const beat = setInterval(() => void renders.renew().catch(() => undefined), Math.max(1000, renders.leaseMs / 3));
   beat.unref?.();
   try {
-    await Promise.all(options.jobs.map((job) => limit(async () => results.set(job.task.key, await voiceOne(job)))));
+    await Promise.all(
+      options.jobs.map((job) =>
+        limit(async () => {
+          const result = await voiceOne(job);
+          results.set(job.task.key, result);
+          options.onSettled?.(job, result);
+        }),
+      ),
+    );
   } finally {
     clearInterval(beat);
   }
@@ -72,7 +93,9 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
     const { task } = job;
     const first = job.uses[0];
     const sceneId = `${first.sceneId}#line${first.line}`;
+    let hold = 0;
     const done = (r: SpeechResult): SpeechResult => {
+      if (hold > 0) options.onSpend?.();
       for (const use of job.uses) {
         events?.emitEvent({ type: 'speech', episode: use.episodeId, scene: use.sceneId, line: use.line, key: task.key, status: r.status, costUsd: use === first ? r.costUsd : 0, ...(r.error ? { error: r.error } : {}) });
       }
@@ -87,7 +110,17 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
       await renders.forget(task.key, found.problem);
       return voiceOne(job);
     }
-    if (claim.kind === 'busy') return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'another run is voicing this line' });
+    if (claim.kind === 'busy') {
+      if (!options.waitFor) return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'another run is voicing this line' });
+      // Its holder is voicing it (or its lease runs out and the key is claimed here): nothing is paid while waiting.
+      events?.emitEvent({ type: 'waiting', episode: first.episodeId, scene: first.sceneId, key: task.key, reason: 'another run is voicing this line' });
+      try {
+        await options.waitFor.sleep(options.waitFor.waitPollMs, signal);
+      } catch {
+        return done({ key: task.key, status: 'interrupted', costUsd: 0 });
+      }
+      return voiceOne(job);
+    }
     const row = claim.row;
     // A submit that may have been billed is never sent again by a billed provider: a person looks first.
     if (provider.billed && (row.status === 'submitting' || row.status === 'ambiguous')) {
@@ -97,11 +130,13 @@ export async function voiceLines(options: SpeechStageOptions): Promise<Map<strin
     const resume = provider.resumable && row.status === 'in-flight' && row.prediction_id ? row.prediction_id : undefined;
     const budget = budgets.for(first.episodeId);
     // A resumed prediction was charged to the run that submitted it; a new one is held first.
-    const hold = resume || !provider.billed ? 0 : job.usd;
+    hold = resume || !provider.billed ? 0 : job.usd;
     if (hold > 0 && !(await budget.reserve(hold, task.key))) {
+      hold = 0;
       await renders.release(task.key);
       return done({ key: task.key, status: 'skipped', costUsd: 0, error: 'over budget' });
     }
+    if (hold > 0) options.onSpend?.();
     let sent = false;
     let predictionId = resume;
     try {

@@ -66,7 +66,7 @@ describe('attack: named runs, what the user is told', () => {
     expect(second.stderr).toMatch(/plan other scenes than the run it joins .*--episode selection/);
   });
 
-  it.fails('duologue status lists the live worker of a named run (BUG: named runs have no owner row, so no worker is ever listed)', { timeout: 60_000 }, async () => {
+  it('duologue status lists the live worker of a named run, with its claims in flight', { timeout: 60_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
     fake.hold();
@@ -80,14 +80,14 @@ describe('attack: named runs, what the user is told', () => {
       await until(() => fake.submissions.length === 3, 'the worker to submit');
       const status = await runCli(['status', '--json', '--cache-dir', path.join(dir, 'status-cache')], env);
       expect(status.code, status.stderr).toBe(0);
-      const workers = (JSON.parse(status.stdout) as { workers: { state: string; pid: number }[] }).workers;
-      expect(workers.filter((w) => w.state === 'live')).toHaveLength(1);
+      const workers = (JSON.parse(status.stdout) as { workers: { state: string; run_name: string; in_flight: number; scenes_done: number }[] }).workers;
+      expect(workers.filter((w) => w.state === 'live')).toEqual([expect.objectContaining({ run_name: 'nightly-visible', in_flight: 3, scenes_done: 0 })]);
     } finally {
       fake.release();
       await rendering;
     }
   });
-  it.fails('a manifest with a seed: random scene can be rendered by two workers of one run (BUG: each draws its own seed, the second is refused)', { timeout: 60_000 }, async () => {
+  it('a manifest with a seed: random scene can be rendered by two workers of one run: the second plans with the seed the first drew', { timeout: 60_000 }, async () => {
     const { manifest } = tinyProject(TWO_EPISODES.replace('seed: 2 }', 'seed: random }'));
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-random-'));
     const worker = () => runCli(['render', manifest, '--provider', 'local', '--cache-dir', cacheDir, '--out', path.join(cacheDir, 'out'), '--no-report', '--json', '--run', 'nightly-random', '--budget', '40']);
@@ -95,5 +95,7 @@ describe('attack: named runs, what the user is told', () => {
     expect(first.code, first.stderr).toBe(0);
     const second = await worker();
     expect(second.code, second.stderr).toBe(0);
+    // The same keys: the first worker's seed, so the second finds both scenes rendered.
+    expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rendered: 0, cached: 2 });
   });
 });

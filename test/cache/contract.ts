@@ -465,12 +465,57 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(first).toMatchObject({ created: true, capJson: '{"run":1}', planFingerprint: 'fp-1' });
         await a.ledger.finish(first.id, 'incomplete');
         const second = await b.ledger.joinRun({ ...named, capJson: '{"run":2}', planFingerprint: 'fp-2' });
-        expect(second).toEqual({ id: first.id, created: false, capJson: '{"run":1}', planFingerprint: 'fp-1' });
+        expect(second).toEqual({ id: first.id, created: false, capJson: '{"run":1}', planFingerprint: 'fp-1', drawnSeeds: {} });
         // One row: the ledger shows one run whatever the number of workers.
         expect((await b.admin.recentRuns(10)).filter((r) => r.run.id === first.id)).toHaveLength(1);
         expect((await a.ledger.joinRun({ ...named, name: 'day' })).id).not.toBe(first.id);
         // Unnamed runs are as many as ever.
         expect(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 })).not.toBe(await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 }));
+      });
+
+      it('the seeds the first worker drew are the run’s: every later worker is given them, whatever it drew', async () => {
+        const { as } = await setup();
+        const a = await as('host-a:1:1:a');
+        const b = await as('host-b:1:1:b');
+        const first = await a.ledger.joinRun({ ...named, drawnSeeds: { 'ep2/b': 77, 'ep1/a': 5 } });
+        expect(first.drawnSeeds).toEqual({ 'ep1/a': 5, 'ep2/b': 77 });
+        expect((await b.ledger.joinRun({ ...named, drawnSeeds: { 'ep2/b': 1234 } })).drawnSeeds).toEqual({ 'ep1/a': 5, 'ep2/b': 77 });
+        expect((await b.ledger.joinRun({ ...named, name: 'fixed-seeds' })).drawnSeeds).toEqual({});
+      });
+
+      it('each worker that joins is listed with its heartbeat, its own done scenes and open claims; live, lapsed, finished each on its own', async () => {
+        const { as, clock } = await setup();
+        const a = await as('host-a:101:1:a');
+        const b = await as('host-b:202:1:b');
+        const { id: run } = await a.ledger.joinRun(named);
+        await b.ledger.joinRun(named);
+        await a.ledger.joinWorker(run);
+        await b.ledger.joinWorker(run);
+        await b.ledger.joinWorker(run); // once per worker
+        await a.renders.claim(req('ka', 'a'));
+        await a.renders.markComplete('ka', CLIP);
+        await a.ledger.scene(run, { episodeId: 'e', sceneId: 'a', key: 'ka', outcome: 'rendered', costUsd: 0.15 });
+        await a.ledger.scene(run, { episodeId: 'e', sceneId: 'c', key: 'kc', outcome: 'cached' });
+        await b.renders.claim(req('kb', 'b'));
+        await b.renders.markSubmitting('kb');
+        await b.renders.markInFlight('kb', 'pred-b');
+        await b.ledger.scene(run, { episodeId: 'e', sceneId: 'a', key: 'ka', outcome: 'cached' }); // a's render stays a's
+        clock.now += LEASE / 2;
+        await a.renders.renew();
+        const beatA = clock.now;
+        clock.now += LEASE / 2 + 1_000; // b stopped beating: lapsed; a beat halfway
+        const unnamed = await a.ledger.start({ provider: 'wavespeed', args: [], plannedUsd: 0 });
+        const workers = await a.admin.workers(10);
+        expect(workers.map((w) => ({ runId: w.runId, runName: w.runName, owner: w.owner, host: w.host, beat: w.lastHeartbeat, done: w.scenesDone, claimed: w.claimed, inFlight: w.inFlight, state: w.state }))).toEqual([
+          { runId: unnamed, runName: null, owner: 'host-a:101:1:a', host: 'host-a', beat: clock.now, done: 0, claimed: 0, inFlight: 0, state: 'live' },
+          { runId: run, runName: 'night', owner: 'host-b:202:1:b', host: 'host-b', beat: 1_000_000, done: 0, claimed: 1, inFlight: 1, state: 'lapsed' },
+          { runId: run, runName: 'night', owner: 'host-a:101:1:a', host: 'host-a', beat: beatA, done: 2, claimed: 0, inFlight: 0, state: 'live' },
+        ]);
+        expect(workers.every((w) => w.pid === process.pid)).toBe(true);
+        // A worker that ends ends alone: the other's row is as it was.
+        await a.ledger.finish(run, 'complete');
+        expect((await b.admin.workers(10)).filter((w) => w.runId === run).map((w) => w.state)).toEqual(['lapsed', 'finished']);
+        expect((await b.admin.workers(2)).map((w) => w.owner)).toEqual(['host-a:101:1:a', 'host-b:202:1:b']);
       });
 
       it('reserve holds only what fits beside spent and held in the pool and the account; settle moves a hold to spent, release gives it back', async () => {

@@ -63,9 +63,9 @@ describe.each(backends)('workers and lapsed claims: %s', (_name, state) => {
     clock.now += LEASE / 2 + 1_000; // b's lease and heartbeat lapse; a beat halfway through
     const heartbeatA = clock.now - LEASE / 2 - 1_000;
     expect(await beating.admin.workers(10)).toEqual([
-      { runId: runC, host: 'host-c', pid: process.pid, lastHeartbeat: 5_000_000, scenesDone: 0, state: 'finished' },
-      { runId: runB, host: 'host-b', pid: process.pid, lastHeartbeat: 5_000_000, scenesDone: 0, state: 'lapsed' },
-      { runId: runA, host: 'host-a', pid: process.pid, lastHeartbeat: heartbeatA, scenesDone: 2, state: 'live' },
+      { runId: runC, runName: null, owner: done.renders.owner, host: 'host-c', pid: process.pid, lastHeartbeat: 5_000_000, scenesDone: 0, claimed: 0, inFlight: 0, state: 'finished' },
+      { runId: runB, runName: null, owner: stopped.renders.owner, host: 'host-b', pid: process.pid, lastHeartbeat: 5_000_000, scenesDone: 0, claimed: 1, inFlight: 1, state: 'lapsed' },
+      { runId: runA, runName: null, owner: beating.renders.owner, host: 'host-a', pid: process.pid, lastHeartbeat: heartbeatA, scenesDone: 2, claimed: 1, inFlight: 0, state: 'live' },
     ]);
     expect((await done.admin.lapsedClaims()).map((r) => ({ key: r.key, owner: r.owner, status: r.status, prediction_id: r.prediction_id }))).toEqual([
       { key: 'b1', owner: stopped.renders.owner, status: 'in-flight', prediction_id: 'pred-b1' },
@@ -78,9 +78,9 @@ describe.each(backends)('workers and lapsed claims: %s', (_name, state) => {
 });
 
 describe('toWorker', () => {
-  const row = { run_id: 7, owner: 'ci-runner-3:4242:99:abcd', pid: 4242, started_at: 1_000, finished_at: null, heartbeat_at: 11_000, lease_ms: 30_000, scenes_done: 4 };
+  const row = { run_id: 7, run_name: 'nightly', owner: 'ci-runner-3:4242:99:abcd', pid: 4242, started_at: 1_000, finished_at: null, heartbeat_at: 11_000, lease_ms: 30_000, scenes_done: 4, claimed: 2, in_flight: 1 };
   it('live through the end of its lease, lapsed after; a run without a heartbeat counts from its start', () => {
-    expect(toWorker(row, 41_000)).toEqual({ runId: 7, host: 'ci-runner-3', pid: 4242, lastHeartbeat: 11_000, scenesDone: 4, state: 'live' });
+    expect(toWorker(row, 41_000)).toEqual({ runId: 7, runName: 'nightly', owner: 'ci-runner-3:4242:99:abcd', host: 'ci-runner-3', pid: 4242, lastHeartbeat: 11_000, scenesDone: 4, claimed: 2, inFlight: 1, state: 'live' });
     expect(toWorker(row, 41_001).state).toBe('lapsed');
     expect(toWorker({ ...row, heartbeat_at: null }, 31_000).state).toBe('live');
     expect(toWorker({ ...row, heartbeat_at: null }, 31_001).state).toBe('lapsed');

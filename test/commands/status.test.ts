@@ -118,7 +118,7 @@ describe('duologue status', () => {
     expect(status.runs[0].heartbeat_at).toMatch(/Z$/); // each run's worker, its last beat as a date
   });
 
-  it('workers of recent runs (host, pid, last heartbeat, scenes done, live/lapsed/finished) and lapsed claims, in text and --json', async () => {
+  it('workers of recent runs, named or not (host, pid, last heartbeat, scenes done, claimed, in flight, live/lapsed/finished) and lapsed claims, in text and --json', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'dl-status-workers-'));
     const LEASE = 30_000;
     let t = Date.now() - 10 * LEASE; // the stopped worker's last beat was long ago
@@ -140,18 +140,42 @@ describe('duologue status', () => {
     await beating.renders.claim(req('s3'));
     await beating.renders.renew();
     await beating.close();
+    // A worker of a named run (`--run nightly`): listed under the run's one row, with its own done scenes.
+    const joiner = await openStore({ dir: cacheDir, owner: 'ci-runner-3:888:1:c', now: clock, leaseMs: LEASE });
+    const named = await joiner.ledger.joinRun({ name: 'nightly', provider: 'wavespeed', args: ['render'], plannedUsd: 0.3, capJson: '{}', planFingerprint: 'fp' });
+    await joiner.ledger.joinWorker(named.id);
+    await joiner.ledger.scene(named.id, { episodeId: 'ep1', sceneId: 's4', key: req('s4').key, outcome: 'cached' });
+    await joiner.renders.claim(req('s5'));
+    await joiner.renders.markSubmitting(req('s5').key);
+    await joiner.close();
+    // Another worker of it that finished already: its result is the run's, but the run still has a live worker.
+    const early = await openStore({ dir: cacheDir, owner: 'ci-runner-4:999:1:d', now: clock, leaseMs: LEASE });
+    await early.ledger.joinRun({ name: 'nightly', provider: 'wavespeed', args: ['render'], plannedUsd: 0.3, capJson: '{}', planFingerprint: 'fp' });
+    await early.ledger.joinWorker(named.id);
+    await early.ledger.finish(named.id, 'complete');
+    await early.close();
 
     const status = JSON.parse((await runCli(['status', '--cache-dir', cacheDir, '--json'])).stdout);
+    const beat = new Date(t).toISOString();
+    expect(status.runs.find((r: { id: number }) => r.id === named.id)).toMatchObject({ name: 'nightly', result: 'complete', live_workers: 1 });
     expect(status.workers).toEqual([
-      { run: runA, host: 'ci-runner-1', pid: process.pid, last_heartbeat: new Date(t).toISOString(), scenes_done: 1, state: 'live' },
-      { run: runB, host: 'ci-runner-2', pid: process.pid, last_heartbeat: new Date(stoppedAt).toISOString(), scenes_done: 0, state: 'lapsed' },
+      { run: named.id, run_name: 'nightly', owner: 'ci-runner-4:999:1:d', host: 'ci-runner-4', pid: process.pid, last_heartbeat: beat, scenes_done: 0, claimed: 0, in_flight: 0, state: 'finished' },
+      { run: named.id, run_name: 'nightly', owner: 'ci-runner-3:888:1:c', host: 'ci-runner-3', pid: process.pid, last_heartbeat: beat, scenes_done: 1, claimed: 1, in_flight: 1, state: 'live' },
+      { run: runA, run_name: null, owner: 'ci-runner-1:777:1:a', host: 'ci-runner-1', pid: process.pid, last_heartbeat: beat, scenes_done: 1, claimed: 1, in_flight: 0, state: 'live' },
+      { run: runB, run_name: null, owner: 'ci-runner-2:4242:1:b', host: 'ci-runner-2', pid: process.pid, last_heartbeat: new Date(stoppedAt).toISOString(), scenes_done: 0, claimed: 1, in_flight: 1, state: 'lapsed' },
     ]);
+    const lapsedAt = new Date(stoppedAt + LEASE).toISOString();
     expect(status.lapsed_claims).toEqual([
-      { key: req('s1').key, episode: 'ep1', scene: 's1', status: 'in-flight', prediction_id: 'pred-s1', owner: 'ci-runner-2:4242:1:b', lease_until: expect.stringMatching(/Z$/) },
+      { key: req('s1').key, episode: 'ep1', scene: 's1', status: 'in-flight', prediction_id: 'pred-s1', owner: 'ci-runner-2:4242:1:b', lease_until: lapsedAt, lapsed_since: lapsedAt },
     ]);
     const text = (await runCli(['status', '--cache-dir', cacheDir])).stdout;
-    expect(text).toMatch(new RegExp(`workers: 2\n.*\n +#${runA} +ci-runner-1 +${process.pid} +[0-9]+ s ago +1 +live\n +#${runB} +ci-runner-2 +${process.pid} +[0-9]+ s ago +0 +lapsed\n`));
-    expect(text).toMatch(/lapsed claims: 1 \(their worker stopped renewing them.*\)\n {2}ep1\/s1 {2}in-flight \(prediction pred-s1\) — held by ci-runner-2:4242:1:b\n/);
+    expect(text).toMatch(
+      new RegExp(
+        `workers: 4\n.*\n +#${named.id} nightly +ci-runner-4 +${process.pid} +[0-9]+ s ago +0 +0 +0 +finished\n +#${named.id} nightly +ci-runner-3 +${process.pid} +[0-9]+ s ago +1 +1 +1 +live\n +#${runA} +ci-runner-1 +${process.pid} +[0-9]+ s ago +1 +1 +0 +live\n +#${runB} +ci-runner-2 +${process.pid} +[0-9]+ s ago +0 +1 +1 +lapsed\n`,
+      ),
+    );
+    expect(text).toMatch(new RegExp(`recent runs:\n.*\n +#${named.id} nightly +[0-9-]+ [0-9:]+ +wavespeed +running \\(1 live\\)`)); // the run's row, named, with its live workers
+    expect(text).toMatch(/lapsed claims: 1 \(their worker stopped renewing them.*\)\n {2}ep1\/s1 {2}key s10000000000 {2}in-flight \(prediction pred-s1\) — held by ci-runner-2:4242:1:b, lapsed [0-9]+ s ago\n/);
     expect(text).not.toContain('ep1/s3  in-flight'); // a live worker's claim is not lapsed
   });
 

@@ -98,6 +98,7 @@ export class PgRenders implements RenderStore {
     await this.sql.rows('UPDATE renders SET lease_until = $1 WHERE owner = $2', [this.now() + this.leaseMs, this.owner]);
     // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
     await this.sql.rows('UPDATE runs SET heartbeat_at = $1 WHERE owner = $2 AND finished_at IS NULL', [this.now(), this.owner]);
+    await this.sql.rows('UPDATE run_workers SET heartbeat_at = $1 WHERE owner = $2 AND finished_at IS NULL', [this.now(), this.owner]);
   }
 
   async markSubmitting(key: string, sentJson?: string): Promise<boolean> {

@@ -2,7 +2,7 @@
 import { roundUsd } from '../../cost/estimate.ts';
 import type { HoldRequest, NamedRun, NamedRunStart, RecordedCharge, RunInfo, RunLedger, RunResult, SceneOutcome } from '../interfaces.ts';
 import type { Sql } from './db.ts';
-import { LATER_SIGHTS, collectsAnothersCharge } from '../sqlite/runs.ts';
+import { LATER_SIGHTS, collectsAnothersCharge, seedsJsonOf, seedsOf } from '../sqlite/runs.ts';
 
 export class PgLedger implements RunLedger {
   constructor(
@@ -32,9 +32,9 @@ export class PgLedger implements RunLedger {
       const takenOver = collectsAnothersCharge(before, s);
       const cost = takenOver ? before!.cost_usd : (s.costUsd ?? 0);
       await tx.rows(
-        `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
-        [runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null],
+        `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error, owner = excluded.owner`,
+        [runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null, this.owner],
       );
       const delta = cost - (before?.cost_usd ?? 0);
       if (delta !== 0) await tx.rows('UPDATE runs SET spent_usd = round((spent_usd + $1::double precision)::numeric, 4)::double precision WHERE id = $2', [delta, runId]);
@@ -48,6 +48,8 @@ export class PgLedger implements RunLedger {
 
   async finish(runId: number, result: RunResult, note?: string): Promise<void> {
     await this.sql.rows('UPDATE runs SET finished_at = $1, result = $2, note = $3 WHERE id = $4', [this.now(), result, note ?? null, runId]);
+    // A named run's worker ends with it (the others' rows stay as they are).
+    await this.sql.rows('UPDATE run_workers SET finished_at = $1 WHERE run_id = $2 AND owner = $3 AND finished_at IS NULL', [this.now(), runId, this.owner]);
   }
 
   async run(id: number | undefined, provider: string): Promise<RunInfo | undefined> {
@@ -93,14 +95,26 @@ export class PgLedger implements RunLedger {
     return this.sql.atomic(async (tx) => {
       // Insert or find in one statement: workers starting at once on several machines all get the one row.
       const [made] = await tx.rows<{ id: number }>(
-        `INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        `INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint, seeds_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (name) WHERE name IS NOT NULL DO NOTHING RETURNING id`,
-        [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint],
+        [this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint, seedsJsonOf(info.drawnSeeds)],
       );
-      if (made) return { id: made.id, created: true, capJson: info.capJson, planFingerprint: info.planFingerprint };
-      const [found] = await tx.rows<{ id: number; cap_json: string; plan_fingerprint: string }>('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = $1', [info.name]);
-      return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
+      if (made) return { id: made.id, created: true, capJson: info.capJson, planFingerprint: info.planFingerprint, drawnSeeds: { ...info.drawnSeeds } };
+      const [found] = await tx.rows<{ id: number; cap_json: string; plan_fingerprint: string; seeds_json: string | null }>(
+        'SELECT id, cap_json, plan_fingerprint, seeds_json FROM runs WHERE name = $1',
+        [info.name],
+      );
+      return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint, drawnSeeds: seedsOf(found.seeds_json) };
     });
+  }
+
+  async joinWorker(runId: number): Promise<void> {
+    // Once per worker and run, whatever the number of calls (one statement: no second row on a retry).
+    await this.sql.rows(
+      `INSERT INTO run_workers (run_id, owner, pid, started_at, heartbeat_at, lease_ms)
+       SELECT $1, $2, $3, $4, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM run_workers WHERE run_id = $1 AND owner = $2)`,
+      [runId, this.owner ?? '', process.pid, this.now(), this.leaseMs],
+    );
   }
 
   reserve(runId: number, hold: HoldRequest): Promise<number | undefined> {

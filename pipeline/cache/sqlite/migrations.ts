@@ -154,4 +154,21 @@ export const MIGRATIONS: readonly string[] = [
      created_at    INTEGER NOT NULL,
      updated_at    INTEGER NOT NULL
    );`,
+  // 15: the workers of named runs, for `duologue status` (issue 13). A named run's row is shared by every
+  // worker, so each one that joins gets a row of its own (who, heartbeat, lease, finished); a scene records
+  // which worker wrote it (its done count); and the run keeps the seeds its first worker drew for
+  // `seed: random`, so every joiner plans the same keys.
+  `CREATE TABLE run_workers (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id       INTEGER NOT NULL REFERENCES runs (id),
+     owner        TEXT NOT NULL,
+     pid          INTEGER NOT NULL,
+     started_at   INTEGER NOT NULL,
+     heartbeat_at INTEGER,
+     lease_ms     INTEGER,
+     finished_at  INTEGER
+   );
+   CREATE INDEX run_workers_owner ON run_workers (owner);
+   ALTER TABLE run_scenes ADD COLUMN owner TEXT;
+   ALTER TABLE runs ADD COLUMN seeds_json TEXT;`,
 ];

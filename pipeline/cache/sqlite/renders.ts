@@ -98,6 +98,7 @@ export class SqliteRenders implements Sync<RenderStore> {
     this.sql('UPDATE renders SET lease_until = ? WHERE owner = ?').run(this.now() + this.leaseMs, this.owner);
     // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
     this.sql('UPDATE runs SET heartbeat_at = ? WHERE owner = ? AND finished_at IS NULL').run(this.now(), this.owner);
+    this.sql('UPDATE run_workers SET heartbeat_at = ? WHERE owner = ? AND finished_at IS NULL').run(this.now(), this.owner);
   }
 
   /**

@@ -17,6 +17,16 @@ export function collectsAnothersCharge(before: { outcome: string; cost_usd: numb
   return before?.outcome === 'in-flight' && before.cost_usd > 0 && s.outcome === 'rendered' && !s.costUsd;
 }
 
+/** A named run's drawn seeds as stored: canonical JSON (sorted by `episode/scene`), none as NULL. */
+export function seedsJsonOf(seeds: Readonly<Record<string, number>> | undefined): string | null {
+  const entries = Object.entries(seeds ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? null : JSON.stringify(Object.fromEntries(entries));
+}
+
+export function seedsOf(json: string | null): Record<string, number> {
+  return json === null ? {} : (JSON.parse(json) as Record<string, number>);
+}
+
 /** {@link RunLedger} on the runs and run_scenes tables. */
 export class SqliteLedger implements Sync<RunLedger> {
   /** Statements compiled once per text. */
@@ -50,10 +60,10 @@ export class SqliteLedger implements Sync<RunLedger> {
       const cost = takenOver ? before!.cost_usd : (s.costUsd ?? 0);
       this
         .sql(
-          `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error`,
+          `INSERT INTO run_scenes (run_id, episode_id, scene_id, key, outcome, cost_usd, error, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(run_id, episode_id, scene_id) DO UPDATE SET outcome = excluded.outcome, cost_usd = excluded.cost_usd, error = excluded.error, owner = excluded.owner`,
         )
-        .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null);
+        .run(runId, s.episodeId, s.sceneId, s.key, s.outcome, cost, s.error ?? null, this.owner);
       const delta = cost - (before?.cost_usd ?? 0);
       if (delta !== 0) this.sql('UPDATE runs SET spent_usd = round(spent_usd + ?, 4) WHERE id = ?').run(delta, runId);
       if (takenOver) this.sql("UPDATE run_holds SET state = 'spent' WHERE run_id = ? AND cache_key = ? AND state = 'held'").run(runId, s.key);
@@ -69,6 +79,8 @@ export class SqliteLedger implements Sync<RunLedger> {
 
   finish(runId: number, result: RunResult, note?: string): void {
     this.sql('UPDATE runs SET finished_at = ?, result = ?, note = ? WHERE id = ?').run(this.now(), result, note ?? null, runId);
+    // A named run's worker ends with it (the others' rows stay as they are).
+    this.sql('UPDATE run_workers SET finished_at = ? WHERE run_id = ? AND owner = ? AND finished_at IS NULL').run(this.now(), runId, this.owner);
   }
 
   /** A run's times and provider; undefined when there is no such run. With no id: the last run of `provider`. */
@@ -123,14 +135,26 @@ export class SqliteLedger implements Sync<RunLedger> {
   joinRun(info: NamedRunStart): NamedRun {
     // IMMEDIATE: two workers starting at once both find no row otherwise, and the second insert fails on the unique name.
     return this.immediate(() => {
-      const found = this.sql('SELECT id, cap_json, plan_fingerprint FROM runs WHERE name = ?').get(info.name) as { id: number; cap_json: string; plan_fingerprint: string } | undefined;
+      const found = this.sql('SELECT id, cap_json, plan_fingerprint, seeds_json FROM runs WHERE name = ?').get(info.name) as
+        | { id: number; cap_json: string; plan_fingerprint: string; seeds_json: string | null }
+        | undefined;
       if (found) {
-        return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint };
+        return { id: found.id, created: false, capJson: found.cap_json, planFingerprint: found.plan_fingerprint, drawnSeeds: seedsOf(found.seeds_json) };
       }
       const r = this
-        .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint);
-      return { id: Number(r.lastInsertRowid), created: true, capJson: info.capJson, planFingerprint: info.planFingerprint };
+        .sql('INSERT INTO runs (started_at, pid, provider, args, budget_usd, planned_usd, name, cap_json, plan_fingerprint, seeds_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(this.now(), process.pid, info.provider, JSON.stringify(info.args), info.budgetUsd ?? null, info.plannedUsd, info.name, info.capJson, info.planFingerprint, seedsJsonOf(info.drawnSeeds));
+      return { id: Number(r.lastInsertRowid), created: true, capJson: info.capJson, planFingerprint: info.planFingerprint, drawnSeeds: { ...info.drawnSeeds } };
+    });
+  }
+
+  joinWorker(runId: number): void {
+    // Once per worker and run, whatever the number of calls.
+    this.immediate(() => {
+      if (this.sql('SELECT 1 FROM run_workers WHERE run_id = ? AND owner = ?').get(runId, this.owner ?? '')) return;
+      this
+        .sql('INSERT INTO run_workers (run_id, owner, pid, started_at, heartbeat_at, lease_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(runId, this.owner ?? '', process.pid, this.now(), this.now(), this.leaseMs);
     });
   }
 

@@ -37,7 +37,7 @@ const RENDERS: MethodNames<RenderStore> = {
   recordSceneKey: 'write',
   lastSceneKeys: 'read',
 };
-const LEDGER: MethodNames<RunLedger> = { start: 'write', scene: 'write', planned: 'write', finish: 'write', run: 'read', charges: 'read', submitted: 'write', knowsPrediction: 'read', joinRun: 'write', reserve: 'write', settleHold: 'write', releaseHold: 'write', adoptHold: 'write', releaseStaleHolds: 'write', holdTotals: 'read' };
+const LEDGER: MethodNames<RunLedger> = { start: 'write', scene: 'write', planned: 'write', finish: 'write', run: 'read', charges: 'read', submitted: 'write', knowsPrediction: 'read', joinRun: 'write', joinWorker: 'write', reserve: 'write', settleHold: 'write', releaseHold: 'write', adoptHold: 'write', releaseStaleHolds: 'write', holdTotals: 'read' };
 const UPLOADS: MethodNames<UploadMemo> = { get: 'read', put: 'write', forget: 'write' };
 const FILES: MethodNames<FileMemo> = { get: 'read', put: 'write' };
 const ADMIN: MethodNames<CacheAdmin> = {

@@ -1,7 +1,9 @@
 import type { Dispatcher } from 'undici';
-import type { Sleep } from '../../sleep.ts';
+import { DEFAULTS } from '../../defaults.ts';
+import { realSleep, type Sleep } from '../../sleep.ts';
+import { wavespeedAgent } from './agent.ts';
 import type { HttpDeps } from './http.ts';
-import type { WavespeedPolicy } from './policy.ts';
+import { DEFAULT_POLICY, type WavespeedPolicy } from './policy.ts';
 import { redactKey } from './redact.ts';
 
 /** How a WaveSpeed client (video or speech) reaches the API: the same options for both. */
@@ -43,4 +45,30 @@ export function apiContext(base: URL, apiKey: string, deps: HttpDeps, policy: Wa
       throw error;
     });
   return { ctx: { deps, policy, apiUrl, headersFor }, redact };
+}
+
+export interface Connection {
+  ctx: ApiContext;
+  /** Strips the key from whatever the promise throws. */
+  redact: <T>(promise: Promise<T>) => Promise<T>;
+  /** Closes the dispatcher when the connection made it (a passed-in one belongs to the caller). */
+  close: () => Promise<void>;
+}
+
+/** Options → policy, dispatcher, HTTP collaborators and the API context: how every WaveSpeed client starts. */
+export function connect(options: WavespeedConnectionOptions): Connection {
+  const policy: WavespeedPolicy = { ...DEFAULT_POLICY, ...options.policy };
+  const base = new URL(options.baseUrl ?? DEFAULTS.baseUrl);
+  const dispatcher = options.dispatcher ?? wavespeedAgent(policy);
+  const deps: HttpDeps = {
+    dispatcher,
+    sleep: options.sleep ?? realSleep,
+    random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
+    policy,
+    onRetry: options.onRetry,
+  };
+  // Auth only for the API's own origin; any other host gets no key, and no error carries it.
+  const { ctx, redact } = apiContext(base, options.apiKey, deps, policy);
+  return { ctx, redact, close: async () => (options.dispatcher ? undefined : dispatcher.close()) };
 }

@@ -1,26 +1,24 @@
-import { wavespeedAgent } from './agent.ts';
 import { DEFAULTS } from '../../defaults.ts';
-import { AmbiguousSubmitError, DuologueError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, abortError } from '../../errors.ts';
 import type { UploadMemo } from '../../cache/interfaces.ts';
 import type { FfmpegPaths } from '../../media/ffmpeg.ts';
-import { realSleep } from '../../sleep.ts';
 import { PROVIDERS } from '../info.ts';
 import type { PollResult, Provider, RenderTask, SubmitOptions, WaitOptions } from '../types.ts';
 import { createAccount } from './account.ts';
-import { apiContext, type WavespeedConnectionOptions } from './context.ts';
+import { connect, type WavespeedConnectionOptions } from './context.ts';
 import { createDownloader } from './download.ts';
 import { createTaskFinder } from './find-task.ts';
 import { createStatusBoard } from './status-board.ts';
-import { readEnvelope, send, type HttpDeps } from './http.ts';
+import { readEnvelope, send } from './http.ts';
 import { createPacer } from './pacer-for-tier.ts';
 import { createSharedPacer } from './shared-pacer.ts';
 import type { AccountWindow, WindowOptions } from '../../cache/submit-window.ts';
 import { ACCOUNT_TIERS } from './tiers.ts';
 import type { Clock, Permit, SubmitPacer } from './pacer.ts';
-import { DEFAULT_POLICY, baseBackoffMs, deadlineFor, firstPollDelayMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
+import { deadlineFor, firstPollDelayMs, pollDelayMs } from './policy.ts';
 import type { TierSetting } from './tiers.ts';
 import { withFreshInputs } from './fresh-inputs.ts';
-import { readResult, type Prediction } from './result.ts';
+import { readPatiently, readResult, type Prediction } from './result.ts';
 import { createUploader } from './uploader.ts';
 
 export const MODEL_PATH = '/api/v3/wavespeed-ai/infinitetalk/multi';
@@ -53,22 +51,8 @@ export { failureKind } from './result.ts';
  * in an error message.
  */
 export function createWavespeedProvider(options: WavespeedOptions): Provider {
-  const policy: WavespeedPolicy = { ...DEFAULT_POLICY, ...options.policy };
-  const base = new URL(options.baseUrl ?? DEFAULTS.baseUrl);
-  const ownsDispatcher = !options.dispatcher;
-  const dispatcher =
-    options.dispatcher ??
-    wavespeedAgent(policy);
-  const deps: HttpDeps = {
-    dispatcher,
-    sleep: options.sleep ?? realSleep,
-    random: options.random ?? Math.random,
-    now: options.now ?? Date.now,
-    policy,
-    onRetry: options.onRetry,
-  };
-  // Auth only for the API's own origin; any other host gets no key, and no error carries it.
-  const { ctx, redact } = apiContext(base, options.apiKey, deps, policy);
+  const { ctx, redact, close } = connect(options);
+  const { deps, policy } = ctx;
   const { apiUrl, headersFor } = ctx;
   const uploader = createUploader(ctx, options);
   // One limiter for the whole run: every submit of this provider goes through it.
@@ -137,7 +121,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     },
     async close() {
       await pacer.close?.();
-      if (ownsDispatcher) await dispatcher.close();
+      await close();
     },
   };
 
@@ -212,12 +196,10 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
   async function waitFor(id: string, task: RenderTask, { signal, deadline, justSubmitted }: WaitOptions): Promise<PollResult> {
     const until = deadline ?? deps.now() + deadlineFor(task.videoSeconds, policy);
-    let unreadable = 0;
     // A task submitted a moment ago is still queued or processing until at least its expected
     // processing time: polling sooner would be wasted requests (a resumed one may be done: look now).
     if (justSubmitted) await deps.sleep(Math.max(0, Math.min(until - deps.now(), firstPollDelayMs(task.videoSeconds, policy))), signal);
     for (let n = 0; ; n++) {
-      let result: PollResult;
       // A task this run submitted is first looked up on the shared list: completed there, its output URL
       // is taken from the list; only another end (or an unlisted task) costs its own request.
       const seen = board.tracks(id) ? await board.seen(id, signal) : undefined;
@@ -229,18 +211,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
           continue;
         }
       }
-      try {
-        result = await provider.poll(id, task, { signal });
-        unreadable = 0;
-      } catch (error) {
-        // An unreadable answer (a proxy's HTML page, a half-written body) says nothing about
-        // the prediction: look again, a bounded number of times in a row.
-        const e = error as DuologueError;
-        if (e instanceof OutputError || e instanceof PredictionGoneError) throw error; // final answers, not unreadable ones
-        if (e.code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
-        await deps.sleep(baseBackoffMs(unreadable, policy), signal);
-        continue;
-      }
+      const result = await readPatiently(ctx, () => provider.poll(id, task, { signal }), signal);
       if (result.status === 'completed' || result.status === 'failed') return result;
       const remaining = until - deps.now();
       if (remaining <= 0) {

@@ -7,6 +7,7 @@ import { DuologueError, HttpStatusError, OutputError, PredictionGoneError } from
 import type { PollResult } from '../types.ts';
 import type { ApiContext } from './context.ts';
 import { readEnvelope, send } from './http.ts';
+import { baseBackoffMs } from './policy.ts';
 
 export interface Prediction {
   id?: string;
@@ -60,4 +61,22 @@ export async function readResult(ctx: ApiContext, id: string, label: string, sig
   }
   if (status === 'created' || status === 'processing' || status === 'queued') return { status: status === 'created' ? 'created' : 'processing' };
   throw new DuologueError('E_API', `${label}: unknown status ${JSON.stringify(data.status)}`);
+}
+
+/**
+ * `read` until it gives a readable answer. An unreadable one (a proxy's HTML
+ * page, a half-written body) says nothing about the prediction: it is asked
+ * again, a bounded number of times in a row. Final answers (no output, gone)
+ * and other errors are thrown at once.
+ */
+export async function readPatiently(ctx: ApiContext, read: () => Promise<PollResult>, signal?: AbortSignal): Promise<PollResult> {
+  for (let unreadable = 1; ; unreadable++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof OutputError || error instanceof PredictionGoneError) throw error;
+      if ((error as DuologueError).code !== 'E_API' || unreadable >= ctx.policy.maxAttempts) throw error;
+      await ctx.deps.sleep(baseBackoffMs(unreadable, ctx.policy), signal);
+    }
+  }
 }

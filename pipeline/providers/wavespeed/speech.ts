@@ -5,19 +5,16 @@
  * video client's parts (http.ts send/readEnvelope, result.ts, the output
  * downloader): the same retry rules, the key only to the API's origin.
  */
-import { DEFAULTS } from '../../defaults.ts';
-import { AmbiguousSubmitError, DuologueError, OutputError, PredictionGoneError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, abortError } from '../../errors.ts';
 import { ffprobe, type FfmpegPaths } from '../../media/ffmpeg.ts';
-import { realSleep } from '../../sleep.ts';
 import { SPEECH_PRICES } from '../../speech/prices.ts';
 import type { SpeechProvider, SpeechTask } from '../speech-types.ts';
 import type { SpeechSpec } from '../../types.ts';
-import { wavespeedAgent } from './agent.ts';
-import { apiContext, type WavespeedConnectionOptions } from './context.ts';
+import { connect, type WavespeedConnectionOptions } from './context.ts';
 import { createDownloader } from './download.ts';
-import { readEnvelope, send, type HttpDeps } from './http.ts';
-import { DEFAULT_POLICY, baseBackoffMs, pollDelayMs, type WavespeedPolicy } from './policy.ts';
-import { readResult, type Prediction } from './result.ts';
+import { readEnvelope, send } from './http.ts';
+import { pollDelayMs } from './policy.ts';
+import { readPatiently, readResult, type Prediction } from './result.ts';
 
 export interface WavespeedSpeechOptions extends WavespeedConnectionOptions {
   ffmpeg: FfmpegPaths;
@@ -38,13 +35,8 @@ export function speechBody(spec: SpeechSpec): Record<string, unknown> {
 }
 
 export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechProvider {
-  const policy: WavespeedPolicy = { ...DEFAULT_POLICY, ...options.policy };
-  const base = new URL(options.baseUrl ?? DEFAULTS.baseUrl);
-  const ownsDispatcher = !options.dispatcher;
-  const dispatcher = options.dispatcher ?? wavespeedAgent(policy);
-  const deps: HttpDeps = { dispatcher, sleep: options.sleep ?? realSleep, random: options.random ?? Math.random, now: options.now ?? Date.now, policy, onRetry: options.onRetry };
-  // Auth only for the API's own origin; any other host gets no key, and no error carries it.
-  const { ctx, redact } = apiContext(base, options.apiKey, deps, policy);
+  const { ctx, redact, close } = connect(options);
+  const { deps, policy } = ctx;
   const { apiUrl, headersFor } = ctx;
   // Audio, not mp4: checked by decoding it, its length is what it is (nothing is billed by length).
   const download = createDownloader(ctx, async (_file, _task, label, tmp) => {
@@ -103,19 +95,9 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
         (async () => {
           // Speech takes seconds: polled at the video floor, up to a deadline of a few minutes per minute of text.
           const until = deps.now() + Math.max(120_000, task.estimateSeconds * 10_000);
-          let unreadable = 0;
           for (let n = 0; ; n++) {
-            let result;
-            try {
-              result = await readResult(ctx, id, `${label(task)} (prediction ${id})`, signal);
-              unreadable = 0;
-            } catch (error) {
-              // Final answers are thrown at once; an unreadable one is looked at again a bounded number of times.
-              if (error instanceof OutputError || error instanceof PredictionGoneError) throw error;
-              if ((error as DuologueError).code !== 'E_API' || ++unreadable >= policy.maxAttempts) throw error;
-              await deps.sleep(baseBackoffMs(unreadable, policy), signal);
-              continue;
-            }
+            // Final answers are thrown at once; an unreadable one is looked at again a bounded number of times.
+            const result = await readPatiently(ctx, () => readResult(ctx, id, `${label(task)} (prediction ${id})`, signal), signal);
             if (result.status === 'completed' || result.status === 'failed') return result;
             if (deps.now() >= until) throw new DuologueError('E_DEADLINE', `${label(task)}: speech prediction ${id} still ${result.status} at the deadline; its id is kept and the next run resumes it`);
             await deps.sleep(pollDelayMs(n, policy), signal);
@@ -130,7 +112,7 @@ export function createWavespeedSpeech(options: WavespeedSpeechOptions): SpeechPr
         })(),
       ),
     async close() {
-      if (ownsDispatcher) await dispatcher.close();
+      await close();
     },
   };
 }
