@@ -30,6 +30,9 @@ import { joinWithSeeds } from './run-seeds.ts';
 import { realSleep, type Sleep } from '../sleep.ts';
 import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
+import { openEpisodeOutputs, parseOutTarget, type EpisodeOutputs, type OutTarget } from '../stitch/outputs/index.ts';
+import { sharedEpisodeWriter } from '../stitch/shared-writer.ts';
+import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
@@ -49,7 +52,10 @@ export interface RenderOptions {
   baseUrl?: string;
   /** @default ./cache */
   cacheDir?: string;
-  /** @default ./out */
+  /**
+   * A folder, or `s3://bucket/prefix` (the same AWS environment as `clipsUrl`): episodes go to
+   * `<prefix><episode id>.mp4`, and the report to `<cacheDir>/report`. @default ./out
+   */
   outDir?: string;
   /** A postgres:// URL: the cache's state on a server shared by several machines (default: the cache dir's own database). */
   storeUrl?: string;
@@ -107,7 +113,11 @@ export interface RenderOptions {
   finishOrder?: 'as-scenes-land' | 'after-scenes';
   /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
   localWorkers?: number;
-  /** Where a later cross-machine episode claim and a remote output writer plug in. @default this process writes every episode locally */
+  /**
+   * How episodes are written. @default with a shared store (`storeUrl`) or an `s3://` out, each
+   * episode once across every worker (stitch/shared-writer.ts); otherwise this process writes every
+   * episode into its folder, as it always did
+   */
   episodeSeams?: EpisodeSeams;
   /**
    * Join the run of this name (`--run`, checked by parseRunName): every worker
@@ -151,6 +161,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // clips are unknown to its fresh cache, so every scene would be paid for again, and refused at publish.
     throw new DuologueError('E_USAGE', 'shared clips (clipsUrl, --clips / DUOLOGUE_CLIPS) need the shared store too (storeUrl, --store / DUOLOGUE_STORE): without it this machine does not know which clips in the bucket are paid for, and would pay for every scene again');
   }
+  // Checked before anything is opened or paid: a bad --out is a usage error.
+  const outValue = options.outDir ?? DEFAULTS.outDir;
+  const outTarget: OutTarget = isUrl(outValue) ? parseOutTarget(outValue, options.env ?? process.env) : { kind: 'dir', dir: path.resolve(outValue) };
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
   const clipsDir = path.join(cacheDir, 'clips');
   let clips;
@@ -164,12 +177,14 @@ export async function render(files: readonly string[], options: RenderOptions): 
   let provider: Provider | undefined;
   let run: { id: number; finished: boolean } | undefined;
   let finisher: Finisher | undefined;
+  let outputs: EpisodeOutputs | undefined;
   try {
     // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
     // while it is still hashing, probing and planning.
     // A named run's row is joined once the plan is known (its fingerprint is the plan's keys), before any spend.
     if (options.runName === undefined) run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
-    const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
+    // A bucket's run keeps its report (and any episode's own output: path, checked as usual) on this machine.
+    const outDir = outTarget.kind === 'dir' ? outTarget.dir : path.join(cacheDir, 'report');
     const planOptions = {
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
@@ -280,9 +295,31 @@ export async function render(files: readonly string[], options: RenderOptions): 
       provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
     };
     const pipelined = (options.finishOrder ?? 'as-scenes-land') === 'as-scenes-land';
-    if (pipelined) {
-      finisher = createFinisher(plan, { ...finishing, events, seams: options.episodeSeams, pool: createLocalPool({ size: options.localWorkers, signal: options.signal }) });
+    const pool = createLocalPool({ size: options.localWorkers, signal: options.signal });
+    /** Clips other workers completed, left in the shared clip store until this worker stitches their episode. */
+    const remote = new Map<string, ClipRow>();
+    // Shared episodes: the embedded default (SQLite, a folder) keeps writing every episode itself, byte for byte as before.
+    let seams = options.episodeSeams;
+    if (!seams && (options.storeUrl !== undefined || outTarget.kind === 's3')) {
+      outputs = await openEpisodeOutputs(outTarget);
+      seams = {
+        writePooled: true,
+        // The worker that claims an episode conforms its clips (stitch/shared-writer.ts).
+        conformDelivered: false,
+        write: sharedEpisodeWriter({
+          stitches: store.stitches,
+          outputs,
+          outKind: outTarget.kind === 's3' ? 'bucket' : 'dir',
+          pool,
+          fetchClip: (key, signal) => fetchRemoteClip(remote, clips, key, signal),
+          leaseMs: store.renders.leaseMs,
+          pollMs: options.waitPollMs ?? 1_000,
+          sleep: options.sleep ?? realSleep,
+          runId: options.runName !== undefined ? runId : undefined,
+        }),
+      };
     }
+    if (pipelined) finisher = createFinisher(plan, { ...finishing, events, seams, pool });
     // One set of caps and one concurrency cap for both stages; speech tasks are queued first.
     const budgets = shared ?? new Budgets(plan);
     const limit = pLimit(concurrency);
@@ -333,7 +370,12 @@ export async function render(files: readonly string[], options: RenderOptions): 
         budgets,
         limit,
         deferred: speech.gate,
-        onSceneDone: finisher?.sceneDone,
+        // Only the worker that stitches an episode downloads the clips other workers rendered for it.
+        deferSharedClips: clips.shared && seams?.write !== undefined && options.episodeSeams === undefined,
+        onSceneDone: (r) => {
+          if (r.remote) remote.set(r.scene.key, r.remote);
+          finisher?.sceneDone(r);
+        },
       });
     } finally {
       // The scheduler ended (or failed): no line is voiced for a scene that will not be rendered.
@@ -345,7 +387,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     if (voiced.error !== undefined) throw voiced.error;
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
-    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)));
+    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)), seams?.write);
     let reportPath: string | undefined;
     // A Ctrl-C after the last scene (while an episode was written) interrupts the run all the same.
     const interrupted = result.interrupted || Boolean(options.signal?.aborted);
@@ -391,7 +433,22 @@ export async function render(files: readonly string[], options: RenderOptions): 
     throw error;
   } finally {
     await provider?.close?.();
+    await outputs?.close();
     await store.close();
     await clips.close();
   }
+}
+
+/** `--out` naming a URL (s3://…, or a scheme parseOutTarget refuses) rather than a folder. */
+function isUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim());
+}
+
+/** A clip left in the shared clip store, made local for a stitch (undefined: the scene's clip is local already). */
+async function fetchRemoteClip(remote: Map<string, ClipRow>, clips: ClipStore, key: string, signal: AbortSignal): Promise<string | undefined> {
+  const row = remote.get(key);
+  if (!row) return undefined;
+  const got = await clips.fetch(row, signal);
+  if ('problem' in got) throw new DuologueError('E_STORE', `clip ${key.slice(0, 12)}… for the stitch: ${got.problem}`);
+  return got.path;
 }

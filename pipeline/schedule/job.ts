@@ -1,7 +1,7 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, StoreError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { CapBudget } from './budget.ts';
-import { clipPath, type ClipStore } from '../cache/clips/index.ts';
+import { clipPath, type ClipRow, type ClipStore } from '../cache/clips/index.ts';
 import { localClipStore } from '../cache/clips/local.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
@@ -18,7 +18,8 @@ import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
  */
 export type JobOutcome =
   | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number; note?: string }
-  | { outcome: 'cached'; clip: string }
+  /** `remote`: the clip is left in the shared store, not downloaded yet (`clip` is where `clips.fetch(remote)` puts it). */
+  | { outcome: 'cached'; clip: string; remote?: ClipRow }
   /** `stops`: the run stops on this error (a 401) after booking this outcome, charge and all. */
   | { outcome: 'failed'; error: string; code: string; costUsd: number; stops?: DuologueError }
   | { outcome: 'skipped'; reason: string }
@@ -41,6 +42,12 @@ export interface JobDeps {
   clipsDir: string;
   /** Where complete clips are kept for every machine (default: `clipsDir` alone, this machine's). */
   clips?: ClipStore;
+  /**
+   * A key another worker completed is not downloaded from the shared clip store here, only checked
+   * there: the worker that stitches its episode downloads it (one download per episode, not one per
+   * worker). @default false: every complete key's clip is made local
+   */
+  deferSharedClips?: boolean;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
   /** Submit keys held after MAX_PAID_ATTEMPTS paid predictions without a usable clip. */
@@ -74,6 +81,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
     const claim = await renders.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
+      if (deps.deferSharedClips && clips.shared) {
+        // Checked (a HEAD, or this machine's copy), not downloaded: the episode's stitcher fetches it.
+        const problem = await clips.problem(claim.row, signal);
+        if (problem === undefined) return { outcome: 'cached', clip: clipPath(clips.clipsDir, scene.key), remote: claim.row };
+      }
       // From this machine's cache dir, or downloaded (and checked) from the shared store.
       const clip = await clips.fetch(claim.row, signal);
       if ('path' in clip) {

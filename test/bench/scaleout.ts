@@ -115,7 +115,9 @@ async function splitRun(shared: Shared, n: number) {
   const { fake, pg, s3env, manifest, scenes } = shared;
   const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_STORE: await pg.fresh(), ...s3env, DUOLOGUE_CLIPS: `s3://${BUCKET}/scale-${n}` };
   const before = fake.submissions.length;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => worker(`machine-${i + 1}`, manifest, env, ['--run', `scale-${n}`])));
+  // Episodes to the bucket, as the README's recipe: each is stitched by one worker, which alone downloads
+  // the clips the others rendered for it (a folder per worker would have every worker stitch every episode).
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => worker(`machine-${i + 1}`, manifest, env, ['--run', `scale-${n}`, '--out', `s3://${BUCKET}/episodes-${n}`])));
   const end = Date.now();
   for (const r of results) if (r.code !== 0) throw new Error(`a worker of ${n} exited ${r.code}:\n${r.stderr.slice(-2000)}`);
   const mine = fake.submissions.slice(before);
