@@ -43,6 +43,11 @@ export interface SentSubmit {
   model: string;
   /** Epoch ms just before the request was sent. */
   at: number;
+  /**
+   * Epoch ms (the sender's clock) after which no byte of it was written: a request not on its way
+   * by then was cut unsent (`SubmitOptions.sendWindowMs`). Absent: no such bound.
+   */
+  sendBy?: number;
   /** The request body (URLs of the uploaded inputs, seed, order...). */
   body: Record<string, unknown>;
 }
@@ -68,6 +73,13 @@ export interface SubmitOptions extends CallOptions {
    * (the second Ctrl-C). @default never
    */
   forceSignal?: AbortSignal;
+  /**
+   * The paid request's first byte leaves within this long of `onSubmitting`
+   * starting, or it is cut unsent and `onSubmitting` runs again before the
+   * next attempt (so a worker that was paused past its claim's lease, and lost
+   * it, sends nothing). @default no deadline
+   */
+  sendWindowMs?: number;
 }
 
 export interface WaitOptions extends CallOptions {
