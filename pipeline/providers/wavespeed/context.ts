@@ -14,6 +14,8 @@ export interface WavespeedConnectionOptions {
   policy?: Partial<WavespeedPolicy>;
   sleep?: Sleep;
   now?: () => number;
+  /** Monotonic ms, read with `now` for a submit's send deadline. @default performance.now */
+  monotonic?: () => number;
   random?: () => number;
   onRetry?: HttpDeps['onRetry'];
 }

@@ -64,6 +64,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
     sleep: options.sleep ?? realSleep,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
+    monotonic: options.monotonic,
     policy,
     onRetry: options.onRetry,
   };
