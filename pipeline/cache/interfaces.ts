@@ -120,6 +120,15 @@ export interface RenderStore {
   /** The submit's answer proved no task was created; it waits to try again. */
   markPending(key: string): Promise<void>;
   /**
+   * The request of the submit recorded as `sentJson` is over (answered, cut,
+   * or never sent): `closedJson` replaces it whoever holds the row, but only
+   * while it is still the recorded submit (a compare-and-set on the record,
+   * not the claim), so a run that took the key over can tell a finished
+   * request from one a paused worker may still have open. False: another
+   * submit was recorded since (or the render is complete).
+   */
+  closeSubmit(key: string, sentJson: string, closedJson: string): Promise<boolean>;
+  /**
    * The provider created a task: its id is recorded whoever holds the row now
    * (losing it would mean paying again), and the row is ours again if free.
    * Output misses are counted per prediction: a new one starts from none.

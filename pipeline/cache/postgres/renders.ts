@@ -110,6 +110,16 @@ export class PgRenders implements RenderStore {
     return changed.length === 1;
   }
 
+  async closeSubmit(key: string, sentJson: string, closedJson: string): Promise<boolean> {
+    const changed = await this.sql.rows("UPDATE renders SET submit_sent = $1, updated_at = $2 WHERE key = $3 AND submit_sent = $4 AND status <> 'complete' RETURNING key", [
+      closedJson,
+      this.now(),
+      key,
+      sentJson,
+    ]);
+    return changed.length === 1;
+  }
+
   async markPending(key: string): Promise<void> {
     await this.update(key, "status = 'pending'");
   }

@@ -114,6 +114,11 @@ export class SqliteRenders implements Sync<RenderStore> {
     return r.changes === 1;
   }
 
+  closeSubmit(key: string, sentJson: string, closedJson: string): boolean {
+    const r = this.sql("UPDATE renders SET submit_sent = ?, updated_at = ? WHERE key = ? AND submit_sent = ? AND status <> 'complete'").run(closedJson, this.now(), key, sentJson);
+    return r.changes === 1;
+  }
+
   /** The submit's answer proved no task was created; it waits to try again (nothing can be billed). */
   markPending(key: string): void {
     this.update(key, "status = 'pending'");

@@ -25,6 +25,7 @@ const RENDERS: MethodNames<RenderStore> = {
   renew: 'write',
   markSubmitting: 'write',
   markPending: 'write',
+  closeSubmit: 'write',
   markInFlight: 'write',
   markComplete: 'write',
   markFailed: 'write',
