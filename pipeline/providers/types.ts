@@ -172,9 +172,12 @@ export interface Provider {
    * provider's list of recent predictions): its id, or undefined only when
    * the provider can show there is none (then it may be submitted again).
    * `knownIds`: predictions this key already had, never the lost one.
+   * `latestSend`: the latest moment (epoch ms) its request may have been on
+   * its way (default `sent.at`): "absent" counts only from a look made a full
+   * lost-answer window after it.
    * Throws when it cannot tell (also when more than one task matches). Absent: the provider cannot look; a person must.
    */
-  findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[] }): Promise<string | undefined>;
+  findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[]; latestSend?: number }): Promise<string | undefined>;
   /** Forgets the uploaded URLs of a task's inputs, so the next submit uploads them afresh. */
   forgetUploads?(task: RenderTask): Promise<void> | void;
   /** Balance, live prices and billing records (paid providers). */

@@ -127,7 +127,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
     download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
 
-    findSubmitted: (sent, { signal, knownIds = [] } = {}) => redact(findTask(sent, knownIds, signal)),
+    findSubmitted: (sent, { signal, knownIds = [], latestSend } = {}) => redact(findTask(sent, knownIds, signal, latestSend)),
 
     forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
