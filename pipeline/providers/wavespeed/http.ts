@@ -119,7 +119,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         method: call.method,
         headers: call.headers,
         body: await call.body?.(),
-        dispatcher: deadline ? sendBefore(deps.dispatcher, deadline, clocks, call.label) : deps.dispatcher,
+        dispatcher: deadline ? sendBefore(deps.dispatcher, deadline, clocks) : deps.dispatcher,
         signal: call.requestSignal === null ? undefined : (call.requestSignal ?? call.signal),
       });
       if (res.statusCode < 300) return res;

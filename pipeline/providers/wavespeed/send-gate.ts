@@ -38,7 +38,7 @@ type LegacyHandler = Dispatcher.DispatchHandler & { onConnect?: (abort: (err?: E
  * after its lease is proven never sent. Past this check the bytes may have
  * left: an error after it is ambiguous, as before.
  */
-export function sendBefore(inner: Dispatcher, deadline: SendDeadline, clocks: SendClocks, label: string): Dispatcher {
+export function sendBefore(inner: Dispatcher, deadline: SendDeadline, clocks: SendClocks): Dispatcher {
   const gated = Object.create(inner) as Dispatcher;
   gated.dispatch = (options, handler) => {
     const wrapped = new Proxy(handler as LegacyHandler, {
@@ -47,7 +47,7 @@ export function sendBefore(inner: Dispatcher, deadline: SendDeadline, clocks: Se
           return (abort: (err?: Error) => void, context?: unknown) => {
             const late = lateByMs(deadline, clocks);
             if (late > 0) {
-              abort(new SendWindowMissedError(`${label}: not sent, ${Math.round(late)} ms past its send deadline (the process was paused, or the connection slow); no byte left, so no task was created`));
+              abort(new SendWindowMissedError(`not sent, ${Math.round(late)} ms past its send deadline (the process was paused, or the connection slow); no byte left, so no task was created`));
               return;
             }
             return target.onConnect?.(abort, context);
