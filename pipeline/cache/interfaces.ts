@@ -415,8 +415,10 @@ export interface StoreOptions {
   owner?: string;
   /** @default 30_000 */
   leaseMs?: number;
-  /** @default Date.now */
+  /** The store's clock. @default Date.now; with `url`, the database server's clock (postgres/server-clock.ts) */
   now?: () => number;
+  /** With `url` and no `now`: the local clock the server's is read against (tests skew it). @default performance.now */
+  localClock?: () => number;
 }
 
 /** An episode's stitch: open (free, or held by `owner` while its lease lives) or written. */

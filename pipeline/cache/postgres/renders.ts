@@ -44,6 +44,8 @@ export class PgRenders implements RenderStore {
      * (owner, epoch): a worker paused past its lease writes nothing.
      */
     private epochs = new Map<string, number>(),
+    /** Samples the server's clock again, with each heartbeat (server-clock.ts). */
+    private resync: () => Promise<void> = async () => {},
   ) {}
 
   /** This store's token for the key; -1 (matches no row) when it holds no claim on it. */
@@ -95,6 +97,7 @@ export class PgRenders implements RenderStore {
   }
 
   async renew(): Promise<void> {
+    await this.resync();
     await this.sql.rows('UPDATE renders SET lease_until = $1 WHERE owner = $2', [this.now() + this.leaseMs, this.owner]);
     // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
     await this.sql.rows('UPDATE runs SET heartbeat_at = $1 WHERE owner = $2 AND finished_at IS NULL', [this.now(), this.owner]);
