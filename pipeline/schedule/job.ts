@@ -124,10 +124,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       const recorded = row.submit_sent ? (JSON.parse(row.submit_sent) as RecordedSubmit) : undefined;
       const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && recorded.at <= row.submitted_at;
       const state: SendState | undefined = recorded && !answered ? sendState(recorded, deps.now(), ownerGone) : undefined;
-      if (state?.kind === 'open' && !deps.retryAmbiguous) {
-        // Its sender may be paused with its request open: a task may still appear at any time, so no
-        // number of empty looks proves a new submit would be the only one. Held (its hold, if a named
-        // run's books carry one, counted as spent at worst), until the sender records the end.
+      const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
+      if (state?.kind === 'open' && lost.kind !== 'found' && !deps.retryAmbiguous) {
+        // Its sender may be paused with its request open: its task may still appear at any time, so no
+        // number of empty looks proves a new submit would be the only one (a task found is attached as
+        // ever). Held (a hold it left on a named run's books counted as spent), until the sender records the end.
         const held = budget.adopt ? await budget.adopt(scene.key) : 0;
         if (held > 0) deps.spend();
         const host = state.sender.split(':')[0];
@@ -137,7 +138,6 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           code: 'E_HELD',
         });
       }
-      const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
       if (lost.kind === 'found') {
         await renders.markInFlight(scene.key, lost.id);
         predictionId = lost.id;

@@ -9,7 +9,8 @@
  * check), so frozen before its first byte left, A sends nothing when
  * continued; and B, finding a submit whose sender stopped renewing its claim
  * mid-submit without recording the request's end, cannot prove a new submit
- * would be the only one: it holds the scene (exit 1) instead of paying. Both
+ * would be the only one: it looks (a task found is attached) and, finding
+ * none, holds the scene (exit 1) instead of paying. Both
  * freezes are placed exactly (no timing luck): A stops itself as its submit
  * request is created (fake-host.mjs), or the test stops it once the fake has
  * A's request in hand and holds its answer past the lost-answer window.
@@ -78,8 +79,9 @@ describe('attack: a worker frozen inside its submit, on another host, past its l
   it('its request in the provider\'s hands, answered only after the lost-answer window: held, never paid twice', { timeout: 120_000 }, async () => {
     const fake = await startFake();
     fakes.push(fake);
-    // The fake holds the request 8 s before it creates the task: past the 4.5 s window at this scale.
-    fake.script('submit', { kind: 'slow', ms: 8_000 });
+    // The fake holds the request 15 s before it creates the task: past the 4.5 s window at this scale,
+    // and past B's two looks (3 s apart) — which would attach the task had it been there.
+    fake.script('submit', { kind: 'slow', ms: 15_000 });
     const { manifest } = tinyProject(ONE_SCENE);
     const url = await pg.fresh();
     const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_LEASE_SECONDS: '1', DUOLOGUE_STORE: url, ...s3.env(), DUOLOGUE_CLIPS: `s3://${BUCKET}/frozen-after` };
