@@ -105,6 +105,8 @@ export interface RenderStore {
   readonly owner: string;
   /** How long a claim lives without a heartbeat. */
   readonly leaseMs: number;
+  /** The clock leases are on: a shared store's is the server's, one for every machine. */
+  readonly clock: { now: () => number };
   get(key: string): Promise<RenderRow | undefined>;
   /** The rows of these keys that exist (the plan's lookup reads them all at once). */
   getMany(keys: readonly string[]): Promise<Map<string, RenderRow>>;

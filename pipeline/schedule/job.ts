@@ -123,7 +123,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
       const recorded = row.submit_sent ? (JSON.parse(row.submit_sent) as RecordedSubmit) : undefined;
       const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && recorded.at <= row.submitted_at;
-      const state: SendState | undefined = recorded && !answered ? sendState(recorded, deps.now(), ownerGone) : undefined;
+      const now = deps.now();
+      const state: SendState | undefined = recorded && !answered ? sendState(recorded, now, ownerGone, renders.clock.now() - now) : undefined;
       const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
       if (state?.kind === 'open' && lost.kind !== 'found' && !deps.retryAmbiguous) {
         // Its sender may be paused with its request open: its task may still appear at any time, so no
@@ -212,7 +213,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
           // The account refused a submit for lack of money since this one took its turn: nothing more is sent.
           if (budget.refusal !== undefined) throw new NotSubmittedError(budget.refusal);
           // Who sent it: a run that takes the key over judges whether its request can still be open.
-          lastSent = JSON.stringify({ ...sent, sender: renders.owner } satisfies RecordedSubmit);
+          lastSent = JSON.stringify({ ...sent, sender: renders.owner, storeOffset: renders.clock.now() - deps.now() } satisfies RecordedSubmit);
           const sentJson = lastSent;
           await store.transaction(async (tx) => {
             // Looked at again as the write runs: a stop, or the account's refusal of another submit,

@@ -12,6 +12,12 @@ export interface RecordedSubmit extends SentSubmit {
   sender?: string;
   /** Epoch ms when its request was over (answered, cut, or never sent), recorded by the sender. */
   closedAt?: number;
+  /**
+   * The store's clock minus the sender's, as it recorded the submit: the times here are on the
+   * sender's clock, and a run on another machine reads them on its own through the store's (one
+   * for all machines on a shared store), so clocks minutes apart do not shorten the window.
+   */
+  storeOffset?: number;
 }
 
 /**
@@ -25,10 +31,13 @@ export interface RecordedSubmit extends SentSubmit {
  */
 export type SendState = { kind: 'settled'; latestSend: number } | { kind: 'open'; sender: string } | { kind: 'legacy' };
 
-export function sendState(sent: RecordedSubmit, now: number, senderGone: (owner: string) => boolean): SendState {
+/** `now` and `readerOffset` (the store's clock minus the reader's) are the reader's; `latestSend` is on its clock. */
+export function sendState(sent: RecordedSubmit, now: number, senderGone: (owner: string) => boolean, readerOffset?: number): SendState {
+  const shift = sent.storeOffset !== undefined && readerOffset !== undefined ? sent.storeOffset - readerOffset : 0;
+  const sendBy = sent.sendBy === undefined ? undefined : sent.sendBy + shift;
   // A request cut before its deadline was never written after it: the earlier bound holds.
-  const bound = (t: number) => ({ kind: 'settled' as const, latestSend: Math.min(t, sent.sendBy ?? t) });
-  if (sent.closedAt !== undefined) return bound(sent.closedAt);
+  const bound = (t: number) => ({ kind: 'settled' as const, latestSend: Math.min(t, sendBy ?? t) });
+  if (sent.closedAt !== undefined) return bound(sent.closedAt + shift);
   if (sent.sender === undefined) return { kind: 'legacy' };
   // Its process is gone, and its sockets with it: nothing of it is on its way after now.
   if (senderGone(sent.sender)) return bound(now);

@@ -32,3 +32,13 @@ it('closedRecord keeps the record and adds its end', () => {
   const sent = JSON.stringify({ ...base, sender: `${hostname()}:1:1:a` });
   expect(JSON.parse(closedRecord(sent, 7_000))).toEqual({ ...JSON.parse(sent), closedAt: 7_000 });
 });
+
+it("another machine's times are read on the reader's clock through the store's: a sender 2 min behind does not shorten the window", () => {
+  // The sender's clock reads 2 min behind the store's, the reader's is on time: its end was 2 min later than it says.
+  const sent: RecordedSubmit = { ...base, sendBy: undefined, sender: 'far:1:1:a', closedAt: 10_000, storeOffset: 120_000 };
+  expect(sendState(sent, 500_000, never, 0)).toEqual({ kind: 'settled', latestSend: 130_000 });
+  // Read on the sender's own clock: as recorded.
+  expect(sendState(sent, 500_000, never, 120_000)).toEqual({ kind: 'settled', latestSend: 10_000 });
+  // Without both offsets, nothing is shifted.
+  expect(sendState({ ...sent, storeOffset: undefined }, 500_000, never, 0)).toEqual({ kind: 'settled', latestSend: 10_000 });
+});

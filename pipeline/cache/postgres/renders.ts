@@ -48,6 +48,8 @@ export class PgRenders implements RenderStore {
     private resync: () => Promise<void> = async () => {},
   ) {}
 
+  readonly clock = { now: () => this.now() };
+
   /** This store's token for the key; -1 (matches no row) when it holds no claim on it. */
   private epoch(key: string): number {
     return this.epochs.get(key) ?? -1;

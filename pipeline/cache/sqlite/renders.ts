@@ -11,6 +11,7 @@ export class SqliteRenders implements Sync<RenderStore> {
   private sql: (text: string) => Database.Statement;
   /** One transaction wrapper for every batch (better-sqlite3 builds five functions per wrapper). */
   private tx: Database.Transaction<(fn: () => unknown) => unknown>;
+  readonly clock: { now: () => number };
   /**
    * The epoch (fencing token) of each claim this store holds. Every later
    * write of a claim is conditional on (owner, epoch): a worker paused past
@@ -25,6 +26,7 @@ export class SqliteRenders implements Sync<RenderStore> {
     /** How long a claim lives without a heartbeat (schedule renews it every third of this). */
     readonly leaseMs = 30_000,
   ) {
+    this.clock = { now };
     this.sql = statementCache(db);
     this.tx = db.transaction((fn: () => unknown) => fn());
   }

@@ -41,7 +41,7 @@ export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, knownIds: 
   return async (sent, knownIds, signal, latestSend = sent.at) => {
     const first = await look(sent, knownIds, signal);
     if (first) return first;
-    await deps.sleep(Math.max(policy.lostAnswerRecheckMs, Math.max(latestSend, sent.at) + policy.lostAnswerWindowMs - deps.now()), signal);
+    await deps.sleep(Math.max(policy.lostAnswerRecheckMs, latestSend + policy.lostAnswerWindowMs - deps.now()), signal);
     return look(sent, knownIds, signal);
   };
 }
