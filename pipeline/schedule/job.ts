@@ -184,13 +184,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     const started = deps.now();
 
     /** The request of the submit last recorded is over: said in the store, so a run that takes the key over knows. */
-    const closeSent = async (): Promise<number> => {
-      const at = deps.now();
-      if (lastSent === undefined) return at;
-      const closed = closedRecord(lastSent, at);
+    const closeSent = async (): Promise<void> => {
+      if (lastSent === undefined) return;
+      const closed = closedRecord(lastSent, deps.now());
       // Not saying so only makes another run hold the key: never let it hide the submit's own outcome.
       if (await renders.closeSubmit(scene.key, lastSent, closed).catch(() => false)) lastSent = closed;
-      return at;
     };
 
     /** One submit request (the provider retries what proves no task was created). */
