@@ -8,13 +8,12 @@
  * holds an episode's claim: another worker writes it after the lease.
  * (Workers sharing a local folder: stitch-once-folder.test.ts.)
  */
-import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -23,6 +22,7 @@ import { startMachine, type Machine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, S3_SECRET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const pg = usePostgres();
 const s3 = useS3();
@@ -31,12 +31,7 @@ const scene = (id: string, seed: number) => `      - { id: ${id}, left: tone-1s.
 const SHOW = `version: 1\ndefaults: { image: two-people.png, prompt: two people talking }\nepisodes:\n${[1, 2, 3].map((e) => `  - id: ep${e}\n    scenes:\n${scene('a', e * 10 + 1)}${scene('b', e * 10 + 2)}`).join('')}`;
 const HOSTS = ['machine-a', 'machine-b', 'machine-c'];
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, children } = useProcesses();
 
 async function fake(): Promise<FakeWavespeed> {
   const f = await startFake({ msPerVideoSecond: 100, maxConcurrent: 6 });
