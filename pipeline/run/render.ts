@@ -23,7 +23,7 @@ import { defaultConcurrency } from '../providers/wavespeed/pacer-for-tier.ts';
 import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import type { TierSetting } from '../providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
-import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
+import { outcomeCounts, schedule, type ScheduleOptions, type ScheduleResult } from '../schedule/index.ts';
 import { SharedBudgets } from '../schedule/shared-budget.ts';
 import { capJsonOf, checkJoin, planFingerprint, sharedPoolName } from './named-run.ts';
 import type { Sleep } from '../sleep.ts';
@@ -100,6 +100,8 @@ export interface RenderOptions {
    * another (the old order, kept to measure the difference). @default 'as-scenes-land'
    */
   finishOrder?: 'as-scenes-land' | 'after-scenes';
+  /** Submission order (schedule's `order`; the others exist to measure it). @default 'longest-first' */
+  order?: ScheduleOptions['order'];
   /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
   localWorkers?: number;
   /** Where a later cross-machine episode claim and a remote output writer plug in. @default this process writes every episode locally */
@@ -283,6 +285,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
       retryHeld: options.retryHeld,
       budgets: shared ?? (voiced.spentUsd > 0 ? budgetsAfterSpeech(plan, voiced.spentByEpisode) : undefined),
       onSceneDone: finisher?.sceneDone,
+      order: options.order,
     });
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.

@@ -11,6 +11,8 @@ export interface OrderOptions {
    * get for episodes to complete one after another. @default 0.02 (MAKESPAN_SLACK)
    */
   makespanSlack?: number;
+  /** `false`: longest first across the whole run (LPT, the order before episodes; kept to measure what they buy). @default true */
+  byEpisode?: boolean;
 }
 
 /**
@@ -75,7 +77,8 @@ export function submissionOrder<T extends Orderable>(jobs: readonly T[], options
   const fits = (k: number) => makespan(pulled(k)) <= bound;
   // The fewest pulled that fits: k = all of them (LPT) always does; a binary search keeps 10,000 keys cheap.
   let hi = renders.length;
-  if (fits(0)) hi = 0;
+  if (options.byEpisode === false) hi = renders.length; // all pulled: LPT
+  else if (fits(0)) hi = 0;
   else {
     let lo = 0;
     while (hi - lo > 1) {
