@@ -38,8 +38,8 @@ export const MAKESPAN_SLACK = 0.02;
  * (LPT) keeps the wall time near max(longest scene, total ÷ concurrency);
  * episode order can lose that when a long scene comes late, so the order
  * is projected on the run's lanes (list-schedule.ts) and, while it ends
- * more than `makespanSlack` after LPT's projection, the fewest longest
- * scenes are pulled to the front (in LPT order) that bring it back within.
+ * more than `makespanSlack` after LPT's projection, the longest scenes are
+ * pulled to the front (in LPT order), as few as bring it back within.
  * All of them pulled is LPT itself, so the bound always holds.
  *
  * Only the order moves: which scenes are submitted, their budget pools and
@@ -54,32 +54,30 @@ export function submissionOrder<T extends Orderable>(jobs: readonly T[], options
   const firstIndex = new Map<string | undefined, number>();
   jobs.forEach((job, index) => firstIndex.has(job.episodeId) || firstIndex.set(job.episodeId, index));
 
-  type Item = { job: T; index: number };
+  type Item = { job: T; index: number; lptRank: number };
   const leftOf = (x: Item) => left.get(x.job.episodeId) ?? 0;
   const longestFirst = (a: Item, b: Item) => b.job.videoSeconds - a.job.videoSeconds || leftOf(a) - leftOf(b) || a.index - b.index;
   const nearestDone = (a: Item, b: Item) => leftOf(a) - leftOf(b) || firstIndex.get(a.job.episodeId)! - firstIndex.get(b.job.episodeId)!;
 
-  const items = jobs.map((job, index) => ({ job, index }));
+  const items: Item[] = jobs.map((job, index) => ({ job, index, lptRank: 0 }));
   const cached = items.filter((x) => x.job.action === 'cached').sort(longestFirst);
   const resumes = items.filter((x) => x.job.action === 'resume').sort(longestFirst);
   const renders = items.filter((x) => x.job.action === 'render');
   const lpt = [...renders].sort(longestFirst);
+  lpt.forEach((x, rank) => (x.lptRank = rank));
   const byEpisode = [...renders].sort((a, b) => nearestDone(a, b) || longestFirst(a, b));
 
   /** The `k` longest first, then the rest episode by episode. */
-  const pulled = (k: number): Item[] => {
-    const front = new Set(lpt.slice(0, k));
-    return [...lpt.slice(0, k), ...byEpisode.filter((x) => !front.has(x))];
-  };
+  const pulled = (k: number): Item[] => [...lpt.slice(0, k), ...byEpisode.filter((x) => x.lptRank >= k)];
   // A resume holds a lane until its prediction is collected; how long is unknown, so its whole length.
   const makespan = (order: Item[]) => listScheduleMakespan([...resumes, ...order].map((x) => x.job.videoSeconds), slots);
   const bound = makespan(lpt) * (1 + slack);
   const fits = (k: number) => makespan(pulled(k)) <= bound;
-  // The fewest pulled that fits: k = all of them (LPT) always does; a binary search keeps 10,000 keys cheap.
+  // Few pulled that fit: `hi` always fits (all of them pulled is LPT). A binary search keeps 10,000 keys
+  // cheap (~15 projections); the fit need not be monotone in k, so it finds a small k, not always the least.
   let hi = renders.length;
-  if (options.byEpisode === false) hi = renders.length; // all pulled: LPT
-  else if (fits(0)) hi = 0;
-  else {
+  if (options.byEpisode !== false && fits(0)) hi = 0;
+  else if (options.byEpisode !== false) {
     let lo = 0;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
