@@ -42,8 +42,10 @@ export const MAKESPAN_SLACK = 0.02;
  * pulled to the front (in LPT order), as few as bring it back within.
  * All of them pulled is LPT itself, so the bound always holds.
  *
- * Only the order moves: which scenes are submitted, their budget pools and
- * every hold are decided before (plan admission, budget.ts). Pure and
+ * Only the order moves: the result is a permutation of the same keys, and
+ * which scenes may be submitted, their budget pools and every hold are
+ * decided elsewhere (the plan admits whole episodes whose worst-case charges
+ * fit their caps together; job.ts reserves before each submit). Pure and
  * deterministic: a function of the jobs, their manifest order and `slots`.
  */
 export function submissionOrder<T extends Orderable>(jobs: readonly T[], options: OrderOptions = {}): T[] {
