@@ -23,7 +23,7 @@ import { defaultConcurrency } from '../providers/wavespeed/pacer-for-tier.ts';
 import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
 import type { TierSetting } from '../providers/wavespeed/tiers.ts';
 import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
-import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
+import { outcomeCounts, schedule, type ScheduleOptions, type ScheduleResult } from '../schedule/index.ts';
 import { SharedBudgets } from '../schedule/shared-budget.ts';
 import { sharedPoolName } from './named-run.ts';
 import { joinWithSeeds } from './run-seeds.ts';
@@ -111,6 +111,8 @@ export interface RenderOptions {
    * another (the old order, kept to measure the difference). @default 'as-scenes-land'
    */
   finishOrder?: 'as-scenes-land' | 'after-scenes';
+  /** Submission order (schedule's `order`; the others exist to measure it). @default 'longest-first' */
+  order?: ScheduleOptions['order'];
   /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
   localWorkers?: number;
   /**
@@ -370,6 +372,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
         budgets,
         limit,
         deferred: speech.gate,
+        order: options.order,
         // Only the worker that stitches an episode downloads the clips other workers rendered for it.
         deferSharedClips: clips.shared && seams?.write !== undefined && options.episodeSeams === undefined,
         onSceneDone: (r) => {

@@ -46,8 +46,12 @@ export interface ScheduleOptions {
   retryAmbiguous?: boolean;
   /** Submit keys held after two paid predictions without a usable clip. */
   retryHeld?: boolean;
-  /** Submission order; `fifo` exists to measure what longest-first buys (BENCHMARKS.md). @default 'longest-first' */
-  order?: 'longest-first' | 'fifo';
+  /**
+   * Submission order (order.ts): episode by episode within a bound on
+   * longest-first's makespan. `lpt` (longest first across the run) and `fifo`
+   * exist to measure what it buys (BENCHMARKS.md). @default 'longest-first'
+   */
+  order?: 'longest-first' | 'lpt' | 'fifo';
   /** A named run's caps, shared with its other workers through the store (`--run`). @default this process's own, in memory */
   budgets?: RunBudgets;
   /**
@@ -188,7 +192,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     },
   };
   const groups = [...byKey.values()].map((group) => group[0]);
-  const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
+  const leaders = options.order === 'fifo' ? groups : submissionOrder(groups, { slots: concurrency, byEpisode: options.order !== 'lpt' });
   for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
   /** One go at a key; an error ends it as failed (a 401 or an unwritable cache also stops the run). */
