@@ -3,32 +3,24 @@
  * typed events. Never exits the process; the CLI decides.
  */
 import path from 'node:path';
-import type { Dispatcher } from 'undici';
-import { roundUsd } from '../cost/estimate.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
+import { DuologueError, isAbort } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
-import { accountWindowFor } from '../cache/submit-window.ts';
 import { openClipStore } from '../cache/clips/index.ts';
-import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
-import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
-import type { Plan } from '../plan/index.ts';
+import { RunEvents } from '../events.ts';
+import { resolveFfmpegPaths } from '../media/ffmpeg.ts';
 import { planManifests } from './plan-manifests.ts';
 import { preflight, unaffordable, withPrices } from './preflight.ts';
-import { PROVIDERS, type ProviderId } from '../providers/info.ts';
-import { createLocalProvider } from '../providers/local/provider.ts';
+import { PROVIDERS } from '../providers/info.ts';
 import type { Provider } from '../providers/types.ts';
-import type { Clock } from '../providers/wavespeed/pacer.ts';
 import { defaultConcurrency } from '../providers/wavespeed/pacer-for-tier.ts';
-import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
-import type { TierSetting } from '../providers/wavespeed/tiers.ts';
-import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
-import { outcomeCounts, schedule, type ScheduleOptions, type ScheduleResult } from '../schedule/index.ts';
-import { SharedBudgets } from '../schedule/shared-budget.ts';
-import { sharedPoolName } from './named-run.ts';
-import { joinWithSeeds } from './run-seeds.ts';
-import { realSleep, type Sleep } from '../sleep.ts';
-import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
+import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
+import type { SharedBudgets } from '../schedule/shared-budget.ts';
+import { joinNamedRun } from './join-named-run.ts';
+import { videoProvider } from './video-provider.ts';
+import { realSleep } from '../sleep.ts';
+import type { RenderOptions, RenderResult } from './render-options.ts';
+import { createFinisher, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
 import { openEpisodeOutputs, parseOutTarget, type EpisodeOutputs, type OutTarget } from '../stitch/outputs/index.ts';
 import { sharedEpisodeWriter } from '../stitch/shared-writer.ts';
@@ -36,7 +28,6 @@ import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
-import type { SpeechProvider } from '../providers/speech-types.ts';
 import { createSpeechProvider } from './speech-provider.ts';
 import pLimit from 'p-limit';
 import { Budgets } from '../schedule/budget.ts';
@@ -44,102 +35,8 @@ import { sceneResolver } from './resolve-scenes.ts';
 import { latePriceCheck } from './late-quote.ts';
 import { startSpeech, type SpeechRun } from './voice.ts';
 
-export interface RenderOptions {
-  provider: ProviderId;
-  /** Required for `wavespeed`. */
-  apiKey?: string;
-  /** @default https://api.wavespeed.ai */
-  baseUrl?: string;
-  /** @default ./cache */
-  cacheDir?: string;
-  /**
-   * A folder, or `s3://bucket/prefix` (the same AWS environment as `clipsUrl`): episodes go to
-   * `<prefix><episode id>.mp4`, and the report to `<cacheDir>/report`. @default ./out
-   */
-  outDir?: string;
-  /** A postgres:// URL: the cache's state on a server shared by several machines (default: the cache dir's own database). */
-  storeUrl?: string;
-  /** `s3://bucket/prefix`: complete clips shared by every machine, the cache dir a read-through copy (default: the cache dir alone). */
-  clipsUrl?: string;
-  /** The AWS environment for `clipsUrl` (AWS_ENDPOINT_URL, credentials, region). @default process.env */
-  env?: NodeJS.ProcessEnv;
-  budgetUsd?: number;
-  /** @default 4, or with a `tier` its tasks-at-once cap */
-  concurrency?: number;
-  /**
-   * WaveSpeed account level whose limits pace submits (videos started per
-   * minute, tasks at once); `auto` learns them from 429s. @default auto
-   */
-  tier?: TierSetting;
-  /** Only these episode ids (all when empty). */
-  episodes?: string[];
-  /** Stops the run: no new submits, what is in flight recorded. A submit request already sent is let finish (its answer carries the task's id). */
-  signal?: AbortSignal;
-  /** Stops at once, cutting even an open submit request (the second Ctrl-C): that submit is then recorded as maybe billed. */
-  forceSignal?: AbortSignal;
-  events?: RunEvents;
-  ffmpeg?: FfmpegPaths;
-  /** Recorded in the run ledger. */
-  args?: string[];
-  retryAmbiguous?: boolean;
-  /** Submit keys held after two paid predictions without a usable clip (once more each). */
-  retryHeld?: boolean;
-  /** Collaborators for tests. */
-  dispatcher?: Dispatcher;
-  policy?: Partial<WavespeedPolicy>;
-  sleep?: Sleep;
-  /** The submit limiter's clock (its window is `policy.rateWindowMs`). */
-  clock?: Clock;
-  waitPollMs?: number;
-  leaseMs?: number;
-  /** Write <out>/report.html and report.json. @default true */
-  report?: boolean;
-  /** Stitch episodes with missing scenes, a slate in each gap (status stays incomplete). */
-  allowPartial?: boolean;
-  /** Allow an episode's `output:` outside its manifest's folder and outDir. @default false */
-  allowOutside?: boolean;
-  /** When WaveSpeed's live price differs from the price table: go on, reserving and recording at the live price (else the run stops before spending). */
-  acceptLivePrices?: boolean;
-  /** A ready provider instead of building one (tests, custom providers). */
-  providerInstance?: Provider;
-  /** A ready voice for lines written as text (tests). @default the provider's (run/speech-provider.ts) */
-  speechInstance?: SpeechProvider;
-  /**
-   * When episodes are written: `as-scenes-land` conforms each clip as it is
-   * delivered and stitches an episode as soon as its last scene is in;
-   * `after-scenes` waits for every scene, then writes the episodes one after
-   * another (the old order, kept to measure the difference). @default 'as-scenes-land'
-   */
-  finishOrder?: 'as-scenes-land' | 'after-scenes';
-  /** Submission order (schedule's `order`; the others exist to measure it). @default 'longest-first' */
-  order?: ScheduleOptions['order'];
-  /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
-  localWorkers?: number;
-  /**
-   * How episodes are written. @default with a shared store (`storeUrl`) or an `s3://` out, each
-   * episode once across every worker (stitch/shared-writer.ts); otherwise this process writes every
-   * episode into its folder, as it always did
-   */
-  episodeSeams?: EpisodeSeams;
-  /**
-   * Join the run of this name (`--run`, checked by parseRunName): every worker
-   * started with it shares one cap, one ledger entry and one report's totals,
-   * through the cache's state. @default none: this process is its own run
-   */
-  runName?: string;
-}
-
+export type { RenderOptions, RenderResult } from './render-options.ts';
 export type { EpisodeOutcome } from '../stitch/run-episodes.ts';
-
-export interface RenderResult {
-  plan: Plan;
-  warnings: Diagnostic[];
-  schedule: ScheduleResult;
-  episodes: EpisodeOutcome[];
-  runId: number;
-  /** Path of report.html, when written. */
-  report?: string;
-}
 
 export async function render(files: readonly string[], options: RenderOptions): Promise<RenderResult> {
   const events = options.events ?? new RunEvents();
@@ -194,27 +91,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Scenes whose lines are text are planned on their estimated (bound) lengths; run/voice.ts voices them
     // beside the video scheduler, and each scene gets its exact key once its lines are voiced.
     let manifests = await planManifests(files, planOptions);
-    provider =
-      options.providerInstance ??
-      (options.provider === 'local'
-        ? createLocalProvider({ workDir: path.join(cacheDir, 'work'), ffmpeg })
-        : createWavespeedProvider({
-            apiKey: options.apiKey!,
-            baseUrl: options.baseUrl,
-            ffmpeg,
-            workDir: path.join(cacheDir, 'work'),
-            uploads: store.uploads('wavespeed'),
-            dispatcher: options.dispatcher,
-            policy: options.policy,
-            sleep: options.sleep,
-            tier,
-            concurrency,
-            // A known tier's limit belongs to the account: paced through the store, shared by every process on it.
-            submitWindow: accountWindowFor({ dir: cacheDir, url: options.storeUrl, provider: 'wavespeed', apiKey: options.apiKey! }),
-            clock: options.clock,
-            onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
-            onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),
-          }));
+    provider = options.providerInstance ?? videoProvider(options, { cacheDir, ffmpeg, store, tier, concurrency, events });
     // Live price and balance, asked before anything is paid for (speech included); the plan admits
     // episodes under both, each on its speech and its video's upper bound.
     const pre = await preflight({
@@ -228,43 +105,22 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
-      const { joined, ...planned } = await joinWithSeeds({
+      const joined = await joinNamedRun({
+        name: options.runName,
         ledger,
-        start: { name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd },
+        owner: store.renders.owner,
+        provider: info.id,
+        args: options.args ?? [...files],
+        budgetUsd,
         budgetOption: options.budgetUsd,
         manifests,
         plan,
-        replan: async (seeds) => {
-          const again = await planManifests(files, { ...planOptions, seeds });
-          return { manifests: again, plan: again.planWith(pre.prices, pre.balanceUsd) };
-        },
-        // A scene's video key is made from its speech's bytes, so a worker joining after some lines are voiced
-        // plans other keys than one that joined before: with lines written as text, the fingerprint is of the
-        // plan with every line as text (keys from the manifests alone, on the same seeds).
-        fingerprintPlan: async (m, p) =>
-          m.prepared.speech ? (await planManifests(files, { ...planOptions, speechAsText: true, seeds: m.prepared.drawnSeeds })).planWith(pre.prices) : p,
+        prices: pre.prices,
+        balanceUsd: pre.balanceUsd,
+        planAgain: (changed) => planManifests(files, { ...planOptions, ...changed }),
       });
-      ({ manifests, plan } = planned);
-      run = { id: joined.id, finished: false };
-      await ledger.joinWorker(joined.id);
-      if (!joined.created) {
-        // Joined late (a rerun job, a worker started after the others): episodes are admitted against
-        // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
-        // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
-        // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
-        // A line still to voice is its scene's miss too: its speech hold (another worker voicing it) is in this plan already.
-        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').flatMap((s) => [s.key, ...s.pendingSpeech.map((p) => p.key)])))];
-        const taken = new Map<string, number>();
-        for (const p of plan.budgets) {
-          if (p.kind === 'balance') continue;
-          const t = await ledger.holdTotals(joined.id, sharedPoolName(p.id), ownMisses);
-          taken.set(p.id, roundUsd(t.spentUsd + t.reservedUsd));
-        }
-        if ([...taken.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => taken.get(id) ?? 0);
-      }
-      shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
-      // A crashed worker's holds whose keys were never submitted go back before this one reserves.
-      await ledger.releaseStaleHolds(joined.id);
+      ({ manifests, plan, shared } = joined);
+      run = { id: joined.runId, finished: false };
     }
     const runId = run!.id;
     if (!shared) await ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
