@@ -103,7 +103,7 @@ function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv
     .option('--tier <level>', 'WaveSpeed account level that paces submits: bronze | silver | gold | ultra | auto (env WAVESPEED_TIER; default auto: learned from 429s)')
     .option('--episode <id>', 'render only this episode (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .addOption(cacheDir())
-    .option('--out <dir>', 'where episode files go when a manifest sets no output:', './out')
+    .option('--out <dir|s3-url>', 'where episode files go when a manifest sets no output: a folder, or s3://bucket/prefix (each episode stitched once by one worker, uploaded verified; the report then goes to <cache>/report)', './out')
     .option('--json', 'NDJSON events on stdout, ending with a summary object')
     .option('--quiet', 'print only failures and the summary')
     .option('--verbose', 'print every event as a plain line (queued, money, retries)')

@@ -72,6 +72,20 @@ export class TaskNotCreatedError extends DuologueError {
 }
 
 /**
+ * A submit whose request was not written by its send deadline (the process
+ * was paused, a connection was slow to open): it was cut before its first
+ * byte left, so no task can exist. The submit is marked again (under its
+ * claim's fencing token) before another attempt; a worker that lost its
+ * claim meanwhile sends nothing.
+ */
+export class SendWindowMissedError extends TaskNotCreatedError {
+  constructor(message: string) {
+    super('E_API', message);
+    this.name = 'SendWindowMissedError';
+  }
+}
+
+/**
  * A submit whose answer was lost after the request was sent (a reset, a 5xx,
  * an unreadable body): the task may have been created and billed, so it is
  * not sent again blindly.

@@ -44,6 +44,10 @@ export type RunEvent =
 
 /** The `episode` reason of an episode whose inputs did not change (its file was left as it was). */
 export const UP_TO_DATE = 'up to date, not rewritten';
+/** How the reason starts of an episode found written (by another worker, or an earlier run: who and when follow). */
+export const UP_TO_DATE_PREFIX = 'up to date';
+/** How the reason starts of an episode another worker of the run took over from this one (that worker writes it). */
+export const BY_ANOTHER_WORKER = 'written by another worker';
 
 /** The `waiting` reason of a submit held back by the account's rate limit (not a failure). */
 export const RATE_LIMIT_WAIT = 'waiting for the rate limit';

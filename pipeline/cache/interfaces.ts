@@ -105,6 +105,8 @@ export interface RenderStore {
   readonly owner: string;
   /** How long a claim lives without a heartbeat. */
   readonly leaseMs: number;
+  /** The clock leases are on: a shared store's is the server's, one for every machine. */
+  readonly clock: { now: () => number };
   get(key: string): Promise<RenderRow | undefined>;
   /** The rows of these keys that exist (the plan's lookup reads them all at once). */
   getMany(keys: readonly string[]): Promise<Map<string, RenderRow>>;
@@ -119,6 +121,15 @@ export interface RenderStore {
   markSubmitting(key: string, sentJson?: string): Promise<boolean>;
   /** The submit's answer proved no task was created; it waits to try again. */
   markPending(key: string): Promise<void>;
+  /**
+   * The request of the submit recorded as `sentJson` is over (answered, cut,
+   * or never sent): `closedJson` replaces it whoever holds the row, but only
+   * while it is still the recorded submit (a compare-and-set on the record,
+   * not the claim), so a run that took the key over can tell a finished
+   * request from one a paused worker may still have open. False: another
+   * submit was recorded since (or the render is complete).
+   */
+  closeSubmit(key: string, sentJson: string, closedJson: string): Promise<boolean>;
   /**
    * The provider created a task: its id is recorded whoever holds the row now
    * (losing it would mean paying again), and the row is ours again if free.
@@ -423,8 +434,10 @@ export interface StoreOptions {
   owner?: string;
   /** @default 30_000 */
   leaseMs?: number;
-  /** @default Date.now */
+  /** The store's clock. @default Date.now; with `url`, the database server's clock (postgres/server-clock.ts) */
   now?: () => number;
+  /** With `url` and no `now`: the local clock the server's is read against (tests skew it). @default performance.now */
+  localClock?: () => number;
 }
 
 /** An episode's stitch: open (free, or held by `owner` while its lease lives) or written. */

@@ -32,6 +32,18 @@ export function ownerAlive(owner: string, leaseUntil: number, now: number): bool
   return start !== undefined && processStart(Number(pid)) !== undefined ? true : now - leaseUntil < UNPROVEN_OWNER_GRACE_MS;
 }
 
+/**
+ * Whether `owner` is proven to have ended: it ran on this host and its
+ * process is gone (its sockets closed with it). Another host's owner is
+ * never proven gone: a lapsed lease may be a paused process.
+ */
+export function ownerGone(owner: string): boolean {
+  const parts = owner.split(':');
+  if (parts[0] !== hostname()) return false;
+  const start = (parts.length >= 4 ? parts[2] : '') || undefined;
+  return !pidAlive(Number(parts[1]), start);
+}
+
 /** How long past its lease a live pid of unknown start time keeps a claim. */
 export const UNPROVEN_OWNER_GRACE_MS = 60 * 60_000;
 

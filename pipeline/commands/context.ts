@@ -5,6 +5,7 @@ import { DuologueError } from '../errors.ts';
 import { openStore, openStoreForReading, type Store } from '../cache/store.ts';
 import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
 import { PROVIDERS, type ProviderId } from '../providers/info.ts';
+import { parseOutTarget } from '../stitch/outputs/target.ts';
 
 /** What every command gets from the CLI entry: streams, env, a signal. */
 export interface CommandContext {
@@ -85,6 +86,16 @@ export function parseBudget(value: string | undefined): number | undefined {
     throw new DuologueError('E_USAGE', `Expected \`--budget\` to be an amount of USD from 0 up, got \`${value}\``);
   }
   return n;
+}
+
+/**
+ * `render --out`: a folder resolved against the command's cwd, or an s3:// URL checked here
+ * (E_USAGE before anything is opened or paid; the message never repeats the URL).
+ */
+export function renderOutOf(ctx: CommandContext, flag?: string): string {
+  const value = flag ?? DEFAULTS.outDir;
+  const target = parseOutTarget(value, ctx.env, ctx.cwd);
+  return target.kind === 's3' ? value.trim() : path.resolve(ctx.cwd, value);
 }
 
 /** `--out`, resolved against the command's cwd. */

@@ -6,7 +6,7 @@ import { render } from '../run/render.ts';
 import { parseRunName } from '../run/run-name.ts';
 import { displayPath } from '../report/table.ts';
 import { createTerminalView, type OutputMode } from '../report/terminal.ts';
-import { cacheDirOf, ffmpegOf, outDirOf, parseBudget, providerOf, sharedOf, type CommandContext } from './context.ts';
+import { cacheDirOf, ffmpegOf, parseBudget, providerOf, renderOutOf, sharedOf, type CommandContext } from './context.ts';
 
 export interface RenderCommandOptions {
   provider?: string;
@@ -54,6 +54,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
   const concurrency = parseConcurrency(options.concurrency);
   const tier = parseTier(options.tier ?? (ctx.env.WAVESPEED_TIER || undefined));
   const shared = sharedOf(ctx, options);
+  const out = renderOutOf(ctx, options.out);
   // Checked before anything is opened: a bad name is a usage error, not a run.
   const runName = options.run !== undefined ? parseRunName(options.run, '--run') : ctx.env.DUOLOGUE_RUN ? parseRunName(ctx.env.DUOLOGUE_RUN, 'DUOLOGUE_RUN') : undefined;
   const events = new RunEvents();
@@ -75,7 +76,7 @@ export async function renderCommand(files: string[], options: RenderCommandOptio
       storeUrl: shared.storeUrl,
       clipsUrl: shared.clipsUrl,
       env: ctx.env,
-      outDir: outDirOf(ctx, options.out),
+      outDir: out,
       budgetUsd,
       concurrency,
       tier,

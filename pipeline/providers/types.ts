@@ -43,6 +43,11 @@ export interface SentSubmit {
   model: string;
   /** Epoch ms just before the request was sent. */
   at: number;
+  /**
+   * Epoch ms (the sender's clock) after which no byte of it was written: a request not on its way
+   * by then was cut unsent (`SubmitOptions.sendWindowMs`). Absent: no such bound.
+   */
+  sendBy?: number;
   /** The request body (URLs of the uploaded inputs, seed, order...). */
   body: Record<string, unknown>;
 }
@@ -68,6 +73,13 @@ export interface SubmitOptions extends CallOptions {
    * (the second Ctrl-C). @default never
    */
   forceSignal?: AbortSignal;
+  /**
+   * The paid request's first byte leaves within this long of `onSubmitting`
+   * starting, or it is cut unsent and `onSubmitting` runs again before the
+   * next attempt (so a worker that was paused past its claim's lease, and lost
+   * it, sends nothing). @default no deadline
+   */
+  sendWindowMs?: number;
 }
 
 export interface WaitOptions extends CallOptions {
@@ -160,9 +172,12 @@ export interface Provider {
    * provider's list of recent predictions): its id, or undefined only when
    * the provider can show there is none (then it may be submitted again).
    * `knownIds`: predictions this key already had, never the lost one.
+   * `latestSend`: the latest moment (epoch ms) its request may have been on
+   * its way (default `sent.at`): "absent" counts only from a look made a full
+   * lost-answer window after it.
    * Throws when it cannot tell (also when more than one task matches). Absent: the provider cannot look; a person must.
    */
-  findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[] }): Promise<string | undefined>;
+  findSubmitted?(sent: SentSubmit, options?: CallOptions & { knownIds?: readonly string[]; latestSend?: number }): Promise<string | undefined>;
   /** Forgets the uploaded URLs of a task's inputs, so the next submit uploads them afresh. */
   forgetUploads?(task: RenderTask): Promise<void> | void;
   /** Balance, live prices and billing records (paid providers). */

@@ -58,7 +58,7 @@ function episode(e: ReportEpisode, lines: readonly ReportLine[]): string {
   return `<section class="episode" id="${esc(e.id)}">
 <h2>${esc(e.id)}${e.title ? ` — ${esc(e.title)}` : ''} <span class="status ${e.status}">${e.status}</span></h2>
 <div class="meta">${secs(e.duration_seconds)} · ${usd(e.cost_usd)} this run · ${usd(e.full_cost_usd)} from scratch</div>
-${e.video ? `<video controls preload="metadata" src="${esc(e.video)}"></video>` : `<p class="err">No episode file: ${esc(e.reason ?? 'not every scene has a clip.')}</p>`}
+${e.video ? (/^s3:\/\//i.test(e.video) ? `<p>Written to <code>${esc(e.video)}</code></p>` : `<video controls preload="metadata" src="${esc(e.video)}"></video>`) : `<p class="err">No episode file: ${esc(e.reason ?? 'not every scene has a clip.')}</p>`}
 <table>
 <thead><tr><th></th><th>scene</th><th>order</th><th>res</th><th class="num">video</th><th>seed</th><th>cache</th><th class="num">cost</th><th class="num">paid for nothing</th><th class="num">processing</th><th>result</th></tr></thead>
 <tbody>

@@ -1,4 +1,4 @@
-import { RATE_LIMIT_WAIT, UP_TO_DATE, type RunEvent } from '../events.ts';
+import { BY_ANOTHER_WORKER, RATE_LIMIT_WAIT, UP_TO_DATE, UP_TO_DATE_PREFIX, type RunEvent } from '../events.ts';
 
 export interface EpisodeProgress {
   id: string;
@@ -12,7 +12,9 @@ export interface EpisodeProgress {
   /** Queued scenes whose submit waits for the account's rate limit (not failures). */
   rateLimited: number;
   /** The episode's file, once settled (episodes are written while the rest of the run renders). */
-  file?: 'written' | 'up to date' | 'not written';
+  file?: 'written' | 'up to date' | typeof BY_ANOTHER_WORKER | 'not written';
+  /** Where the episode went, when that is a URL (`--out s3://…`). */
+  where?: string;
 }
 
 export interface ProgressState {
@@ -115,7 +117,11 @@ function applyEvent(s: ProgressState, queuedSeconds: Map<string, number>, e: Run
       s.reservedUsd = e.reservedUsd;
       break;
     case 'episode':
-      if (ep) ep.file = e.output === null ? 'not written' : e.reason === UP_TO_DATE ? 'up to date' : 'written';
+      if (ep) {
+        ep.file = e.output === null ? 'not written' : e.reason === UP_TO_DATE || e.reason?.startsWith(`${UP_TO_DATE_PREFIX}:`) ? 'up to date' : e.reason?.startsWith(BY_ANOTHER_WORKER) ? BY_ANOTHER_WORKER : 'written';
+        // A bucket's URL is shown (a folder's path is the --out the user gave).
+        if (e.output !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(e.output)) ep.where = e.output;
+      }
       break;
     case 'summary':
       s.finished = true;

@@ -25,7 +25,7 @@ export function progressLines(s: ProgressState, options: ViewOptions): string[] 
     const bar = paint(options.color, 32, '█'.repeat(filled)) + '░'.repeat(barWidth - filled);
     const failed = e.failed > 0 ? paint(options.color, 31, `failed ${e.failed}`) : 'failed 0';
     const limited = e.rateLimited > 0 ? ` · waiting for the rate limit ${e.rateLimited}` : '';
-    const file = e.file === undefined ? '' : ` · ${e.file === 'not written' ? paint(options.color, 31, e.file) : paint(options.color, 32, e.file)}`;
+    const file = e.file === undefined ? '' : ` · ${e.file === 'not written' ? paint(options.color, 31, e.file) : paint(options.color, 32, e.file)}${e.where ? ` → ${e.where}` : ''}`;
     const counts = `cached ${e.cached} · in flight ${e.inFlight} · queued ${e.queued}${limited} · ${failed} · skipped ${e.skipped}${file}`;
     lines.push(`${e.id.padEnd(idWidth).slice(0, idWidth)} ${bar} ${`${e.done}/${e.total}`.padStart(7)}  ${counts}`);
   }

@@ -100,7 +100,8 @@ export interface ReportInput {
 
 /** The report's data (report.json), from the plan and what happened. Pure. */
 export function buildRunReport(input: ReportInput): RunReport {
-  const rel = (file: string) => path.relative(input.reportDir, file).split(path.sep).join('/');
+  // A bucket's URL (`--out s3://…`) stays as it is; a file is named relative to the report.
+  const rel = (file: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : path.relative(input.reportDir, file).split(path.sep).join('/'));
   const from = roundUsd(input.plan.totals.fullCostUsd);
   return {
     generated_at: input.generatedAt.toISOString(),

@@ -23,7 +23,8 @@ export async function writeRunReport(
   await mkdir(assets, { recursive: true });
   const thumbnails = new Map<string, string>();
   for (const s of input.scenes) {
-    if (!s.clip || thumbnails.has(s.scene.key)) continue;
+    // A clip another worker rendered may be only in the shared store: no thumbnail rather than a download.
+    if (!s.clip || thumbnails.has(s.scene.key) || (s.remote && !existsSync(s.clip))) continue;
     const out = path.join(assets, `${s.scene.key.slice(0, 16)}.jpg`);
     if (!existsSync(out)) {
       try {

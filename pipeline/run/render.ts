@@ -3,37 +3,31 @@
  * typed events. Never exits the process; the CLI decides.
  */
 import path from 'node:path';
-import type { Dispatcher } from 'undici';
-import { roundUsd } from '../cost/estimate.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { DuologueError, isAbort, type Diagnostic } from '../errors.ts';
+import { DuologueError, isAbort } from '../errors.ts';
 import { openStore } from '../cache/store.ts';
-import { accountWindowFor } from '../cache/submit-window.ts';
 import { openClipStore } from '../cache/clips/index.ts';
-import { RATE_LIMIT_WAIT, RunEvents } from '../events.ts';
-import { resolveFfmpegPaths, type FfmpegPaths } from '../media/ffmpeg.ts';
-import type { Plan } from '../plan/index.ts';
+import { RunEvents } from '../events.ts';
+import { resolveFfmpegPaths } from '../media/ffmpeg.ts';
 import { planManifests } from './plan-manifests.ts';
 import { preflight, scaledTable, unaffordable, withLivePrices, withPrices } from './preflight.ts';
-import { PROVIDERS, type ProviderId } from '../providers/info.ts';
-import { createLocalProvider } from '../providers/local/provider.ts';
+import { PROVIDERS } from '../providers/info.ts';
 import type { Provider } from '../providers/types.ts';
-import type { Clock } from '../providers/wavespeed/pacer.ts';
 import { defaultConcurrency } from '../providers/wavespeed/pacer-for-tier.ts';
-import type { WavespeedPolicy } from '../providers/wavespeed/policy.ts';
-import type { TierSetting } from '../providers/wavespeed/tiers.ts';
-import { createWavespeedProvider } from '../providers/wavespeed/provider.ts';
 import { outcomeCounts, schedule, type ScheduleResult } from '../schedule/index.ts';
-import { SharedBudgets } from '../schedule/shared-budget.ts';
-import { sharedPoolName } from './named-run.ts';
-import { joinWithSeeds } from './run-seeds.ts';
-import { realSleep, type Sleep } from '../sleep.ts';
-import { createFinisher, type EpisodeSeams, type Finisher } from '../stitch/finisher.ts';
+import type { SharedBudgets } from '../schedule/shared-budget.ts';
+import { joinNamedRun } from './join-named-run.ts';
+import { videoProvider } from './video-provider.ts';
+import { realSleep } from '../sleep.ts';
+import type { RenderOptions, RenderResult } from './render-options.ts';
+import { createFinisher, type Finisher } from '../stitch/finisher.ts';
 import { createLocalPool } from '../stitch/pool.ts';
+import { openEpisodeOutputs, parseOutTarget, type EpisodeOutputs, type OutTarget } from '../stitch/outputs/index.ts';
+import { sharedEpisodeWriter } from '../stitch/shared-writer.ts';
+import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { episodeEvent, finishEpisodes, type EpisodeOutcome } from '../stitch/run-episodes.ts';
 import { VERSION } from '../version.ts';
 import { writeRunReport } from '../report/write-report.ts';
-import type { SpeechProvider } from '../providers/speech-types.ts';
 import { createSpeechProvider } from './speech-provider.ts';
 import { checkSpeechPrice } from './speech-quote.ts';
 import pLimit from 'p-limit';
@@ -42,93 +36,8 @@ import { sceneResolver } from './resolve-scenes.ts';
 import { latePriceCheck } from './late-quote.ts';
 import { speechJobs, startSpeech, type SpeechRun } from './voice.ts';
 
-export interface RenderOptions {
-  provider: ProviderId;
-  /** Required for `wavespeed`. */
-  apiKey?: string;
-  /** @default https://api.wavespeed.ai */
-  baseUrl?: string;
-  /** @default ./cache */
-  cacheDir?: string;
-  /** @default ./out */
-  outDir?: string;
-  /** A postgres:// URL: the cache's state on a server shared by several machines (default: the cache dir's own database). */
-  storeUrl?: string;
-  /** `s3://bucket/prefix`: complete clips shared by every machine, the cache dir a read-through copy (default: the cache dir alone). */
-  clipsUrl?: string;
-  /** The AWS environment for `clipsUrl` (AWS_ENDPOINT_URL, credentials, region). @default process.env */
-  env?: NodeJS.ProcessEnv;
-  budgetUsd?: number;
-  /** @default 4, or with a `tier` its tasks-at-once cap */
-  concurrency?: number;
-  /**
-   * WaveSpeed account level whose limits pace submits (videos started per
-   * minute, tasks at once); `auto` learns them from 429s. @default auto
-   */
-  tier?: TierSetting;
-  /** Only these episode ids (all when empty). */
-  episodes?: string[];
-  /** Stops the run: no new submits, what is in flight recorded. A submit request already sent is let finish (its answer carries the task's id). */
-  signal?: AbortSignal;
-  /** Stops at once, cutting even an open submit request (the second Ctrl-C): that submit is then recorded as maybe billed. */
-  forceSignal?: AbortSignal;
-  events?: RunEvents;
-  ffmpeg?: FfmpegPaths;
-  /** Recorded in the run ledger. */
-  args?: string[];
-  retryAmbiguous?: boolean;
-  /** Submit keys held after two paid predictions without a usable clip (once more each). */
-  retryHeld?: boolean;
-  /** Collaborators for tests. */
-  dispatcher?: Dispatcher;
-  policy?: Partial<WavespeedPolicy>;
-  sleep?: Sleep;
-  /** The submit limiter's clock (its window is `policy.rateWindowMs`). */
-  clock?: Clock;
-  waitPollMs?: number;
-  leaseMs?: number;
-  /** Write <out>/report.html and report.json. @default true */
-  report?: boolean;
-  /** Stitch episodes with missing scenes, a slate in each gap (status stays incomplete). */
-  allowPartial?: boolean;
-  /** Allow an episode's `output:` outside its manifest's folder and outDir. @default false */
-  allowOutside?: boolean;
-  /** When WaveSpeed's live price differs from the price table: go on, reserving and recording at the live price (else the run stops before spending). */
-  acceptLivePrices?: boolean;
-  /** A ready provider instead of building one (tests, custom providers). */
-  providerInstance?: Provider;
-  /** A ready voice for lines written as text (tests). @default the provider's (run/speech-provider.ts) */
-  speechInstance?: SpeechProvider;
-  /**
-   * When episodes are written: `as-scenes-land` conforms each clip as it is
-   * delivered and stitches an episode as soon as its last scene is in;
-   * `after-scenes` waits for every scene, then writes the episodes one after
-   * another (the old order, kept to measure the difference). @default 'as-scenes-land'
-   */
-  finishOrder?: 'as-scenes-land' | 'after-scenes';
-  /** ffmpeg processes at once for conforms and stitches, apart from `concurrency`. @default the machine's cores */
-  localWorkers?: number;
-  /** Where a later cross-machine episode claim and a remote output writer plug in. @default this process writes every episode locally */
-  episodeSeams?: EpisodeSeams;
-  /**
-   * Join the run of this name (`--run`, checked by parseRunName): every worker
-   * started with it shares one cap, one ledger entry and one report's totals,
-   * through the cache's state. @default none: this process is its own run
-   */
-  runName?: string;
-}
-
+export type { RenderOptions, RenderResult } from './render-options.ts';
 export type { EpisodeOutcome } from '../stitch/run-episodes.ts';
-
-export interface RenderResult {
-  plan: Plan;
-  warnings: Diagnostic[];
-  schedule: ScheduleResult;
-  episodes: EpisodeOutcome[];
-  runId: number;
-  /** Path of report.html, when written. */
-  report?: string;
-}
 
 export async function render(files: readonly string[], options: RenderOptions): Promise<RenderResult> {
   const events = options.events ?? new RunEvents();
@@ -152,6 +61,9 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // clips are unknown to its fresh cache, so every scene would be paid for again, and refused at publish.
     throw new DuologueError('E_USAGE', 'shared clips (clipsUrl, --clips / DUOLOGUE_CLIPS) need the shared store too (storeUrl, --store / DUOLOGUE_STORE): without it this machine does not know which clips in the bucket are paid for, and would pay for every scene again');
   }
+  // Checked before anything is opened or paid: a bad --out is a usage error.
+  const outValue = options.outDir ?? DEFAULTS.outDir;
+  const outTarget: OutTarget = isUrl(outValue) ? parseOutTarget(outValue, options.env ?? process.env) : { kind: 'dir', dir: path.resolve(outValue) };
   const store = await openStore({ dir: cacheDir, leaseMs: options.leaseMs, url: options.storeUrl });
   const clipsDir = path.join(cacheDir, 'clips');
   let clips;
@@ -165,12 +77,14 @@ export async function render(files: readonly string[], options: RenderOptions): 
   let provider: Provider | undefined;
   let run: { id: number; finished: boolean } | undefined;
   let finisher: Finisher | undefined;
+  let outputs: EpisodeOutputs | undefined;
   try {
     // The run is on the books from the start, so `cache gc` sees it (and keeps what it will need)
     // while it is still hashing, probing and planning.
     // A named run's row is joined once the plan is known (its fingerprint is the plan's keys), before any spend.
     if (options.runName === undefined) run = { id: await ledger.start({ provider: info.id, args: options.args ?? [...files], budgetUsd: options.budgetUsd, plannedUsd: 0 }), finished: false };
-    const outDir = path.resolve(options.outDir ?? DEFAULTS.outDir);
+    // A bucket's run keeps its report (and any episode's own output: path, checked as usual) on this machine.
+    const outDir = outTarget.kind === 'dir' ? outTarget.dir : path.join(cacheDir, 'report');
     const planOptions = {
       store, cacheDir, clips, ffmpeg, provider: info, signal: options.signal, episodes: options.episodes, budgetUsd: options.budgetUsd,
       outputs: { outDir, allowOutside: options.allowOutside },
@@ -178,27 +92,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     // Scenes whose lines are text are planned on their estimated (bound) lengths; run/voice.ts voices them
     // beside the video scheduler, and each scene gets its exact key once its lines are voiced.
     let manifests = await planManifests(files, planOptions);
-    provider =
-      options.providerInstance ??
-      (options.provider === 'local'
-        ? createLocalProvider({ workDir: path.join(cacheDir, 'work'), ffmpeg })
-        : createWavespeedProvider({
-            apiKey: options.apiKey!,
-            baseUrl: options.baseUrl,
-            ffmpeg,
-            workDir: path.join(cacheDir, 'work'),
-            uploads: store.uploads('wavespeed'),
-            dispatcher: options.dispatcher,
-            policy: options.policy,
-            sleep: options.sleep,
-            tier,
-            concurrency,
-            // A known tier's limit belongs to the account: paced through the store, shared by every process on it.
-            submitWindow: accountWindowFor({ dir: cacheDir, url: options.storeUrl, provider: 'wavespeed', apiKey: options.apiKey! }),
-            clock: options.clock,
-            onRetry: (r) => events.emitEvent({ type: 'retry', ...r }),
-            onRateLimitWait: (t) => events.emitEvent({ type: 'waiting', episode: t.episodeId, scene: t.sceneId, key: t.key, reason: RATE_LIMIT_WAIT }),
-          }));
+    provider = options.providerInstance ?? videoProvider(options, { cacheDir, ffmpeg, store, tier, concurrency, events });
     // Live price and balance, asked before anything is paid for (speech included); the plan admits
     // episodes under both, each on its speech and its video's upper bound.
     const pre = await preflight({
@@ -221,43 +115,22 @@ export async function render(files: readonly string[], options: RenderOptions): 
     const budgetUsd = plan.capUsd;
     let shared: SharedBudgets | undefined;
     if (options.runName !== undefined) {
-      const { joined, ...planned } = await joinWithSeeds({
+      const joined = await joinNamedRun({
+        name: options.runName,
         ledger,
-        start: { name: options.runName, provider: info.id, args: options.args ?? [...files], budgetUsd },
+        owner: store.renders.owner,
+        provider: info.id,
+        args: options.args ?? [...files],
+        budgetUsd,
         budgetOption: options.budgetUsd,
         manifests,
         plan,
-        replan: async (seeds) => {
-          const again = await planManifests(files, { ...planOptions, seeds });
-          return { manifests: again, plan: again.planWith(pre.prices, pre.balanceUsd) };
-        },
-        // A scene's video key is made from its speech's bytes, so a worker joining after some lines are voiced
-        // plans other keys than one that joined before: with lines written as text, the fingerprint is of the
-        // plan with every line as text (keys from the manifests alone, on the same seeds).
-        fingerprintPlan: async (m, p) =>
-          m.prepared.speech ? (await planManifests(files, { ...planOptions, speechAsText: true, seeds: m.prepared.drawnSeeds })).planWith(pre.prices) : p,
+        prices: pre.prices,
+        balanceUsd: pre.balanceUsd,
+        planAgain: (changed) => planManifests(files, { ...planOptions, ...changed }),
       });
-      ({ manifests, plan } = planned);
-      run = { id: joined.id, finished: false };
-      await ledger.joinWorker(joined.id);
-      if (!joined.created) {
-        // Joined late (a rerun job, a worker started after the others): episodes are admitted against
-        // what the run has left, not the whole cap, so none is started that the cap can no longer finish.
-        // Taken: what the run spent, and what other workers hold for keys this plan does not count as its
-        // own misses (in flight, or rendered by now); holds on its own misses are in its plan already.
-        // A line still to voice is its scene's miss too: its speech hold (another worker voicing it) is in this plan already.
-        const ownMisses = [...new Set(plan.episodes.flatMap((e) => e.scenes.filter((s) => s.action === 'render' || s.action === 'skip').flatMap((s) => [s.key, ...s.pendingSpeech.map((p) => p.key)])))];
-        const taken = new Map<string, number>();
-        for (const p of plan.budgets) {
-          if (p.kind === 'balance') continue;
-          const t = await ledger.holdTotals(joined.id, sharedPoolName(p.id), ownMisses);
-          taken.set(p.id, roundUsd(t.spentUsd + t.reservedUsd));
-        }
-        if ([...taken.values()].some((usd) => usd > 0)) plan = manifests.planWith(pre.prices, pre.balanceUsd, (id) => taken.get(id) ?? 0);
-      }
-      shared = new SharedBudgets(plan, ledger, joined.id, store.renders.owner, sharedPoolName);
-      // A crashed worker's holds whose keys were never submitted go back before this one reserves.
-      await ledger.releaseStaleHolds(joined.id);
+      ({ manifests, plan, shared } = joined);
+      run = { id: joined.runId, finished: false };
     }
     const runId = run!.id;
     if (!shared) await ledger.planned(runId, { budgetUsd, plannedUsd: plan.totals.costUsd });
@@ -290,9 +163,31 @@ export async function render(files: readonly string[], options: RenderOptions): 
       provenance: { duologue: VERSION, provider: info.id, model: info.model, price_table: pre.prices.version },
     };
     const pipelined = (options.finishOrder ?? 'as-scenes-land') === 'as-scenes-land';
-    if (pipelined) {
-      finisher = createFinisher(plan, { ...finishing, events, seams: options.episodeSeams, pool: createLocalPool({ size: options.localWorkers, signal: options.signal }) });
+    const pool = createLocalPool({ size: options.localWorkers, signal: options.signal });
+    /** Clips other workers completed, left in the shared clip store until this worker stitches their episode. */
+    const remote = new Map<string, ClipRow>();
+    // Shared episodes: the embedded default (SQLite, a folder) keeps writing every episode itself, byte for byte as before.
+    let seams = options.episodeSeams;
+    if (!seams && (options.storeUrl !== undefined || outTarget.kind === 's3')) {
+      outputs = await openEpisodeOutputs(outTarget);
+      seams = {
+        writePooled: true,
+        // The worker that claims an episode conforms its clips (stitch/shared-writer.ts).
+        conformDelivered: false,
+        write: sharedEpisodeWriter({
+          stitches: store.stitches,
+          outputs,
+          outKind: outTarget.kind === 's3' ? 'bucket' : 'dir',
+          pool,
+          fetchClip: (key, signal) => fetchRemoteClip(remote, clips, key, signal),
+          leaseMs: store.renders.leaseMs,
+          pollMs: options.waitPollMs ?? 1_000,
+          sleep: options.sleep ?? realSleep,
+          runId: options.runName !== undefined ? runId : undefined,
+        }),
+      };
     }
+    if (pipelined) finisher = createFinisher(plan, { ...finishing, events, seams, pool });
     // One set of caps and one concurrency cap for both stages; speech tasks are queued first.
     const budgets = shared ?? new Budgets(plan);
     const limit = pLimit(concurrency);
@@ -350,7 +245,13 @@ export async function render(files: readonly string[], options: RenderOptions): 
         budgets,
         limit,
         deferred: speech.gate,
-        onSceneDone: finisher?.sceneDone,
+        order: options.order,
+        // Only the worker that stitches an episode downloads the clips other workers rendered for it.
+        deferSharedClips: clips.shared && seams?.write !== undefined && options.episodeSeams === undefined,
+        onSceneDone: (r) => {
+          if (r.remote) remote.set(r.scene.key, r.remote);
+          finisher?.sceneDone(r);
+        },
       });
     } finally {
       // The scheduler ended (or failed): no line is voiced for a scene that will not be rendered.
@@ -362,7 +263,7 @@ export async function render(files: readonly string[], options: RenderOptions): 
     if (voiced.error !== undefined) throw voiced.error;
 
     // Pipelined, most episodes are written (and announced) by now; the rest are settled here.
-    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)));
+    const episodes = finisher ? await finisher.finish(result) : await finishEpisodes(plan, result, finishing, (e) => events.emitEvent(episodeEvent(e)), seams?.write);
     let reportPath: string | undefined;
     // A Ctrl-C after the last scene (while an episode was written) interrupts the run all the same.
     const interrupted = result.interrupted || Boolean(options.signal?.aborted);
@@ -408,7 +309,22 @@ export async function render(files: readonly string[], options: RenderOptions): 
     throw error;
   } finally {
     await provider?.close?.();
+    await outputs?.close();
     await store.close();
     await clips.close();
   }
+}
+
+/** `--out` naming a URL (s3://…, or a scheme parseOutTarget refuses) rather than a folder. */
+function isUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim());
+}
+
+/** A clip left in the shared clip store, made local for a stitch (undefined: the scene's clip is local already). */
+async function fetchRemoteClip(remote: Map<string, ClipRow>, clips: ClipStore, key: string, signal: AbortSignal): Promise<string | undefined> {
+  const row = remote.get(key);
+  if (!row) return undefined;
+  const got = await clips.fetch(row, signal);
+  if ('problem' in got) throw new DuologueError('E_STORE', `clip ${key.slice(0, 12)}… for the stitch: ${got.problem}`);
+  return got.path;
 }

@@ -52,6 +52,12 @@ export const EXITS = {
   'refused before': { claim: 'release', money: 'none', ends: 'failed' },
   /** Its prediction outlived the provider's retention: rendering again is paying again, left to the next run. */
   'prediction expired': { claim: 'failed', money: 'none', ends: 'failed' },
+  /**
+   * Its sender stopped renewing its claim mid-submit and never recorded the request's end: it may be
+   * paused with the request open, so nothing proves a new submit would be the only one. Held; a hold
+   * it left on a named run's books counts as spent (the task may yet be billed).
+   */
+  'sender may still be sending': { claim: 'ambiguous', money: 'charge-held', ends: 'failed' },
   /** Paid MAX_PAID_ATTEMPTS times without a usable clip. */
   held: { claim: 'failed', money: 'none', ends: 'failed' },
   /** Its worst case does not fit the budget (or the account refused money meanwhile). */

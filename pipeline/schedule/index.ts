@@ -12,8 +12,9 @@ import type { RunEvents } from '../events.ts';
 import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { realSleep, type Sleep } from '../sleep.ts';
-import type { ClipStore } from '../cache/clips/index.ts';
+import type { ClipRow, ClipStore } from '../cache/clips/index.ts';
 import { runJob, type JobDeps, type JobOutcome } from './job.ts';
+import { createBusyWatch } from './busy-watch.ts';
 import { submissionOrder } from './order.ts';
 import type { DeferredScenes } from './deferred.ts';
 
@@ -27,6 +28,8 @@ export interface ScheduleOptions {
   clipsDir: string;
   /** Where complete clips are shared (default: `clipsDir`, this machine's alone). */
   clips?: ClipStore;
+  /** Keys other workers completed stay in the shared clip store (their results carry `remote`): see JobDeps. */
+  deferSharedClips?: boolean;
   /** @default 4 */
   concurrency?: number;
   /** Stops the run: no new submit, in-flight work recorded. A submit request already sent is let finish. */
@@ -43,8 +46,12 @@ export interface ScheduleOptions {
   retryAmbiguous?: boolean;
   /** Submit keys held after two paid predictions without a usable clip. */
   retryHeld?: boolean;
-  /** Submission order; `fifo` exists to measure what longest-first buys (BENCHMARKS.md). @default 'longest-first' */
-  order?: 'longest-first' | 'fifo';
+  /**
+   * Submission order (order.ts): episode by episode within a bound on
+   * longest-first's makespan. `lpt` (longest first across the run) and `fifo`
+   * exist to measure what it buys (BENCHMARKS.md). @default 'longest-first'
+   */
+  order?: 'longest-first' | 'lpt' | 'fifo';
   /** A named run's caps, shared with its other workers through the store (`--run`). @default this process's own, in memory */
   budgets?: RunBudgets;
   /**
@@ -62,6 +69,8 @@ export interface SceneResult {
   scene: PlannedScene;
   outcome: SceneOutcome;
   clip?: string;
+  /** The clip is still only in the shared store (`clip` is where fetching it puts it): whoever needs its bytes fetches it. */
+  remote?: ClipRow;
   costUsd: number;
   error?: string;
   code?: string;
@@ -164,6 +173,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     events,
     clipsDir: options.clipsDir,
     clips: options.clips,
+    deferSharedClips: options.deferSharedClips,
     retryAmbiguous: options.retryAmbiguous ?? false,
     retryHeld: options.retryHeld ?? false,
     now: options.now ?? Date.now,
@@ -182,7 +192,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     },
   };
   const groups = [...byKey.values()].map((group) => group[0]);
-  const leaders = options.order === 'fifo' ? groups : submissionOrder(groups);
+  const leaders = options.order === 'fifo' ? groups : submissionOrder(groups, { slots: concurrency, byEpisode: options.order !== 'lpt' });
   for (const s of leaders) if (s.action !== 'cached') events.emitEvent({ type: 'queued', episode: s.episodeId, scene: s.sceneId, key: s.key, estimateUsd: s.estimateUsd, videoSeconds: s.videoSeconds });
 
   /** One go at a key; an error ends it as failed (a 401 or an unwritable cache also stops the run). */
@@ -234,6 +244,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   };
   const sleep = options.sleep ?? realSleep;
   const waitPollMs = options.waitPollMs ?? 1_000;
+  /** Keys other runs hold: read together each poll, claimed again only once a claim could get them. */
+  const busy = createBusyWatch({ renders: store.renders, sleep, pollMs: waitPollMs, now: options.now ?? Date.now, signal: stop.signal });
 
   /**
    * A key's attempts after its first, then its scenes' books. A key another live run holds is waited
@@ -244,7 +256,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
     while (outcome.outcome === 'busy') {
       events.emitEvent({ type: 'waiting', episode: leader.episodeId, scene: leader.sceneId, key: leader.key, reason: 'another run is rendering this key' });
       try {
-        await sleep(waitPollMs, stop.signal);
+        await busy.until(leader.key);
       } catch {
         outcome = { outcome: 'interrupted', costUsd: 0 };
         break;
@@ -260,7 +272,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           if (i > 0) events.emitEvent({ type: 'cached', ...at });
           break;
         case 'cached':
-          await record(scene, { outcome: 'cached', clip: outcome.clip, costUsd: 0 });
+          await record(scene, { outcome: 'cached', clip: outcome.clip, ...(outcome.remote ? { remote: outcome.remote } : {}), costUsd: 0 });
           events.emitEvent({ type: 'cached', ...at });
           break;
         case 'failed':

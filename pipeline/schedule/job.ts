@@ -1,15 +1,16 @@
 import { billedSeconds, chargeFor as chargeForSeconds, costUsd, toMillis } from '../cost/estimate.ts';
 import { AmbiguousSubmitError, ClaimLostError, abortError, DuologueError, NotSubmittedError, OutputError, PredictionGoneError, StoreError, TaskNotCreatedError, failureDetail, isAbort } from '../errors.ts';
 import type { CapBudget } from './budget.ts';
-import { clipPath, type ClipStore } from '../cache/clips/index.ts';
+import { clipPath, type ClipRow, type ClipStore } from '../cache/clips/index.ts';
 import { localClipStore } from '../cache/clips/local.ts';
 import type { RenderRow, Store, StoreParts } from '../cache/interfaces.ts';
 import type { RunEvents } from '../events.ts';
 import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan/index.ts';
-import type { Provider, SentSubmit } from '../providers/types.ts';
+import type { Provider } from '../providers/types.ts';
 import { EXITS, type Exit, type ExitName } from './exits.ts';
-import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
+import { closedRecord, findLostAnswer, sendState, type LostAnswer, type RecordedSubmit, type SendState } from './lost-answer.ts';
+import { ownerGone } from '../cache/owner.ts';
 
 /**
  * `costUsd` is what this run is charged for the outcome: the prediction's
@@ -18,7 +19,8 @@ import { findLostAnswer, type LostAnswer } from './lost-answer.ts';
  */
 export type JobOutcome =
   | { outcome: 'rendered'; clip: string; costUsd: number; processingSeconds: number; note?: string }
-  | { outcome: 'cached'; clip: string }
+  /** `remote`: the clip is left in the shared store, not downloaded yet (`clip` is where `clips.fetch(remote)` puts it). */
+  | { outcome: 'cached'; clip: string; remote?: ClipRow }
   /** `stops`: the run stops on this error (a 401) after booking this outcome, charge and all. */
   | { outcome: 'failed'; error: string; code: string; costUsd: number; stops?: DuologueError }
   | { outcome: 'skipped'; reason: string }
@@ -32,6 +34,14 @@ export const MAX_PAID_ATTEMPTS = 2;
 /** Runs in a row that could not fetch a finished prediction's output before a person is asked. */
 export const MAX_OUTPUT_MISSES = 3;
 
+/**
+ * A submit's first byte leaves within this share of the claim's lease after
+ * its fencing token was checked, or it is not sent (send-gate.ts): half, so a
+ * worker paused between the check and the write cannot send once its lease
+ * (renewed by that check) may have lapsed, with room for clock drift.
+ */
+export const SEND_WINDOW_OF_LEASE = 0.5;
+
 export interface JobDeps {
   provider: Provider;
   store: Store;
@@ -41,6 +51,12 @@ export interface JobDeps {
   clipsDir: string;
   /** Where complete clips are kept for every machine (default: `clipsDir` alone, this machine's). */
   clips?: ClipStore;
+  /**
+   * A key another worker completed is not downloaded from the shared clip store here, only checked
+   * there: the worker that stitches its episode downloads it (one download per episode, not one per
+   * worker). @default false: every complete key's clip is made local
+   */
+  deferSharedClips?: boolean;
   /** Resubmit keys whose last submit was ambiguous (the user checked the bill). */
   retryAmbiguous: boolean;
   /** Submit keys held after MAX_PAID_ATTEMPTS paid predictions without a usable clip. */
@@ -74,6 +90,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     if (signal.aborted) return { outcome: 'interrupted', costUsd: 0 };
     const claim = await renders.claim({ key: scene.key, inputs: scene.keyInputs, episodeId: scene.episodeId, sceneId: scene.sceneId, estimateUsd: scene.estimateUsd });
     if (claim.kind === 'complete') {
+      if (deps.deferSharedClips && clips.shared) {
+        // Checked (a HEAD, or this machine's copy), not downloaded: the episode's stitcher fetches it.
+        const problem = await clips.problem(claim.row, signal);
+        if (problem === undefined) return { outcome: 'cached', clip: clipPath(clips.clipsDir, scene.key), remote: claim.row };
+      }
       // From this machine's cache dir, or downloaded (and checked) from the shared store.
       const clip = await clips.fetch(claim.row, signal);
       if ('path' in clip) {
@@ -112,9 +133,24 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // An earlier submit's answer never came: find its task before anything is paid again.
       // Only a submit that never got its answer is looked up: a key whose last submit was answered
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
-      const sentAt = row.submit_sent ? (JSON.parse(row.submit_sent) as SentSubmit).at : undefined;
-      const answered = row.prediction_id !== null && row.submitted_at !== null && sentAt !== undefined && sentAt <= row.submitted_at;
-      const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit');
+      const recorded = row.submit_sent ? (JSON.parse(row.submit_sent) as RecordedSubmit) : undefined;
+      const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && recorded.at <= row.submitted_at;
+      const now = deps.now();
+      const state: SendState | undefined = recorded && !answered ? sendState(recorded, now, ownerGone, renders.clock.now() - now) : undefined;
+      const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
+      if (state?.kind === 'open' && lost.kind !== 'found' && !deps.retryAmbiguous) {
+        // Its sender may be paused with its request open: its task may still appear at any time, so no
+        // number of empty looks proves a new submit would be the only one (a task found is attached as
+        // ever). Held (a hold it left on a named run's books counted as spent), until the sender records the end.
+        const held = budget.adopt ? await budget.adopt(scene.key) : 0;
+        if (held > 0) deps.spend();
+        const host = state.sender.split(':')[0];
+        return end('sender may still be sending', held, {
+          stored: `held: the submit of ${state.sender} may still be open`,
+          error: `held: the worker on ${host} that submitted this scene stopped renewing its claim in the middle of its submit and never recorded the request's end; it may only be paused, its request still open, so a new submit could be paid twice. Not submitted. This resolves itself once that worker runs again (it records the end, or the task's id); if that machine is gone for good, check the ${deps.provider.info.label} dashboard: if the task is there, run "duologue cache attach ${scene.key.slice(0, 12)} PREDICTION_ID"; if not, run with --retry-ambiguous`,
+          code: 'E_HELD',
+        });
+      }
       if (lost.kind === 'found') {
         await renders.markInFlight(scene.key, lost.id);
         predictionId = lost.id;
@@ -159,16 +195,35 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     let lastSent: string | undefined;
     const started = deps.now();
 
+    /** The request of the submit last recorded is over: said in the store, so a run that takes the key over knows. */
+    const closeSent = async (): Promise<void> => {
+      if (lastSent === undefined) return;
+      const closed = closedRecord(lastSent, deps.now());
+      // Not saying so only makes another run hold the key: never let it hide the submit's own outcome.
+      if (await renders.closeSubmit(scene.key, lastSent, closed).catch(() => false)) lastSent = closed;
+    };
+
     /** One submit request (the provider retries what proves no task was created). */
-    const submitOnce = () =>
+    const submitOnce = async () => {
+      try {
+        return await submitRequest();
+      } catch (error) {
+        // Sent and ended without an id (cut, or an answer that cannot be read): the request is over.
+        if (submitting) await closeSent();
+        throw error;
+      }
+    };
+    const submitRequest = () =>
       deps.provider.submit(scene, {
         signal,
         forceSignal: deps.forceSignal,
+        sendWindowMs: renders.leaseMs * SEND_WINDOW_OF_LEASE,
         // From here the task may be billed: the run's books carry the hold (a run killed now still shows it).
         onSubmitting: async (sent) => {
           // The account refused a submit for lack of money since this one took its turn: nothing more is sent.
           if (budget.refusal !== undefined) throw new NotSubmittedError(budget.refusal);
-          lastSent = JSON.stringify(sent);
+          // Who sent it: a run that takes the key over judges whether its request can still be open.
+          lastSent = JSON.stringify({ ...sent, sender: renders.owner, storeOffset: renders.clock.now() - deps.now() } satisfies RecordedSubmit);
           const sentJson = lastSent;
           await store.transaction(async (tx) => {
             // Looked at again as the write runs: a stop, or the account's refusal of another submit,
@@ -182,8 +237,11 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         },
         // A 429 or a refused connection: no task, so a stop or crash while waiting to retry is clean.
         onNotSubmitted: async () => {
+          const closed = lastSent === undefined ? undefined : closedRecord(lastSent, deps.now());
           await store.transaction(async (tx) => {
             await tx.renders.markPending(scene.key);
+            // Said whoever holds the key now: this worker may have lost it while its request was cut unsent.
+            if (closed !== undefined && (await tx.renders.closeSubmit(scene.key, lastSent!, closed))) lastSent = closed;
             await deps.onCharged(tx, scene, 0);
           });
           submitting = false;
@@ -202,7 +260,9 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
         return { predictionId: id, note };
       } catch (error) {
         if (!(error instanceof AmbiguousSubmitError) || signal.aborted) throw error;
-        const lost = await findLost(lastSent, (error as Error).message);
+        // Over as it failed (submitOnce said so): nothing of it is on its way after now, nor after its send deadline.
+        const sendBy = lastSent === undefined ? undefined : (JSON.parse(lastSent) as RecordedSubmit).sendBy;
+        const lost = await findLost(lastSent, (error as Error).message, Math.min(deps.now(), sendBy ?? Infinity));
         if (lost.kind === 'found') {
           submitting = false;
           return { predictionId: lost.id, note: `the submit's answer was lost; found as prediction ${lost.id} in the provider's list` };
@@ -385,8 +445,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
     }
   }
 
-  function findLost(sentJson: string | null | undefined, why: string): Promise<LostAnswer> {
-    return findLostAnswer(deps, scene, sentJson, why, signal);
+  function findLost(sentJson: string | null | undefined, why: string, latestSend?: number): Promise<LostAnswer> {
+    return findLostAnswer(deps, scene, sentJson, why, signal, latestSend);
   }
 
   /** The provider delivered nothing usable for a prediction: fetch it again later, or count it paid and unusable. */

@@ -45,7 +45,12 @@ export interface StitchOptions {
   stats?: { conformed: number; reused: number };
 }
 
-export type StitchResult = { status: 'stitched' | 'up-to-date'; output: string; durationSeconds: number } | { status: 'not-stitched'; reason: string };
+export type StitchResult =
+  /** `note`: what the outcome should say instead of the default (who wrote it, and where). */
+  | { status: 'stitched' | 'up-to-date'; output: string; durationSeconds: number; note?: string }
+  /** Another worker of the run writes it (it took the episode over): nothing written here, nothing failed. */
+  | { status: 'elsewhere'; output: string; note: string }
+  | { status: 'not-stitched'; reason: string };
 
 /**
  * conform each clip (cached) → concat with video stream copy → one audio

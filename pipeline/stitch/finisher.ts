@@ -31,6 +31,17 @@ export interface EpisodeSeams {
   claim?: (episodeId: string, signal: AbortSignal) => Promise<boolean>;
   /** Writes the episode's file. @default stitchEpisode: a local temp file renamed over the output */
   write?: EpisodeWriter;
+  /**
+   * `write` takes a slot of the pool itself, only for its ffmpeg work (it may wait on other workers
+   * first, and must not hold a slot meanwhile). @default false: the finisher runs `write` in a slot
+   */
+  writePooled?: boolean;
+  /**
+   * Conform each clip this process rendered as soon as it is delivered. `false` when another worker
+   * may stitch its episode (a shared store): that worker conforms the episode's clips when it stitches,
+   * so a conform here would most often be thrown away. @default true
+   */
+  conformDelivered?: boolean;
 }
 
 export interface FinisherOptions extends FinishOptions {
@@ -118,7 +129,8 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
         decide(state, { ...outcome, reason: 'written by another worker of this run' });
         return;
       }
-      await options.pool.run('stitch', () => writeEpisode(state.ep, scenes, outcome, finishOptions, write));
+      const writing = () => writeEpisode(state.ep, scenes, outcome, finishOptions, write);
+      await (options.seams?.writePooled ? writing() : options.pool.run('stitch', writing));
     } catch (error) {
       if (isAbort(error)) return;
       throw error;
@@ -135,7 +147,7 @@ export function createFinisher(plan: Plan, options: FinisherOptions): Finisher {
       state.results.set(result.scene, result);
       // A clip delivered now is conformed now. A cache hit is left to the stitch: an episode that is
       // up to date conforms nothing, and one that is not finds its earlier conforms on disk.
-      if (result.clip && result.outcome === 'rendered') state.conforms.push(conform(result, state.format));
+      if (result.clip && result.outcome === 'rendered' && options.seams?.conformDelivered !== false) state.conforms.push(conform(result, state.format));
       const scenes = state.ep.scenes;
       if (state.writing || state.results.size < scenes.length || scenes.some((s) => !state.results.get(s)?.clip)) return;
       // The last scene is in: write the episode once its clips are conformed. Episodes with a

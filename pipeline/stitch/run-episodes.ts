@@ -15,8 +15,12 @@ export interface EpisodeOutcome {
   /** The scene clips this episode has. */
   clips: string[];
   reason?: string;
-  /** `stitched` (written now), `up-to-date` (inputs unchanged, file untouched) or `failed` (not written; `reason` says why). */
-  stitch?: 'stitched' | 'up-to-date' | 'failed';
+  /**
+   * `stitched` (written now), `up-to-date` (inputs unchanged, file untouched; or written by another
+   * worker, `reason` says who), `elsewhere` (another worker of the run took it over and writes it) or
+   * `failed` (not written; `reason` says why).
+   */
+  stitch?: 'stitched' | 'up-to-date' | 'elsewhere' | 'failed';
   /** Why the episode's file could not be written (with `stitch: 'failed'`). */
   error?: string;
 }
@@ -43,12 +47,18 @@ export type EpisodeWriter = (input: StitchInput, options: StitchOptions) => Prom
  * the reason; the others are still stitched. `onEpisode` hears each outcome
  * as it is settled.
  */
-export async function finishEpisodes(plan: Plan, result: ScheduleResult, options: FinishOptions, onEpisode: (e: EpisodeOutcome) => void = () => {}): Promise<EpisodeOutcome[]> {
+export async function finishEpisodes(
+  plan: Plan,
+  result: ScheduleResult,
+  options: FinishOptions,
+  onEpisode: (e: EpisodeOutcome) => void = () => {},
+  write?: EpisodeWriter,
+): Promise<EpisodeOutcome[]> {
   const episodes: EpisodeOutcome[] = [];
   for (const ep of plan.episodes) {
     const scenes = result.scenes.filter((s) => s.scene.episodeId === ep.id);
     const outcome = episodeOutcome(ep, scenes);
-    if (!result.interrupted && !result.authError && (outcome.status === 'complete' || options.allowPartial)) await writeEpisode(ep, scenes, outcome, options);
+    if (!result.interrupted && !result.authError && (outcome.status === 'complete' || options.allowPartial)) await writeEpisode(ep, scenes, outcome, options, write);
     episodes.push(outcome);
     onEpisode(outcome);
   }
@@ -75,6 +85,7 @@ export async function writeEpisode(ep: PlannedEpisode, scenes: readonly SceneRes
     if (stitched.status !== 'not-stitched') {
       outcome.output = stitched.output;
       outcome.stitch = stitched.status;
+      if (stitched.note !== undefined) outcome.reason = stitched.note;
     }
   } catch (error) {
     if (isAbort(error)) throw error;

@@ -2,7 +2,9 @@
  * Bench: end to end, the time until the last episode file is written, for
  * the old order (every scene, then the episodes one after another) and the
  * pipelined one (each clip conformed as it lands, each episode stitched as
- * its last scene lands), in one run. 8 episodes × 10 scenes through the real
+ * its last scene lands), the latter under both submission orders: longest
+ * first across the run (`lpt`) and episode by episode (the default,
+ * schedule/order.ts), in one run. 8 episodes × 10 scenes through the real
  * render() (SQLite, real ffmpeg conforms and stitches) and a simulated
  * provider in this process: it delivers a real pre-rendered clip of the
  * scene's length after processing time proportional to it (no CPU of its
@@ -27,6 +29,8 @@ import { render } from '../../pipeline/run/render.ts';
 import { conformClip } from '../../pipeline/stitch/conform.ts';
 import { stitchEpisode } from '../../pipeline/stitch/episode.ts';
 import { episodeFormat } from '../../pipeline/stitch/format.ts';
+import { listScheduleMakespan } from '../../pipeline/schedule/list-schedule.ts';
+import { submissionOrder } from '../../pipeline/schedule/order.ts';
 import { createLocalPool } from '../../pipeline/stitch/pool.ts';
 import { table, type BenchResult } from './markdown.ts';
 import { sized } from './options.ts';
@@ -167,8 +171,8 @@ async function runCase(name: string, lengthOf: LengthOf, { root, media, clips, f
   const remoteMakespan = (lptMakespan(lengths, CONCURRENCY) * msPerSecond) / 1000;
   const lowerBound = Math.max(remoteMakespan, localCpu / cores) + lastStitch;
 
-  const once = async (finishOrder: 'after-scenes' | 'as-scenes-land') => {
-    const cacheDir = path.join(root, finishOrder);
+  const once = async (finishOrder: 'after-scenes' | 'as-scenes-land', order: 'longest-first' | 'lpt' = 'longest-first') => {
+    const cacheDir = path.join(root, `${finishOrder}-${order}`);
     const events = new RunEvents();
     let t0 = 0;
     const episodeAt: number[] = [];
@@ -188,13 +192,18 @@ async function runCase(name: string, lengthOf: LengthOf, { root, media, clips, f
       events,
       report: false,
       finishOrder,
+      order,
     });
     const written = result.episodes.filter((e) => e.stitch === 'stitched').length;
     if (written !== EPISODES) throw new Error(`${finishOrder}: ${written} of ${EPISODES} episodes written`);
     return { last: Math.max(...episodeAt), first: Math.min(...episodeAt), lastScene };
   };
-  const old = await once('after-scenes');
+  const old = await once('after-scenes', 'lpt');
+  const lpt = await once('as-scenes-land', 'lpt');
   const piped = await once('as-scenes-land');
+  // The submission order's own cost in remote makespan, projected on the lanes (no timing noise).
+  const jobs = lengths.map((videoSeconds, i) => ({ videoSeconds, action: 'render' as const, episodeId: `ep${Math.floor(i / SCENES)}` }));
+  const projected = listScheduleMakespan(submissionOrder(jobs, { slots: CONCURRENCY }).map((j) => j.videoSeconds), CONCURRENCY) / lptMakespan(lengths, CONCURRENCY);
   const r = (x: number) => Number(x.toFixed(2));
   return {
     case: name,
@@ -212,6 +221,11 @@ async function runCase(name: string, lengthOf: LengthOf, { root, media, clips, f
     old_last_episode_s: r(old.last),
     old_ratio: r(old.last / lowerBound),
     old_first_episode_s: r(old.first),
+    lpt_pipelined_last_scene_s: r(lpt.lastScene),
+    lpt_pipelined_last_episode_s: r(lpt.last),
+    lpt_pipelined_ratio: r(lpt.last / lowerBound),
+    lpt_pipelined_first_episode_s: r(lpt.first),
+    order_projected_makespan_vs_lpt: Number(projected.toFixed(3)),
     pipelined_last_scene_s: r(piped.lastScene),
     pipelined_last_episode_s: r(piped.last),
     pipelined_ratio: r(piped.last / lowerBound),
@@ -223,7 +237,7 @@ export function end2endMarkdown(result: BenchResult): string {
   const cases = result.cases as Record<string, number | string>[];
   const s = (x: number | string) => (typeof x === 'number' ? `${x} s` : x);
   return table(
-    ['case', 'local CPU ÷ cores', 'remote makespan', 'last stitch', 'lower bound', 'old: last episode (÷ bound)', 'old: first episode', 'pipelined: last episode (÷ bound)', 'pipelined: first episode', 'last scene delivered (old / pipelined)'],
+    ['case', 'local CPU ÷ cores', 'remote makespan', 'last stitch', 'lower bound', 'old: last episode (÷ bound)', 'old: first episode', 'pipelined, LPT order: last episode (÷ bound)', 'pipelined, LPT order: first episode', 'pipelined: last episode (÷ bound)', 'pipelined: first episode', 'last scene delivered (old / LPT pipelined / pipelined)', 'order\'s projected makespan ÷ LPT\'s'],
     cases.map((c) => [
       `${c.case}: ${c.episodes} × ${c.scenes_per_episode}, ${c.video_seconds} video s`,
       s(c.local_cpu_per_core_s),
@@ -232,9 +246,12 @@ export function end2endMarkdown(result: BenchResult): string {
       s(c.lower_bound_s),
       `${s(c.old_last_episode_s)} (${c.old_ratio})`,
       s(c.old_first_episode_s),
+      `${s(c.lpt_pipelined_last_episode_s)} (${c.lpt_pipelined_ratio})`,
+      s(c.lpt_pipelined_first_episode_s),
       `**${s(c.pipelined_last_episode_s)} (${c.pipelined_ratio})**`,
       s(c.pipelined_first_episode_s),
-      `${s(c.old_last_scene_s)} / ${s(c.pipelined_last_scene_s)}`,
+      `${s(c.old_last_scene_s)} / ${s(c.lpt_pipelined_last_scene_s)} / ${s(c.pipelined_last_scene_s)}`,
+      c.order_projected_makespan_vs_lpt,
     ]),
   );
 }

@@ -3,8 +3,8 @@
  * (`duologue render`, each with a cache dir and a host name of its own, one
  * `--run`) on one PostgreSQL and one s3rver bucket, against the fake
  * WaveSpeed (one real 1 s clip as every output). Processing time is
- * InfiniteTalk's ~20 s per video second scaled by the same 0.05 as the
- * client's waits (DUOLOGUE_TIME_SCALE): 1 s per scene, 4 scenes at once per
+ * InfiniteTalk's ~20 s per video second scaled by the same factor as the
+ * client's waits (TIME_SCALE below, DUOLOGUE_TIME_SCALE): 5 s a scene, 4 at once per
  * worker (the default concurrency), 64 at once at the fake (not the limit here).
  * `--tier silver`: submits are paced for the account through the store (as a
  * studio's workers would be), at a limit these sizes never reach.
@@ -39,7 +39,14 @@ import { sized } from './options.ts';
 
 const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
 const preloads = ['--import', path.join(import.meta.dirname, '../helpers/fake-host.mjs'), '--import', path.join(import.meta.dirname, 'cpu-at-exit.mjs')];
-const PROCESSING_MS = 1_000;
+/**
+ * InfiniteTalk's ~20 s of processing per video second, and the client's waits, scaled by one factor
+ * (BENCH_SCALEOUT_TIME_SCALE): 0.25 makes a one-second scene 5 s, so a worker's start-up on shared
+ * cores (its first submit a second or two after the first worker's) stays small next to the run, as
+ * it is next to a real night. The figures before used 0.05 (1 s a scene, a 4-worker run ~6 s long).
+ */
+const TIME_SCALE = Number(process.env.BENCH_SCALEOUT_TIME_SCALE ?? 0.25);
+const PROCESSING_MS = Math.round(20_000 * TIME_SCALE);
 const PER_WORKER = 4;
 const TICKS = 100; // USER_HZ: /proc's clock ticks per second on Linux
 
@@ -113,9 +120,11 @@ interface Shared {
 /** N workers split the scenes in one run: scenes per minute from the first submit to the last clip collected. */
 async function splitRun(shared: Shared, n: number) {
   const { fake, pg, s3env, manifest, scenes } = shared;
-  const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05', DUOLOGUE_STORE: await pg.fresh(), ...s3env, DUOLOGUE_CLIPS: `s3://${BUCKET}/scale-${n}` };
+  const env = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: String(TIME_SCALE), DUOLOGUE_STORE: await pg.fresh(), ...s3env, DUOLOGUE_CLIPS: `s3://${BUCKET}/scale-${n}` };
   const before = fake.submissions.length;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => worker(`machine-${i + 1}`, manifest, env, ['--run', `scale-${n}`])));
+  // Episodes to the bucket, as the README's recipe: each is stitched by one worker, which alone downloads
+  // the clips the others rendered for it (a folder per worker would have every worker stitch every episode).
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => worker(`machine-${i + 1}`, manifest, env, ['--run', `scale-${n}`, '--out', `s3://${BUCKET}/episodes-${n}`])));
   const end = Date.now();
   for (const r of results) if (r.code !== 0) throw new Error(`a worker of ${n} exited ${r.code}:\n${r.stderr.slice(-2000)}`);
   const mine = fake.submissions.slice(before);
@@ -137,7 +146,7 @@ async function splitRun(shared: Shared, n: number) {
 /** One worker, the same scenes, on SQLite or on PostgreSQL + S3: its CPU per scene, and the server's. */
 async function storeCpu(shared: Shared, backend: 'sqlite' | 'postgres') {
   const { fake, pg, s3env, manifest, scenes } = shared;
-  const base = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: '0.05' };
+  const base = { WAVESPEED_API_KEY: KEY, WAVESPEED_BASE_URL: fake.apiUrl, DUOLOGUE_TIME_SCALE: String(TIME_SCALE) };
   const env = backend === 'sqlite' ? base : { ...base, DUOLOGUE_STORE: await pg.fresh(), ...s3env, DUOLOGUE_CLIPS: `s3://${BUCKET}/cpu` };
   await settle();
   const server0 = postgresCpuMs(pg);

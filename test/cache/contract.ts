@@ -124,6 +124,25 @@ export function storeContract(backend: string, fresh: () => Promise<OpenStore>, 
         expect(await b.claim(req('k2'))).toMatchObject({ kind: 'claimed', row: { status: 'submitting', attempts: 1 } });
       });
 
+      it('closeSubmit records the end of a submit whoever holds the row, only while that submit is the recorded one', async () => {
+        const { as, clock } = await setup();
+        const paused = (await as('host-a:10:1:paused')).renders;
+        const taker = (await as('host-b:20:1:taker')).renders;
+        await paused.claim(req('k'));
+        expect(await paused.markSubmitting('k', '{"at":1}')).toBe(true);
+        clock.now += LEASE + 1_000; // paused mid-submit past its lease
+        expect(await taker.claim(req('k'))).toMatchObject({ kind: 'claimed', row: { status: 'submitting', submit_sent: '{"at":1}' } });
+        // The paused worker, continued, says its request is over: recorded though the claim is not its own.
+        expect(await paused.closeSubmit('k', '{"at":1}', '{"at":1,"closedAt":5}')).toBe(true);
+        expect(await taker.get('k')).toMatchObject({ status: 'submitting', owner: taker.owner, submit_sent: '{"at":1,"closedAt":5}' });
+        // Another submit recorded since: an old close changes nothing.
+        expect(await taker.markSubmitting('k', '{"at":9}')).toBe(true);
+        expect(await paused.closeSubmit('k', '{"at":1,"closedAt":5}', '{"at":1,"closedAt":6}')).toBe(false);
+        expect((await taker.get('k'))?.submit_sent).toBe('{"at":9}');
+        await taker.markComplete('k', CLIP, 'pred-1');
+        expect(await taker.closeSubmit('k', '{"at":9}', '{"at":9,"closedAt":10}')).toBe(false); // never over a complete render
+      });
+
       it('markSubmitting is a compare-and-set on the claim: a run that lost it cannot submit, and a late id is never dropped', async () => {
         const { as, clock } = await setup();
         const slow = (await as('host-a:10:1:slow')).renders;

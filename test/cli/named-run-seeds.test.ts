@@ -5,17 +5,16 @@
  * the name reuses those seeds (all cached); a changed manifest is refused as
  * any other by the join rules; without `--run` every run draws afresh.
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, startFake } from '../helpers/engine.ts';
 import { startMachine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const pg = usePostgres();
 const s3 = useS3();
@@ -31,12 +30,7 @@ episodes:
       - { id: c, left: tone-1s.wav, right: tone-2500ms.wav, seed: random }
 `;
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, children } = useProcesses();
 
 async function storedSeeds(url: string): Promise<Record<string, number>> {
   const server = connect(url);

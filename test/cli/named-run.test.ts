@@ -3,15 +3,15 @@
  * against the fake WaveSpeed, under a cap smaller than the work. The run's
  * money lives in the store's holds, so it adds up across the workers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
+import { describe, expect, it } from 'vitest';
 import { KEY, startFake } from '../helpers/engine.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
 const scene = (id: string, seed: number) => `      - { id: ${id}, left: tone-1s.wav, right: tone-2500ms.wav, seed: ${seed} }\n`;
@@ -19,16 +19,7 @@ const scene = (id: string, seed: number) => `      - { id: ${id}, left: tone-1s.
 const SHOW = `version: 1\ndefaults: { image: two-people.png, prompt: two people talking }\nepisodes:\n${[1, 2, 3].map((e) => `  - id: ep${e}\n    scenes:\n${scene('a', e * 10 + 1)}${scene('b', e * 10 + 2)}`).join('')}`;
 const CAP = 0.65;
 
-const fakes: FakeWavespeed[] = [];
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { fakes, dirs, children } = useProcesses();
 
 function runBin(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: 'true', ...env } });

@@ -7,12 +7,11 @@
  * predictions in flight: one submit per key over both runs, and every clip
  * the store counts is in the bucket whole (a fresh machine verifies them all).
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -21,6 +20,7 @@ import { startMachine } from '../helpers/machine.ts';
 import { PASSWORD, usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, S3_SECRET } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const pg = usePostgres();
 const scene = (id: string, seed: number) => `      - { id: ${id}, left: tone-1s.wav, right: tone-2500ms.wav, seed: ${seed} }\n`;
@@ -50,12 +50,7 @@ const s3 = (() => {
   };
 })();
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, children } = useProcesses();
 
 /** Two machines render SHOW with every prediction held processing; resolves once all four are submitted. */
 async function midRun(prefix: string) {

@@ -7,19 +7,19 @@
  * the bytes one machine alone writes. Then a cap smaller than the work, and a
  * worker killed with SIGKILL while its predictions process.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
-import { startMachine, type Machine } from '../helpers/machine.ts';
+import { startMachine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const pg = usePostgres();
 const s3 = useS3();
@@ -29,12 +29,7 @@ const SHOW = `version: 1\ndefaults: { image: two-people.png, prompt: two people 
 const SEEDS = [11, 12, 21, 22, 31, 32];
 const HOSTS = ['machine-a', 'machine-b', 'machine-c'];
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, children } = useProcesses();
 
 /** A fake whose predictions take ~0.35 s (100 ms per video second): long enough that the workers overlap. */
 async function fake(): Promise<FakeWavespeed> {

@@ -8,17 +8,17 @@
  * stopped inside its submit request: B finds the task in the provider's list
  * and resumes it; still one submit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
-import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
+import { useProcesses } from '../helpers/processes.ts';
 
 const pg = usePostgres();
 const s3 = useS3();
@@ -27,12 +27,7 @@ const SUBMIT = '/api/v3/wavespeed-ai/infinitetalk/multi';
 const ONE_SCENE = 'version: 1\ndefaults: { image: two-people.png }\nepisodes:\n  - id: ep1\n    scenes:\n      - { id: talk, left: tone-1s.wav, right: tone-2500ms.wav, seed: 5 }\n';
 const preload = path.join(import.meta.dirname, '../helpers/fake-host.mjs');
 
-const fakes: FakeWavespeed[] = [];
-const children: ChildProcess[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(fakes.splice(0).map((f) => f.stop()));
-});
+const { fakes, children } = useProcesses();
 
 /** `duologue render` as a worker on `host`, with a cache dir of its own. */
 function worker(host: string, manifest: string, env: NodeJS.ProcessEnv) {

@@ -42,6 +42,13 @@ describe('lost submit answers', () => {
     const first = await startRun(manifest, cacheDir, fake).done;
     expect(first.result.schedule.scenes[0]).toMatchObject({ outcome: 'failed', costUsd: 0.15, error: expect.stringMatching(/next run looks again/) });
     expect(fake.submissions).toHaveLength(0);
+    // The submit is recorded with who sent it, its send deadline, and (its request over) when it ended:
+    // what lets a run on another machine settle it rather than hold it.
+    const [{ submit_sent }] = new Database(path.join(cacheDir, 'duologue.db'), { readonly: true }).prepare('SELECT submit_sent FROM renders').all() as { submit_sent: string }[];
+    const recorded = JSON.parse(submit_sent) as { at: number; sendBy: number; closedAt: number; sender: string };
+    expect(recorded.sender).toMatch(/^[^:]+:\d+:/);
+    expect(recorded.sendBy).toBeGreaterThan(recorded.at);
+    expect(recorded.closedAt).toBeGreaterThanOrEqual(recorded.at);
     const second = await startRun(manifest, cacheDir, fake).done;
     expect(second.summary).toMatchObject({ rendered: 1, failed: 0 });
     expect(fake.submissions).toHaveLength(1);

@@ -14,6 +14,8 @@ const preload = path.join(import.meta.dirname, 'fake-host.mjs');
 
 export interface Machine {
   host: string;
+  /** Its own folder: `cache` (its cache dir) and `out` (its --out, unless `extra` gives another). */
+  dir: string;
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
@@ -47,6 +49,7 @@ export function startMachine(host: string, manifest: string, env: NodeJS.Process
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     host,
+    dir,
     child,
     stdout: () => stdout,
     stderr: () => stderr,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RATE_LIMIT_WAIT, UP_TO_DATE, type RunEvent } from '../../pipeline/events.ts';
+import { BY_ANOTHER_WORKER, RATE_LIMIT_WAIT, UP_TO_DATE, UP_TO_DATE_PREFIX, type RunEvent } from '../../pipeline/events.ts';
 import { ProgressTracker, etaSeconds } from '../../pipeline/report/progress-state.ts';
 import { progressLines } from '../../pipeline/report/progress-view.ts';
 import { createTerminalView } from '../../pipeline/report/terminal.ts';
@@ -65,6 +65,18 @@ describe('terminal view', () => {
     expect(lines()[2]).toMatch(/· up to date$/);
     tracker.apply({ type: 'episode', episode: 's01e02', status: 'incomplete', output: null, reason: 'not written: disk full' });
     expect(lines()[2]).toMatch(/· not written$/);
+  });
+
+  it('an episode in a bucket shows where it went; one another worker wrote, or took over, says so', () => {
+    const tracker = new ProgressTracker(0);
+    for (const e of EVENTS.slice(0, 1)) tracker.apply(e);
+    const lines = () => progressLines(tracker.state, { width: 160, color: false });
+    tracker.apply({ type: 'episode', episode: 's01e01', status: 'complete', output: 's3://studio/nightly/s01e01.mp4' });
+    expect(lines()[1]).toMatch(/skipped 0 · written → s3:\/\/studio\/nightly\/s01e01\.mp4$/);
+    tracker.apply({ type: 'episode', episode: 's01e02', status: 'complete', output: 's3://studio/nightly/s01e02.mp4', reason: `${UP_TO_DATE_PREFIX}: written on host-b at 2026-11-29T02:10:00.000Z` });
+    expect(lines()[2]).toMatch(/· up to date → s3:\/\/studio\/nightly\/s01e02\.mp4$/);
+    tracker.apply({ type: 'episode', episode: 's01e02', status: 'complete', output: 's3://studio/nightly/s01e02.mp4', reason: `${BY_ANOTHER_WORKER}: it took the episode over` });
+    expect(lines()[2]).toMatch(/· written by another worker → s3:\/\/studio\/nightly\/s01e02\.mp4$/);
   });
 
   it('on a TTY: redraws the bars in place and keeps failures above them', () => {

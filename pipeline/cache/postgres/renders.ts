@@ -44,7 +44,11 @@ export class PgRenders implements RenderStore {
      * (owner, epoch): a worker paused past its lease writes nothing.
      */
     private epochs = new Map<string, number>(),
+    /** Samples the server's clock again, with each heartbeat (server-clock.ts). */
+    private resync: () => Promise<void> = async () => {},
   ) {}
+
+  readonly clock = { now: () => this.now() };
 
   /** This store's token for the key; -1 (matches no row) when it holds no claim on it. */
   private epoch(key: string): number {
@@ -95,6 +99,7 @@ export class PgRenders implements RenderStore {
   }
 
   async renew(): Promise<void> {
+    await this.resync();
     await this.sql.rows('UPDATE renders SET lease_until = $1 WHERE owner = $2', [this.now() + this.leaseMs, this.owner]);
     // The run's heartbeat (`duologue status` tells live workers from lapsed ones by it).
     await this.sql.rows('UPDATE runs SET heartbeat_at = $1 WHERE owner = $2 AND finished_at IS NULL', [this.now(), this.owner]);
@@ -108,6 +113,16 @@ export class PgRenders implements RenderStore {
        WHERE key = $4 AND owner = $5 AND claim_epoch = $6 AND status <> 'complete' RETURNING key`,
       [sentJson ?? null, now + this.leaseMs, now, key, this.owner, this.epoch(key)],
     );
+    return changed.length === 1;
+  }
+
+  async closeSubmit(key: string, sentJson: string, closedJson: string): Promise<boolean> {
+    const changed = await this.sql.rows("UPDATE renders SET submit_sent = $1, updated_at = $2 WHERE key = $3 AND submit_sent = $4 AND status <> 'complete' RETURNING key", [
+      closedJson,
+      this.now(),
+      key,
+      sentJson,
+    ]);
     return changed.length === 1;
   }
 

@@ -13,16 +13,26 @@ import { connect, transaction, type Sql } from './db.ts';
 import { migrate } from './migrations.ts';
 import { PgRenders } from './renders.ts';
 import { PgLedger } from './runs.ts';
+import { serverClock } from './server-clock.ts';
 import { PgStitches } from './stitches.ts';
 import { createUploadMemo } from './uploads.ts';
 
 /** Opens the store on `options.url` (migrating its schema), with the media memo in `options.dir`. */
 export async function openPostgresStore(options: StoreOptions & { url: string }): Promise<Store> {
   const server = connect(options.url);
-  const now = options.now ?? Date.now;
   const owner = options.owner ?? newOwnerId();
   let local: ReturnType<typeof openLocalFileMemo>;
+  let now: () => number;
+  /** Samples the server's clock again (with the heartbeat); a failed sample keeps the last one. */
+  let resync = async () => {};
   try {
+    // Leases and heartbeats on the server's clock: machines' clocks may disagree by minutes.
+    if (options.now) now = options.now;
+    else {
+      const clock = await serverClock(server.sql, options.localClock);
+      now = clock.now;
+      resync = () => clock.sync().catch(() => {});
+    }
     await migrate(server.sql, server.location, undefined, now);
     local = openLocalFileMemo(options.dir, now);
   } catch (error) {
@@ -37,7 +47,7 @@ export async function openPostgresStore(options: StoreOptions & { url: string })
   const parts = (sql: Sql): StoreParts => {
     const uploads = new Map<string, UploadMemo>();
     return {
-      renders: new PgRenders(sql, owner, now, leaseMs, epochs),
+      renders: new PgRenders(sql, owner, now, leaseMs, epochs, resync),
       ledger: new PgLedger(sql, now, owner, leaseMs),
       // Local, so not part of a transaction: a memo written by one that rolls back still tells the truth about the file.
       files: local.files,

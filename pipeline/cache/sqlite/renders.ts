@@ -11,6 +11,7 @@ export class SqliteRenders implements Sync<RenderStore> {
   private sql: (text: string) => Database.Statement;
   /** One transaction wrapper for every batch (better-sqlite3 builds five functions per wrapper). */
   private tx: Database.Transaction<(fn: () => unknown) => unknown>;
+  readonly clock: { now: () => number };
   /**
    * The epoch (fencing token) of each claim this store holds. Every later
    * write of a claim is conditional on (owner, epoch): a worker paused past
@@ -25,6 +26,7 @@ export class SqliteRenders implements Sync<RenderStore> {
     /** How long a claim lives without a heartbeat (schedule renews it every third of this). */
     readonly leaseMs = 30_000,
   ) {
+    this.clock = { now };
     this.sql = statementCache(db);
     this.tx = db.transaction((fn: () => unknown) => fn());
   }
@@ -112,6 +114,11 @@ export class SqliteRenders implements Sync<RenderStore> {
         "UPDATE renders SET status = 'submitting', attempts = attempts + 1, submit_sent = ?, lease_until = ?, updated_at = ? WHERE key = ? AND owner = ? AND claim_epoch = ? AND status <> 'complete'",
       )
       .run(sentJson ?? null, this.now() + this.leaseMs, this.now(), key, this.owner, this.epoch(key));
+    return r.changes === 1;
+  }
+
+  closeSubmit(key: string, sentJson: string, closedJson: string): boolean {
+    const r = this.sql("UPDATE renders SET submit_sent = ?, updated_at = ? WHERE key = ? AND submit_sent = ? AND status <> 'complete'").run(closedJson, this.now(), key, sentJson);
     return r.changes === 1;
   }
 

@@ -25,6 +25,7 @@ const RENDERS: MethodNames<RenderStore> = {
   renew: 'write',
   markSubmitting: 'write',
   markPending: 'write',
+  closeSubmit: 'write',
   markInFlight: 'write',
   markComplete: 'write',
   markFailed: 'write',
@@ -92,7 +93,11 @@ export function storeOn(db: Db, options: StoreOptions): Store {
   const busy = () => group.busy();
 
   const withLease = (face: RenderStore): RenderStore =>
-    Object.defineProperties(face, { owner: { value: renders.owner, enumerable: true }, leaseMs: { value: renders.leaseMs, enumerable: true } });
+    Object.defineProperties(face, {
+      owner: { value: renders.owner, enumerable: true },
+      leaseMs: { value: renders.leaseMs, enumerable: true },
+      clock: { value: renders.clock, enumerable: true },
+    });
   /** Calls made outside a transaction: each a unit of the next group. */
   const uploadFaces = new Map<string, UploadMemo>();
   const outer: StoreParts = {

@@ -16,6 +16,8 @@ export interface WavespeedConnectionOptions {
   policy?: Partial<WavespeedPolicy>;
   sleep?: Sleep;
   now?: () => number;
+  /** Monotonic ms, read with `now` for a submit's send deadline. @default performance.now */
+  monotonic?: () => number;
   random?: () => number;
   onRetry?: HttpDeps['onRetry'];
 }
@@ -65,6 +67,7 @@ export function connect(options: WavespeedConnectionOptions): Connection {
     sleep: options.sleep ?? realSleep,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
+    monotonic: options.monotonic,
     policy,
     onRetry: options.onRetry,
   };

@@ -30,16 +30,18 @@ export function sameTask(sent: SentSubmit, item: ListedPrediction): boolean {
  * Looks for the task a submit whose answer was lost may have created, among
  * the account's predictions created in the submit's time window (widened for
  * clock skew). Its id when listed; undefined only when two looks, at least
- * `lostAnswerRecheckMs` apart and after the request could still be in flight,
- * both show no such task (the list may lag behind a task just created).
+ * `lostAnswerRecheckMs` apart, the second a full `lostAnswerWindowMs` after
+ * the request could last have been on its way (`latestSend`, default the
+ * submit's start), both show no such task (the list may lag behind a task
+ * just created).
  */
-export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, knownIds: readonly string[], signal?: AbortSignal) => Promise<string | undefined> {
+export function createTaskFinder(ctx: ApiContext): (sent: SentSubmit, knownIds: readonly string[], signal?: AbortSignal, latestSend?: number) => Promise<string | undefined> {
   const { deps, policy } = ctx;
   const look = lookOnce(ctx);
-  return async (sent, knownIds, signal) => {
+  return async (sent, knownIds, signal, latestSend = sent.at) => {
     const first = await look(sent, knownIds, signal);
     if (first) return first;
-    await deps.sleep(Math.max(policy.lostAnswerRecheckMs, sent.at + policy.lostAnswerWindowMs - deps.now()), signal);
+    await deps.sleep(Math.max(policy.lostAnswerRecheckMs, latestSend + policy.lostAnswerWindowMs - deps.now()), signal);
     return look(sent, knownIds, signal);
   };
 }

@@ -1,7 +1,8 @@
 import { request, type Dispatcher } from 'undici';
-import { AmbiguousSubmitError, DuologueError, HttpStatusError, InsufficientBalanceError, RateLimitedError, StoppedBeforeTaskError, TaskNotCreatedError, abortError } from '../../errors.ts';
+import { AmbiguousSubmitError, DuologueError, HttpStatusError, InsufficientBalanceError, RateLimitedError, SendWindowMissedError, StoppedBeforeTaskError, TaskNotCreatedError, abortError } from '../../errors.ts';
 import type { Sleep } from '../../sleep.ts';
 import { backoffMs, retryAfterMs, type WavespeedPolicy } from './policy.ts';
+import { sendBefore, startDeadline } from './send-gate.ts';
 
 /**
  * How a call may be retried:
@@ -17,6 +18,8 @@ export interface HttpDeps {
   sleep: Sleep;
   random: () => number;
   now: () => number;
+  /** Monotonic ms, for send deadlines (counts across SIGSTOP). @default performance.now */
+  monotonic?: () => number;
   policy: WavespeedPolicy;
   /** Called before each retry, for progress and logs. Never given the key. */
   onRetry?: (info: { label: string; attempt: number; delayMs: number; reason: string }) => void;
@@ -35,8 +38,17 @@ export interface HttpCall {
   signal?: AbortSignal;
   /** Cuts an open request (default: `signal`; `null`: nothing does). A submit sets it apart so a stop does not cut off the new task's id. */
   requestSignal?: AbortSignal | null;
-  /** Before each attempt is sent, awaited (a submit marks itself "maybe billed" here; a throw sends nothing). */
-  beforeAttempt?: () => void | Promise<void>;
+  /**
+   * Before each attempt is sent, awaited (a submit marks itself "maybe billed" here; a throw sends
+   * nothing). Given the attempt's send deadline (epoch ms) when `sendWindowMs` is set.
+   */
+  beforeAttempt?: (sendBy?: number) => void | Promise<void>;
+  /**
+   * Each attempt's first byte leaves within this long of `beforeAttempt` starting, on the wall and the
+   * monotonic clock, or the attempt is cut unsent (send-gate.ts) and, proven no task, tried again —
+   * through `beforeAttempt` again, which checks the claim. @default no deadline
+   */
+  sendWindowMs?: number;
   /** A submit's answer proved no task was created and a retry will follow (after a wait). */
   onNoTask?: () => void | Promise<void>;
   /** Waits for the run's rate limiter before each attempt (before `beforeAttempt`). */
@@ -93,7 +105,10 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         throw error;
       }
     }
-    await call.beforeAttempt?.();
+    const clocks = { now: deps.now, monotonic: deps.monotonic ?? (() => performance.now()) };
+    // Read before the claim is checked: the deadline is never later than the check's own start.
+    const deadline = call.sendWindowMs !== undefined ? startDeadline(clocks, call.sendWindowMs) : undefined;
+    await call.beforeAttempt?.(deadline && deadline.start.wall + deadline.windowMs);
     // The 429 deadline runs from the first request sent, not from the wait for a turn.
     if (call.retryForMs !== undefined && call.retryUntil === undefined) call.retryUntil = deps.now() + call.retryForMs;
     let retryReason: string;
@@ -104,7 +119,7 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
         method: call.method,
         headers: call.headers,
         body: await call.body?.(),
-        dispatcher: deps.dispatcher,
+        dispatcher: deadline ? sendBefore(deps.dispatcher, deadline, clocks) : deps.dispatcher,
         signal: call.requestSignal === null ? undefined : (call.requestSignal ?? call.signal),
       });
       if (res.statusCode < 300) return res;
@@ -141,18 +156,9 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
     } catch (error) {
       const cut = call.requestSignal === null ? undefined : (call.requestSignal ?? call.signal);
       if (cut?.aborted) throw abortError(cut);
-      if (error instanceof DuologueError) throw error;
-      const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
-      const message = (error as Error).message;
-      if (call.mode === 'submit' && !NEVER_SENT.has(code)) {
-        throw new AmbiguousSubmitError(
-          'E_API',
-          `${call.label}: ${code || message} — the request may have reached the API, so the task may have been created and billed; it is not resubmitted this run`,
-          { cause: error },
-        );
-      }
-      if (!TRANSIENT.has(code)) throw new DuologueError('E_API', `${call.label}: ${code ? `${code} ` : ''}${message}`, { cause: error });
-      retryReason = code || message;
+      // Cut before its first byte: proven no task, so it may be tried again (after the claim is checked anew).
+      if (error instanceof SendWindowMissedError) retryReason = error.message;
+      else retryReason = failureReason(call, error);
     }
     let delayMs: number;
     if (limited) {
@@ -177,6 +183,22 @@ export async function send(call: HttpCall, deps: HttpDeps): Promise<Dispatcher.R
       throw error;
     }
   }
+}
+
+/** Why a request that threw (not an answer) may be retried; throws when it may not (a submit that may have reached the API). */
+function failureReason(call: HttpCall, error: unknown): string {
+  if (error instanceof DuologueError) throw error;
+  const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
+  const message = (error as Error).message;
+  if (call.mode === 'submit' && !NEVER_SENT.has(code)) {
+    throw new AmbiguousSubmitError(
+      'E_API',
+      `${call.label}: ${code || message} — the request may have reached the API, so the task may have been created and billed; it is not resubmitted this run`,
+      { cause: error },
+    );
+  }
+  if (!TRANSIENT.has(code)) throw new DuologueError('E_API', `${call.label}: ${code ? `${code} ` : ''}${message}`, { cause: error });
+  return code || message;
 }
 
 /** Reads a JSON envelope `{code, message, data}`; malformed or code ≠ 200 → E_API. */

@@ -110,7 +110,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
 
     download: (result, task, dest, { signal } = {}) => redact(download(result, task, dest, signal)),
 
-    findSubmitted: (sent, { signal, knownIds = [] } = {}) => redact(findTask(sent, knownIds, signal)),
+    findSubmitted: (sent, { signal, knownIds = [], latestSend } = {}) => redact(findTask(sent, knownIds, signal, latestSend)),
 
     forgetUploads: (task) => uploader.forget(task.image, [task.tracks.left, task.tracks.right]),
 
@@ -126,7 +126,7 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
   };
 
   /** One submit of a task with these inputs (retried per http.ts while answers prove no task was created). */
-  async function submitWith(task: RenderTask, inputs: Record<string, unknown>, { signal, onSubmitting, onNotSubmitted, forceSignal }: SubmitOptions): Promise<{ predictionId: string }> {
+  async function submitWith(task: RenderTask, inputs: Record<string, unknown>, { signal, onSubmitting, onNotSubmitted, forceSignal, sendWindowMs }: SubmitOptions): Promise<{ predictionId: string }> {
     const label = `${task.episodeId}/${task.sceneId}`;
     const body = JSON.stringify(inputs);
     const url = apiUrl(MODEL_PATH);
@@ -149,10 +149,12 @@ export function createWavespeedProvider(options: WavespeedOptions): Provider {
         body: () => body,
         mode: 'submit',
         signal,
-        beforeAttempt: () => {
+        beforeAttempt: (sendBy) => {
           sentAt = deps.now();
-          return onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, body: sent });
+          return onSubmitting?.({ model: PROVIDERS.wavespeed.model, at: sentAt, ...(sendBy !== undefined ? { sendBy } : {}), body: sent });
         },
+        // A worker paused between marking the submit and writing it must not send after its claim may have lapsed.
+        sendWindowMs,
         onNoTask: onNotSubmitted,
         // Sent means maybe billed: only a forced stop cuts it; the answer carries the task's id. (No
         // signal at all without one: a controller per submit was ~0.7 KB kept through its pacing wait.)
