@@ -64,7 +64,11 @@ export async function findLostAnswer(
   latestSend?: number,
 ): Promise<LostAnswer> {
   if (!deps.provider.findSubmitted || !sentJson) return { kind: 'unknown' };
-  const sent = JSON.parse(sentJson) as RecordedSubmit;
+  const recorded = JSON.parse(sentJson) as RecordedSubmit;
+  // The provider's list is filtered on its own clock: the window is built from the submit's start on the
+  // store's clock (one for every machine, and unlike a machine's own not hours off unnoticed), not on
+  // its sender's, which may run hours ahead or behind (a window there misses the task, and it is paid again).
+  const sent = recorded.storeOffset !== undefined ? { ...recorded, at: recorded.at + recorded.storeOffset } : recorded;
   deps.events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
   try {
     // A key's earlier predictions are never the lost one.
