@@ -9,7 +9,7 @@ import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { EXITS, type Exit, type ExitName } from './exits.ts';
-import { closedRecord, findLostAnswer, sendState, type LostAnswer, type RecordedSubmit, type SendState } from './lost-answer.ts';
+import { closedRecord, findLostAnswer, sendState, sentAtOnStore, type LostAnswer, type RecordedSubmit, type SendState } from './lost-answer.ts';
 import { ownerGone } from '../cache/owner.ts';
 
 /**
@@ -134,7 +134,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // Only a submit that never got its answer is looked up: a key whose last submit was answered
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
       const recorded = row.submit_sent ? (JSON.parse(row.submit_sent) as RecordedSubmit) : undefined;
-      const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && recorded.at <= row.submitted_at;
+      const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && sentAtOnStore(recorded) <= row.submitted_at; // both on the store's clock
       const now = deps.now();
       const state: SendState | undefined = recorded && !answered ? sendState(recorded, now, ownerGone, renders.clock.now() - now) : undefined;
       const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
