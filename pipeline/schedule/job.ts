@@ -175,7 +175,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       });
     }
     const retention = deps.provider.predictionRetentionMs;
-    if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
+    // On the store's clock, as `submitted_at` is: a machine whose own clock runs days ahead must not take a live prediction for expired.
+    if (predictionId && retention !== undefined && row.submitted_at !== null && renders.clock.now() - row.submitted_at > retention) {
       // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
       const days = Math.round(retention / 86_400_000);
       return end('prediction expired', 0, {
