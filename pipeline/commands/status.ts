@@ -66,7 +66,8 @@ export async function statusCommand(options: { cacheDir?: string; json?: boolean
       lines.push('', `held: ${held.length} (paid ${MAX_PAID_ATTEMPTS} times without a usable clip; not paid again until \`render --retry-held\`)`);
       for (const r of held) lines.push(`  ${r.episode_id}/${r.scene_id}  key ${r.key.slice(0, 12)}  paid ${r.paid_attempts}×: ${r.error ?? 'unknown'}`);
     }
-    lines.push(...workersText(workers, lapsed, Date.now()));
+    // Heartbeats and leases are on the store's clock (a shared store's is its server's), not this machine's.
+    lines.push(...workersText(workers, lapsed, store.renders.clock.now()));
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {

@@ -245,7 +245,8 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const sleep = options.sleep ?? realSleep;
   const waitPollMs = options.waitPollMs ?? 1_000;
   /** Keys other runs hold: read together each poll, claimed again only once a claim could get them. */
-  const busy = createBusyWatch({ renders: store.renders, sleep, pollMs: waitPollMs, now: options.now ?? Date.now, signal: stop.signal });
+  // Leases are on the store's clock (a shared store's is its server's): read against it, not this machine's.
+  const busy = createBusyWatch({ renders: store.renders, sleep, pollMs: waitPollMs, now: () => store.renders.clock.now(), signal: stop.signal });
 
   /**
    * A key's attempts after its first, then its scenes' books. A key another live run holds is waited

@@ -9,7 +9,7 @@ import { sha256File } from '../media/hash.ts';
 import type { PlannedScene } from '../plan/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { EXITS, type Exit, type ExitName } from './exits.ts';
-import { closedRecord, findLostAnswer, sendState, type LostAnswer, type RecordedSubmit, type SendState } from './lost-answer.ts';
+import { closedRecord, findLostAnswer, sendState, sentAtOnStore, type LostAnswer, type RecordedSubmit, type SendState } from './lost-answer.ts';
 import { ownerGone } from '../cache/owner.ts';
 
 /**
@@ -134,7 +134,7 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       // Only a submit that never got its answer is looked up: a key whose last submit was answered
       // (its prediction's output never came, say) is not a lost answer, and a person decides.
       const recorded = row.submit_sent ? (JSON.parse(row.submit_sent) as RecordedSubmit) : undefined;
-      const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && recorded.at <= row.submitted_at;
+      const answered = row.prediction_id !== null && row.submitted_at !== null && recorded !== undefined && sentAtOnStore(recorded) <= row.submitted_at; // both on the store's clock
       const now = deps.now();
       const state: SendState | undefined = recorded && !answered ? sendState(recorded, now, ownerGone, renders.clock.now() - now) : undefined;
       const lost: LostAnswer = answered ? { kind: 'unknown' } : await findLost(row.submit_sent, row.error ?? 'the run stopped mid-submit', state?.kind === 'settled' ? state.latestSend : undefined);
@@ -175,7 +175,8 @@ export async function runJob(scene: PlannedScene, deps: JobDeps, signal: AbortSi
       });
     }
     const retention = deps.provider.predictionRetentionMs;
-    if (predictionId && retention !== undefined && row.submitted_at !== null && deps.now() - row.submitted_at > retention) {
+    // On the store's clock, as `submitted_at` is: a machine whose own clock runs days ahead must not take a live prediction for expired.
+    if (predictionId && retention !== undefined && row.submitted_at !== null && renders.clock.now() - row.submitted_at > retention) {
       // The provider has deleted it and its output: polling could only fail. Rendering it again is paid again, so it is left to the next run.
       const days = Math.round(retention / 86_400_000);
       return end('prediction expired', 0, {

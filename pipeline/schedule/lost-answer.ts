@@ -44,6 +44,14 @@ export function sendState(sent: RecordedSubmit, now: number, senderGone: (owner:
   return { kind: 'open', sender: sent.sender };
 }
 
+/**
+ * When a submit started, on the store's clock (the one its rows' times are on): its sender's own clock
+ * may be hours off the store's. A record without the offset (earlier versions, one machine) is taken as is.
+ */
+export function sentAtOnStore(sent: Pick<RecordedSubmit, 'at' | 'storeOffset'>): number {
+  return sent.at + (sent.storeOffset ?? 0);
+}
+
 /** The end of a submit's request, as the sender records it. */
 export function closedRecord(sentJson: string, at: number): string {
   return JSON.stringify({ ...(JSON.parse(sentJson) as RecordedSubmit), closedAt: at });
@@ -64,7 +72,11 @@ export async function findLostAnswer(
   latestSend?: number,
 ): Promise<LostAnswer> {
   if (!deps.provider.findSubmitted || !sentJson) return { kind: 'unknown' };
-  const sent = JSON.parse(sentJson) as RecordedSubmit;
+  const recorded = JSON.parse(sentJson) as RecordedSubmit;
+  // The provider's list is filtered on its own clock: the window is built from the submit's start on the
+  // store's clock (one for every machine, and unlike a machine's own not hours off unnoticed), not on
+  // its sender's, which may run hours ahead or behind (a window there misses the task, and it is paid again).
+  const sent = { ...recorded, at: sentAtOnStore(recorded) };
   deps.events.emitEvent({ type: 'progress', episode: scene.episodeId, scene: scene.sceneId, status: `looking for the task of a submit whose answer was lost (${why})` });
   try {
     // A key's earlier predictions are never the lost one.
