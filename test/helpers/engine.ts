@@ -16,7 +16,8 @@ export async function startFake(options: Partial<FakeOptions> = {}): Promise<Fak
   const stop = fake.stop.bind(fake);
   fake.stop = async () => {
     await stop();
-    if (!options.workDir) rmSync(workDir, { recursive: true, force: true });
+    // Retried: an ffmpeg the fake started for a task may still be writing its output as the server stops.
+    if (!options.workDir) rmSync(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
   return fake;
 }
