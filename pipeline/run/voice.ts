@@ -10,12 +10,8 @@
  */
 import type { LimitFunction } from 'p-limit';
 import { roundUsd } from '../cost/estimate.ts';
-import type { RenderStore, RunLedger } from '../cache/interfaces.ts';
-import type { ClipStore } from '../cache/clips/index.ts';
-import type { RunEvents } from '../events.ts';
 import type { Plan, PlannedScene } from '../plan/index.ts';
 import type { SpeechProvider } from '../providers/speech-types.ts';
-import type { RunBudgets } from '../schedule/budget.ts';
 import { SceneGate } from '../schedule/deferred.ts';
 import { voiceLines, type SpeechResult, type SpeechStageOptions, type SpeechWork } from '../schedule/speech.ts';
 import type { ManifestPlan } from './plan-manifests.ts';
@@ -36,7 +32,9 @@ export interface SpeechRun {
   done: Promise<SpeechStep>;
 }
 
-export interface SpeechRunOptions {
+/** What the speech stage takes as the scheduler's voiceLines does (the one shared concurrency cap required here), and the run's own parts. */
+export interface SpeechRunOptions
+  extends Pick<SpeechStageOptions, 'renders' | 'ledger' | 'runId' | 'clips' | 'budgets' | 'concurrency' | 'waitFor' | 'retryAmbiguous' | 'retryHeld' | 'events' | 'signal' | 'forceSignal'> {
   manifests: Pick<ManifestPlan, 'prepared' | 'series'>;
   /** The live speech price over the table's, accepted by the user (--accept-live-prices): each line is held and recorded at it. @default 1 */
   priceRatio?: number;
@@ -46,19 +44,7 @@ export interface SpeechRunOptions {
   resolve: (scenes: PlannedScene[]) => Promise<void>;
   /** Made only when there is something to voice. */
   provider: () => SpeechProvider;
-  renders: RenderStore;
-  ledger: Pick<RunLedger, 'scene' | 'submitted'>;
-  runId: number;
-  clips: ClipStore;
-  budgets: RunBudgets;
-  concurrency: number;
   limit: LimitFunction;
-  waitFor?: SpeechStageOptions['waitFor'];
-  retryAmbiguous?: boolean;
-  retryHeld?: boolean;
-  events?: RunEvents;
-  signal?: AbortSignal;
-  forceSignal?: AbortSignal;
 }
 
 /** The text lines of the episodes asked for, and one job per speech key still to make (none: nothing to voice). */
