@@ -11,9 +11,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake } from '../helpers/engine.ts';
-import { startMachine } from '../helpers/machine.ts';
+import { aloneEpisodes, startMachine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
@@ -36,14 +35,7 @@ describe('one stitcher per episode, one shared folder', () => {
   it('workers of one host sharing a local --out folder: each episode stitched once, the bytes of one machine alone, with its sidecar', { timeout: 150_000 }, async () => {
     const { manifest } = tinyProject(SHOW);
     // The reference: the same manifest on one machine alone (SQLite, a folder).
-    const alone = await fake();
-    const aloneDir = mkdtempSync(path.join(tmpdir(), 'dl-alone-'));
-    const run = await runCli(['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(aloneDir, 'cache'), '--out', path.join(aloneDir, 'out'), '--json', '--no-report'], {
-      WAVESPEED_API_KEY: KEY,
-      WAVESPEED_BASE_URL: alone.apiUrl,
-      DUOLOGUE_TIME_SCALE: '0.05',
-    });
-    expect(run.code, run.stderr).toBe(0);
+    const alone = await aloneEpisodes(manifest, (await fake()).apiUrl);
 
     const f = await fake();
     const store = await pg.fresh();
@@ -60,7 +52,7 @@ describe('one stitcher per episode, one shared folder', () => {
     expect(rows.map((r) => [r.episode_id, r.status, r.claim_epoch])).toEqual(['ep1', 'ep2', 'ep3'].map((id) => [id, 'written', 1]));
     expect(readdirSync(outDir).sort()).toEqual(['ep1.mp4', 'ep1.mp4.json', 'ep2.mp4', 'ep2.mp4.json', 'ep3.mp4', 'ep3.mp4.json']);
     for (const id of ['ep1', 'ep2', 'ep3']) {
-      expect(readFileSync(path.join(outDir, `${id}.mp4`)).equals(readFileSync(path.join(aloneDir, 'out', `${id}.mp4`))), id).toBe(true);
+      expect(readFileSync(path.join(outDir, `${id}.mp4`)).equals(alone.get(id)!), id).toBe(true);
       expect(JSON.parse(readFileSync(path.join(outDir, `${id}.mp4.json`), 'utf8'))).toMatchObject({ episode: id });
     }
     // One "stitched" episode event per episode over the three machines; the others found it written.

@@ -8,7 +8,7 @@
  * holds an episode's claim: another worker writes it after the lease.
  * (Workers sharing a local folder: stitch-once-folder.test.ts.)
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +16,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake } from '../helpers/engine.ts';
-import { startMachine, type Machine } from '../helpers/machine.ts';
+import { aloneEpisodes, startMachine, type Machine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, S3_SECRET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
@@ -94,18 +93,7 @@ async function objectsUnder(prefix: string): Promise<Map<string, Buffer>> {
 /** The same manifest on one machine alone (SQLite, a folder): the reference bytes, computed once. */
 let reference: Promise<Map<string, Buffer>> | undefined;
 function singleMachine(manifest: string): Promise<Map<string, Buffer>> {
-  reference ??= (async () => {
-    const f = await fake();
-    const dir = mkdtempSync(path.join(tmpdir(), 'dl-alone-'));
-    const run = await runCli(['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(dir, 'cache'), '--out', path.join(dir, 'out'), '--json', '--no-report'], {
-      WAVESPEED_API_KEY: KEY,
-      WAVESPEED_BASE_URL: f.apiUrl,
-      DUOLOGUE_TIME_SCALE: '0.05',
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { episodes: { id: string; output: string }[] };
-    return new Map(summary.episodes.map((e) => [e.id, readFileSync(e.output)]));
-  })();
+  reference ??= fake().then((f) => aloneEpisodes(manifest, f.apiUrl));
   return reference;
 }
 

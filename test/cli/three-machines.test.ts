@@ -7,15 +7,12 @@
  * the bytes one machine alone writes. Then a cap smaller than the work, and a
  * worker killed with SIGKILL while its predictions process.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../pipeline/cache/postgres/db.ts';
 import type { FakeWavespeed } from '../fakes/wavespeed-server.ts';
-import { runCli } from '../helpers/cli.ts';
 import { KEY, startFake, until } from '../helpers/engine.ts';
-import { startMachine } from '../helpers/machine.ts';
+import { aloneEpisodes, startMachine } from '../helpers/machine.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { BUCKET, useS3 } from '../helpers/s3.ts';
 import { tinyProject } from '../helpers/tasks.ts';
@@ -82,24 +79,10 @@ async function sampleHolds(url: string, until: Promise<unknown>): Promise<number
   return Math.round(peak * 10_000) / 10_000;
 }
 
-/** The same manifest on one machine alone (SQLite, clips in its cache dir): the reference bytes. */
-async function singleMachine(manifest: string): Promise<Map<string, Buffer>> {
-  const f = await fake();
-  const dir = mkdtempSync(path.join(tmpdir(), 'dl-alone-'));
-  const run = await runCli(['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(dir, 'cache'), '--out', path.join(dir, 'out'), '--json', '--no-report'], {
-    WAVESPEED_API_KEY: KEY,
-    WAVESPEED_BASE_URL: f.apiUrl,
-    DUOLOGUE_TIME_SCALE: '0.05',
-  });
-  expect(run.code, run.stderr).toBe(0);
-  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { episodes: { id: string; output: string }[] };
-  return new Map(summary.episodes.map((e) => [e.id, readFileSync(e.output)]));
-}
-
 describe('three machines on one store, one bucket, one run', () => {
   it('every key submitted once, the cap never passed, episodes byte-identical to one machine alone', { timeout: 90_000 }, async () => {
     const { manifest } = tinyProject(SHOW);
-    const reference = await singleMachine(manifest);
+    const reference = await aloneEpisodes(manifest, (await fake()).apiUrl);
     const f = await fake();
     const { store, env } = await sharedEnv(f, 'three');
     const machines = HOSTS.map((h) => startMachine(h, manifest, env, ['--run', 'night', '--budget', '1'], children));

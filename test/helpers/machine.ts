@@ -5,9 +5,11 @@
  * The caller gives the shared store and clips through the environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runCli } from './cli.ts';
+import { KEY } from './engine.ts';
 
 const bin = path.join(import.meta.dirname, '../../bin/duologue.js');
 const preload = path.join(import.meta.dirname, 'fake-host.mjs');
@@ -56,4 +58,21 @@ export function startMachine(host: string, manifest: string, env: NodeJS.Process
     exit,
     summary: () => JSON.parse(stdout.trim().split('\n').at(-1)!) as Summary,
   };
+}
+
+/**
+ * The reference for multi-machine tests: `manifest` rendered by one machine
+ * alone (SQLite, a folder of its own) against the fake at `apiUrl`; each
+ * episode's bytes by id.
+ */
+export async function aloneEpisodes(manifest: string, apiUrl: string): Promise<Map<string, Buffer>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dl-alone-'));
+  const run = await runCli(['render', manifest, '--provider', 'wavespeed', '--cache-dir', path.join(dir, 'cache'), '--out', path.join(dir, 'out'), '--json', '--no-report'], {
+    WAVESPEED_API_KEY: KEY,
+    WAVESPEED_BASE_URL: apiUrl,
+    DUOLOGUE_TIME_SCALE: '0.05',
+  });
+  if (run.code !== 0) throw new Error(`the one-machine reference render exited ${run.code}:\n${run.stderr}`);
+  const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { episodes: { id: string; output: string }[] };
+  return new Map(summary.episodes.map((e) => [e.id, readFileSync(e.output)]));
 }
